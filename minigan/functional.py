@@ -1,0 +1,16 @@
+"""The public functional namespace, ``import minigan.functional as F``.
+
+Names, argument names, defaults and weight layouts follow
+``torch.nn.functional`` so that code moves between the two with few changes.
+Each function is defined in ``minigan/ops``, next to its backward.
+"""
+from .ops.math import (add, sub, mul, div, neg, pow, exp, log, sqrt, abs, maximum, minimum,  # noqa: F401
+                       clip, where, relu, leaky_relu, tanh, sigmoid, softplus, log_sigmoid,
+                       dropout)
+from .ops.reduce import sum, mean, var, max  # noqa: F401
+from .ops.shape import (reshape, flatten, unsqueeze, squeeze, permute, transpose, swapaxes,  # noqa: F401
+                        broadcast_to, concat, cat, stack, pad, getitem)
+from .ops.linalg import matmul, linear  # noqa: F401
+from .ops.loss import binary_cross_entropy_with_logits, mse_loss  # noqa: F401
+
+clamp = clip

@@ -1,0 +1,59 @@
+"""Matrix products: batched matmul, and linear (x W^T + b) fused into one node."""
+from ..tensor import make_op, check_devices, lift, Tensor
+
+
+def matmul(a, b):
+    """a @ b with NumPy's batching rules (leading axes broadcast).
+
+    For C = A B:  dL/dA = G B^T,  dL/dB = A^T G  (batched over leading axes; the
+    engine sums over axes that broadcasting stretched). 1-D operands are treated
+    as a row (left) or column (right) vector, as in NumPy.
+    """
+    if not isinstance(a, Tensor):
+        a = lift(a, b)
+    if not isinstance(b, Tensor):
+        b = lift(b, a)
+    check_devices("matmul", a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul: scalars are not matrices; use * instead")
+    if a.ndim == 1:
+        return matmul(a.reshape(1, -1), b).squeeze(-2)
+    if b.ndim == 1:
+        return matmul(a, b.reshape(-1, 1)).squeeze(-1)
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not fit "
+                         f"({a.shape[-1]} != {b.shape[-2]})")
+
+    def backward(g, out):
+        return (g @ b.transpose(-1, -2) if a._requires_grad else None,
+                a.transpose(-1, -2) @ g if b._requires_grad else None)
+    return make_op(a.data @ b.data, (a, b), backward, "matmul")
+
+
+def linear(x, weight, bias=None):
+    """y = x W^T + b, PyTorch's layout: W is (out_features, in_features).
+
+    One node instead of three (transpose, matmul, add) because it is the hot
+    path of every MLP.  dL/dx = G W,  dL/dW = G^T x,  dL/db = sum of G over rows.
+    """
+    check_devices("linear", x, weight, *(() if bias is None else (bias,)))
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the "
+                         f"weight expects {weight.shape[1]} (weight shape {weight.shape})")
+    y = x.data @ weight.data.T
+    if bias is not None:
+        y += bias.data
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    out_f = weight.shape[0]
+
+    def backward(g, out):
+        gx = g @ weight if x._requires_grad else None
+        gw = None
+        if weight._requires_grad:
+            g2 = g if g.ndim == 2 else g.reshape(-1, out_f)
+            x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+            gw = g2.transpose(0, 1) @ x2
+        if bias is None:
+            return gx, gw
+        return gx, gw, (g if bias._requires_grad else None)   # summed over rows by the engine
+    return make_op(y, parents, backward, "linear")

@@ -1,0 +1,236 @@
+"""Elementwise arithmetic and activations, each forward beside its backward.
+
+Every backward receives ``g = dL/d(out)`` and returns ``dL/d(input)`` per input,
+using the local derivative written in the comment. Broadcasting is not handled
+here: the engine sums gradients back to each input's shape (tensor._unbroadcast).
+"""
+from .. import backend
+from ..tensor import Tensor, make_op, lift, check_devices, _new
+
+
+def _pair(a, b, name):
+    """Both operands as tensors on one device (a Python scalar takes the other's dtype)."""
+    if isinstance(a, Tensor):
+        b = lift(b, a)
+    else:
+        a = lift(a, b)
+    check_devices(name, a, b)
+    return a, b
+
+
+def _const(array):
+    """An array used as a constant in a backward formula (a mask, a sign)."""
+    return _new(array)
+
+
+# ------------------------------------------------------------- arithmetic
+def add(a, b):
+    """a + b.   d/da = 1, d/db = 1."""
+    a, b = _pair(a, b, "add")
+    return make_op(a.data + b.data, (a, b), lambda g, out: (g, g), "add")
+
+
+def sub(a, b):
+    """a - b.   d/da = 1, d/db = -1."""
+    a, b = _pair(a, b, "sub")
+    return make_op(a.data - b.data, (a, b),
+                   lambda g, out: (g, -g if b._requires_grad else None), "sub")
+
+
+def mul(a, b):
+    """a * b.   d/da = b, d/db = a."""
+    a, b = _pair(a, b, "mul")
+
+    def backward(g, out):
+        return (g * b if a._requires_grad else None,
+                g * a if b._requires_grad else None)
+    return make_op(a.data * b.data, (a, b), backward, "mul")
+
+
+def div(a, b):
+    """a / b.   d/da = 1/b, d/db = -a/b^2."""
+    a, b = _pair(a, b, "div")
+
+    def backward(g, out):
+        return (g / b if a._requires_grad else None,
+                -g * a / (b * b) if b._requires_grad else None)
+    return make_op(a.data / b.data, (a, b), backward, "div")
+
+
+def neg(a):
+    """-a.   d/da = -1."""
+    return make_op(-a.data, (a,), lambda g, out: (-g,), "neg")
+
+
+def pow(a, b):
+    """a ** b, where b may be a tensor too.   d/da = b a^(b-1),  d/db = a^b log a."""
+    a, b = _pair(a, b, "pow")
+
+    def backward(g, out):
+        return (g * b * a ** (b - 1) if a._requires_grad else None,
+                g * out * log(a) if b._requires_grad else None)
+    return make_op(a.data ** b.data, (a, b), backward, "pow")
+
+
+def exp(a):
+    """e^a.   d/da = e^a (the output itself)."""
+    return make_op(backend.array_module(a.data).exp(a.data), (a,),
+                   lambda g, out: (g * out,), "exp")
+
+
+def log(a):
+    """Natural log.   d/da = 1/a."""
+    return make_op(backend.array_module(a.data).log(a.data), (a,),
+                   lambda g, out: (g / a,), "log")
+
+
+def sqrt(a):
+    """Square root.   d/da = 1 / (2 sqrt(a))."""
+    return make_op(backend.array_module(a.data).sqrt(a.data), (a,),
+                   lambda g, out: (g * 0.5 / out,), "sqrt")
+
+
+def abs(a):
+    """|a|.   d/da = sign(a) (0 at 0, as in PyTorch)."""
+    xp = backend.array_module(a.data)
+    return make_op(xp.abs(a.data), (a,),
+                   lambda g, out: (g * _const(xp.sign(a.data)),), "abs")
+
+
+# ------------------------------------------------------ choices and clips
+def maximum(a, b):
+    """Elementwise max. The gradient goes to the larger input; ties split it in half."""
+    a, b = _pair(a, b, "maximum")
+    xp = backend.array_module(a.data)
+
+    def backward(g, out):
+        m = (a.data > b.data) + 0.5 * (a.data == b.data)
+        wa = _const(m.astype(g.dtype, copy=False))
+        return (g * wa if a._requires_grad else None,
+                g * (1 - wa) if b._requires_grad else None)
+    return make_op(xp.maximum(a.data, b.data), (a, b), backward, "maximum")
+
+
+def minimum(a, b):
+    """Elementwise min. The gradient goes to the smaller input; ties split it in half."""
+    a, b = _pair(a, b, "minimum")
+    xp = backend.array_module(a.data)
+
+    def backward(g, out):
+        m = (a.data < b.data) + 0.5 * (a.data == b.data)
+        wa = _const(m.astype(g.dtype, copy=False))
+        return (g * wa if a._requires_grad else None,
+                g * (1 - wa) if b._requires_grad else None)
+    return make_op(xp.minimum(a.data, b.data), (a, b), backward, "minimum")
+
+
+def clip(x, min=None, max=None):
+    """Clamp x into [min, max] (either may be None).  d/dx = 1 inside, 0 outside."""
+    if min is None and max is None:
+        raise ValueError("clip: give at least one of min and max")
+    xp = backend.array_module(x.data)
+    lo = -xp.inf if min is None else min
+    hi = xp.inf if max is None else max
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clip: min ({min}) is larger than max ({max})")
+
+    def backward(g, out):
+        inside = (x.data >= lo) & (x.data <= hi)
+        return (g * _const(inside.astype(g.dtype)),)
+    return make_op(xp.clip(x.data, lo, hi).astype(x.dtype, copy=False), (x,), backward, "clip")
+
+
+def where(cond, a, b):
+    """Pick a where cond is true, else b. The gradient follows the same choice."""
+    if isinstance(cond, Tensor):
+        cond = cond.data
+    a, b = _pair(a, b, "where")
+    xp = backend.array_module(a.data)
+    cond = xp.asarray(cond, dtype=bool)
+
+    def backward(g, out):
+        m = _const(cond.astype(g.dtype))
+        return (g * m if a._requires_grad else None,
+                g * (1 - m) if b._requires_grad else None)
+    return make_op(xp.where(cond, a.data, b.data), (a, b), backward, "where")
+
+
+# ------------------------------------------------------------- activations
+def relu(x):
+    """max(x, 0).   d/dx = 1 where x > 0, else 0."""
+    xp = backend.array_module(x.data)
+    return make_op(xp.maximum(x.data, 0), (x,),
+                   lambda g, out: (g * _const((x.data > 0).astype(g.dtype)),), "relu")
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x.   d/dx = 1 or negative_slope."""
+    xp = backend.array_module(x.data)
+    pos = x.data > 0
+    slope = xp.asarray(negative_slope, dtype=x.dtype)
+
+    def backward(g, out):
+        return (g * _const(xp.where(pos, xp.asarray(1, g.dtype), slope.astype(g.dtype))),)
+    return make_op(xp.where(pos, x.data, x.data * slope), (x,), backward, "leaky_relu")
+
+
+def tanh(x):
+    """tanh(x).   d/dx = 1 - tanh(x)^2."""
+    xp = backend.array_module(x.data)
+    return make_op(xp.tanh(x.data), (x,), lambda g, out: (g * (1 - out * out),), "tanh")
+
+
+def _sigmoid_array(xp, a):
+    # 1/(1+e^-a) computed as exp(-log(1 + e^-a)): never overflows, exact in both tails
+    return xp.exp(-xp.logaddexp(0, -a))
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x).   d/dx = s (1 - s)."""
+    xp = backend.array_module(x.data)
+    return make_op(_sigmoid_array(xp, x.data), (x,),
+                   lambda g, out: (g * out * (1 - out),), "sigmoid")
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch).
+
+    d/dx = sigmoid(beta x) (and 1 in the linear region).
+    """
+    xp = backend.array_module(x.data)
+    bx = x.data * beta
+    linear = bx > threshold
+    y = xp.where(linear, x.data, xp.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+
+    def backward(g, out):
+        s = sigmoid(x * beta)
+        return (g * where(linear, _const(xp.ones_like(x.data)), s),)
+    return make_op(y, (x,), backward, "softplus")
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), computed without overflow.   d/dx = sigmoid(-x)."""
+    xp = backend.array_module(x.data)
+    return make_op(-xp.logaddexp(0, -x.data), (x,),
+                   lambda g, out: (g * sigmoid(-x),), "log_sigmoid")
+
+
+def dropout(x, p=0.5, training=True):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout).
+
+    In evaluation (training=False) or with p=0 it is the identity. The mask comes
+    from minigan's seeded generator, so the same seed drops the same units.
+    d/dx = mask / (1 - p).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    xp = backend.array_module(x.data)
+    if p == 1.0:
+        scale = xp.zeros(x.shape, dtype=x.dtype)
+    else:
+        keep = backend.generator(x.device).random(x.shape) >= p
+        scale = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - p))
+    return make_op(x.data * scale, (x,), lambda g, out: (g * _const(scale.astype(g.dtype, copy=False)),),
+                   "dropout")

@@ -1,0 +1,213 @@
+"""Shape operations: they move numbers around without changing them, so each
+backward moves the gradient back the same way (reshape back, transpose by the
+inverse permutation, slice the padding off, scatter into the indexed places)."""
+from .. import backend
+from ..tensor import Tensor, make_op, check_devices, _new
+
+
+def _shape_args(shape):
+    """Accept reshape(2, 3) and reshape((2, 3)) alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def reshape(x, *shape):
+    """The same elements in a new shape (one dimension may be -1)."""
+    shape = _shape_args(shape)
+    try:
+        data = x.data.reshape(shape)
+    except ValueError:
+        raise ValueError(f"reshape: cannot view {x.size} elements of shape {x.shape} "
+                         f"as shape {shape}") from None
+    return make_op(data, (x,), lambda g, out: (g.reshape(x.shape),), "reshape")
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dimensions start_dim..end_dim into one (PyTorch's flatten)."""
+    nd = x.ndim
+    s, e = start_dim % nd, end_dim % nd
+    n = 1
+    for d in x.shape[s:e + 1]:
+        n *= d
+    return reshape(x, x.shape[:s] + (n,) + x.shape[e + 1:])
+
+
+def unsqueeze(x, dim):
+    """Insert an axis of size one at position dim."""
+    dim = dim % (x.ndim + 1)
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def squeeze(x, dim=None):
+    """Drop axes of size one (only `dim`, if given)."""
+    if dim is None:
+        return reshape(x, tuple(d for d in x.shape if d != 1))
+    dim = dim % x.ndim
+    if x.shape[dim] != 1:
+        return x
+    return reshape(x, x.shape[:dim] + x.shape[dim + 1:])
+
+
+def permute(x, *dims):
+    """Reorder the axes: output axis i is input axis dims[i].  Backward: the inverse order."""
+    dims = _shape_args(dims)
+    if sorted(d % x.ndim for d in dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} axes of {x.shape}")
+    dims = tuple(d % x.ndim for d in dims)
+    inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
+    return make_op(x.data.transpose(dims), (x,), lambda g, out: (permute(g, inverse),),
+                   "permute")
+
+
+def transpose(x, *axes):
+    """Transpose. No argument: reverse all axes (``x.T``). Two integers: swap those
+    two axes (PyTorch's ``transpose(d0, d1)``). One tuple: a full permutation
+    (NumPy's ``transpose(axes)``)."""
+    if not axes:
+        return permute(x, tuple(range(x.ndim))[::-1])
+    if len(axes) == 2 and all(isinstance(a, int) for a in axes):
+        order = list(range(x.ndim))
+        a, b = axes[0] % x.ndim, axes[1] % x.ndim
+        order[a], order[b] = order[b], order[a]
+        return permute(x, tuple(order))
+    return permute(x, _shape_args(axes))
+
+
+def swapaxes(x, a, b):
+    """Swap two axes (NumPy's name for PyTorch's transpose(d0, d1))."""
+    return transpose(x, a, b)
+
+
+def broadcast_to(x, *shape):
+    """Stretch size-one (or missing leading) axes to `shape` without copying.
+    Backward: the engine sums the gradient back over the stretched axes."""
+    shape = _shape_args(shape)
+    xp = backend.array_module(x.data)
+    try:
+        data = xp.broadcast_to(x.data, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: shape {x.shape} cannot be broadcast to {shape}") from None
+    return make_op(data, (x,), lambda g, out: (g,), "broadcast_to")
+
+
+def concat(tensors, axis=0, *, dim=None):
+    """Join tensors along an existing axis.  Backward: each input gets its slice of g."""
+    axis = dim if dim is not None else axis
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concat: needs at least one tensor")
+    check_devices("concat", *tensors)
+    nd = tensors[0].ndim
+    axis = axis % nd
+    for t in tensors[1:]:
+        if t.ndim != nd or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape))
+                               if i != axis):
+            raise ValueError(f"concat along axis {axis}: shapes "
+                             f"{[tuple(u.shape) for u in tensors]} differ off that axis")
+    xp = backend.array_module(tensors[0].data)
+    data = xp.concatenate([t.data for t in tensors], axis=axis)
+    bounds = [0]
+    for t in tensors:
+        bounds.append(bounds[-1] + t.shape[axis])
+
+    def backward(g, out):
+        pre = (slice(None),) * axis
+        return tuple(g[pre + (slice(bounds[i], bounds[i + 1]),)] if t._requires_grad else None
+                     for i, t in enumerate(tensors))
+    return make_op(data, tuple(tensors), backward, "concat")
+
+
+cat = concat
+
+
+def stack(tensors, axis=0, *, dim=None):
+    """Join same-shape tensors along a new axis."""
+    axis = dim if dim is not None else axis
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: all tensors need one shape, got "
+                             f"{[tuple(u.shape) for u in tensors]}")
+    return concat([unsqueeze(t, axis) for t in tensors], axis=axis)
+
+
+def pad(x, pad, mode="constant", value=0.0):
+    """Constant padding, PyTorch's ``F.pad`` convention: ``pad`` lists (before, after)
+    pairs starting from the *last* axis, e.g. (1, 1, 2, 2) pads the last axis by 1
+    and the one before it by 2.  Backward: slice the padding off the gradient."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: needs (before, after) pairs for at most {x.ndim} axes, got {pad}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    xp = backend.array_module(x.data)
+    data = xp.pad(x.data, widths, mode="constant", constant_values=value)
+    index = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
+    return make_op(data, (x,), lambda g, out: (g[index],), "pad")
+
+
+def _index_arrays(idx, xp):
+    """Turn Tensors inside an index into arrays (integer or boolean index arrays)."""
+    if isinstance(idx, tuple):
+        return tuple(_index_arrays(i, xp) for i in idx)
+    if isinstance(idx, Tensor):
+        return idx.data
+    if isinstance(idx, list):
+        return xp.asarray(idx)
+    return idx
+
+
+def getitem(x, idx):
+    """x[idx] for basic slices, integers, None/..., and integer or boolean arrays.
+
+    Backward: scatter g into a zero tensor of x's shape at the same places,
+    adding where an index repeats (so x[[0, 0]] gets gradient 2 g at row 0).
+    """
+    xp = backend.array_module(x.data)
+    idx = _index_arrays(idx, xp)
+    try:
+        data = x.data[idx]
+    except IndexError as e:
+        raise IndexError(f"indexing a tensor of shape {x.shape}: {e}") from None
+    return make_op(data, (x,), lambda g, out: (_scatter_add(g, idx, x.shape),), "getitem")
+
+
+def _is_advanced(idx):
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return any(hasattr(i, "shape") and getattr(i, "ndim", 0) > 0 for i in items)
+
+
+def _scatter_add(g, idx, shape):
+    """zeros(shape) with g added at idx: the transpose of getitem (its backward is getitem)."""
+    xp = backend.array_module(g.data)
+    z = xp.zeros(shape, dtype=g.dtype)
+    if _is_advanced(idx):
+        xp.add.at(z, idx, g.data)        # repeated indices must add up, not overwrite
+    else:
+        z[idx] = g.data
+    return make_op(z, (g,), lambda gg, out: (getitem(gg, idx),), "scatter_add")
+
+
+def to(x, device=None, dtype=None):
+    """A copy of x on `device` with `dtype`. Backward: the gradient goes back likewise."""
+    data = x.data
+    if device is not None:
+        data = backend.to_device(data, device)
+    if dtype is not None:
+        data = data.astype(dtype, copy=False)
+    if data is x.data:
+        return x
+    src_device, src_dtype = x.device, x.dtype
+    return make_op(data, (x,), lambda g, out: (to(g, src_device, src_dtype),), "to")
+
+
+def zeros_like_tensor(x):
+    return _new(backend.array_module(x.data).zeros_like(x.data))

@@ -1,0 +1,481 @@
+"""The Tensor, the graph it records, and reverse-mode automatic differentiation.
+
+A ``Tensor`` wraps one array (``.data``: numpy or cupy). Every differentiable
+operation in ``minigan/ops`` computes its result with array code and then calls
+``make_op(result, parents, backward, name)``, which returns a new Tensor that
+remembers
+
+* ``_parents``: the input tensors, and
+* ``_backward(g, out)``: the chain rule for this operation. Given the gradient
+  ``g = dL/d(out)`` it returns ``dL/d(parent)`` for each parent (or ``None``).
+
+Backward functions are written with Tensor operations, not raw arrays. That one
+decision buys higher-order gradients: when the graph of the backward pass is
+itself recorded (``create_graph=True``), the gradients are ordinary tensors
+that can be differentiated again, which is what WGAN-GP and R1 need.
+
+``backward()`` visits the graph in reverse topological order (found with an
+explicit stack, so a 20,000-node chain never meets Python's recursion limit),
+adds up the gradients that reach each node, and undoes broadcasting in one
+place (``_unbroadcast``): an op never has to think about it.
+"""
+import contextlib
+
+import numpy
+
+from . import backend
+
+DEFAULT_DTYPE = numpy.float32
+
+# ------------------------------------------------------------- global modes
+_grad_enabled = True
+_anomaly_enabled = False
+
+
+def is_grad_enabled():
+    """True when new operations are recorded for backward."""
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def _set_grad_enabled(mode):
+    global _grad_enabled
+    prev, _grad_enabled = _grad_enabled, bool(mode)
+    try:
+        yield
+    finally:
+        _grad_enabled = prev
+
+
+def no_grad():
+    """Context manager: operations inside record no graph (evaluation, updates)."""
+    return _set_grad_enabled(False)
+
+
+def enable_grad():
+    """Context manager: record the graph again inside a ``no_grad`` block."""
+    return _set_grad_enabled(True)
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Context manager: check every gradient computed in backward for NaN/inf.
+
+    The first non-finite gradient raises ``FloatingPointError`` naming the
+    operation whose backward produced it. It slows backward down; use it to debug.
+    """
+    global _anomaly_enabled
+    prev, _anomaly_enabled = _anomaly_enabled, True
+    try:
+        yield
+    finally:
+        _anomaly_enabled = prev
+
+
+# ------------------------------------------------------------- construction
+def _as_array(data, dtype=None, device=None):
+    """Turn data into an array on `device`, following torch.tensor's dtype rules.
+
+    numpy/cupy arrays keep their dtype; Python scalars and lists become float32
+    (bools stay bool, and lists of ints become int64 only if asked for).
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if device is None:
+        device = backend.device_of(data) if hasattr(data, "dtype") else backend.default_device()
+    xp = backend.module_for(device)
+    if hasattr(data, "dtype") and hasattr(data, "shape"):   # an array (or numpy scalar)
+        arr = backend.to_device(data, device) if backend.device_of(data) != device else data
+        arr = xp.asarray(arr, dtype=dtype)
+    else:
+        if dtype is None:
+            probe = numpy.asarray(data)
+            dtype = probe.dtype if probe.dtype == numpy.bool_ else DEFAULT_DTYPE
+        arr = xp.asarray(data, dtype=dtype)
+    return arr
+
+
+def _check_grad_dtype(dtype):
+    if not numpy.issubdtype(dtype, numpy.floating):
+        raise TypeError(f"only floating-point tensors can require gradients, but this "
+                        f"tensor is {numpy.dtype(dtype).name}; convert it first, e.g. "
+                        f"minigan.tensor(x, dtype='float64', requires_grad=True)")
+
+
+class Tensor:
+    """An array with an optional gradient and a record of how it was computed.
+
+    Attributes: ``data`` (the numpy/cupy array), ``grad`` (a Tensor, filled in by
+    ``backward`` on leaves that require grad), ``requires_grad``.
+    """
+    __slots__ = ("data", "grad", "_requires_grad", "_parents", "_backward", "_op", "__weakref__")
+    __array_ufunc__ = None     # make numpy defer to Tensor's operators: array * tensor -> Tensor
+
+    def __init__(self, data, requires_grad=False, dtype=None, device=None):
+        self.data = _as_array(data, dtype, device)
+        self.grad = None
+        self._parents = ()
+        self._backward = None
+        self._op = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    # -------------------------------------------------------------- basics
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if self._backward is not None:
+            raise RuntimeError("requires_grad can only be changed on a leaf tensor "
+                               "(one not computed from others); use .detach() first")
+        if flag:
+            _check_grad_dtype(self.data.dtype)
+        self._requires_grad = bool(flag)
+
+    @property
+    def is_leaf(self):
+        return self._backward is None
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        body = numpy.array2string(backend.to_numpy(self.data), precision=4, separator=", ",
+                                  prefix="tensor(")
+        extra = f", dtype={self.dtype.name}" if self.dtype != DEFAULT_DTYPE else ""
+        extra += ", device='cuda'" if self.device == "cuda" else ""
+        if self._op is not None:
+            extra += f", grad_fn={self._op}"
+        elif self._requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def numpy(self):
+        """The data as a NumPy array on the host (a copy from the GPU if needed)."""
+        return backend.to_numpy(self.data)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def detach(self):
+        """The same data, cut from the graph (shares memory, requires no grad)."""
+        return _new(self.data)
+
+    def to(self, device=None, dtype=None):
+        """A copy on another device and/or with another dtype (differentiable)."""
+        from .ops import shape as _s
+        return _s.to(self, device, dtype)
+
+    def astype(self, dtype):
+        return self.to(dtype=dtype)
+
+    def float(self):
+        return self.to(dtype=numpy.float32)
+
+    def double(self):
+        return self.to(dtype=numpy.float64)
+
+    def zero_grad(self):
+        self.grad = None
+
+    # ------------------------------------------------------------ autodiff
+    def backward(self, grad=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``grad`` is dL/d(self); it may be left out only for a one-element tensor
+        (then it is 1). With ``create_graph=True`` the backward pass is itself
+        recorded, so the ``.grad`` tensors can be differentiated again.
+
+        Calling ``backward()`` twice: minigan keeps the graph (it never frees
+        intermediate results as PyTorch does without ``retain_graph``), so a
+        second call works and *adds* the same gradients again into ``.grad``,
+        exactly like PyTorch's accumulation. Zero the gradients in between
+        (``optimizer.zero_grad()``) unless accumulation is what you want.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: no input "
+                               "of the computation had requires_grad=True")
+        grad = _initial_grad(self, grad)
+        _backprop([self], [grad], create_graph, wanted=None)
+
+    # Python operators and methods are attached at the bottom of this file,
+    # once the ops modules (which import this one) are loaded.
+
+
+def _new(data):
+    """Wrap an array into a Tensor without copying or converting (internal, fast)."""
+    t = object.__new__(Tensor)
+    t.data = data
+    t.grad = None
+    t._requires_grad = False
+    t._parents = ()
+    t._backward = None
+    t._op = None
+    return t
+
+
+def make_op(data, parents, backward, name):
+    """Wrap the array `data` computed from `parents` into a graph node.
+
+    ``backward(g, out)`` must return one gradient (Tensor or None) per parent,
+    written with Tensor operations so that it can be differentiated again.
+    No graph is recorded when grad mode is off or no parent requires grad.
+    """
+    out = _new(data)
+    if _grad_enabled:
+        for p in parents:
+            if p._requires_grad:
+                out._requires_grad = True
+                out._parents = parents
+                out._backward = backward
+                out._op = name
+                break
+    return out
+
+
+def lift(x, like):
+    """`x` as a Tensor: Tensors pass through; scalars take `like`'s dtype and device.
+
+    This is why a Python scalar never changes a tensor's dtype: ``t32 * 0.5`` is float32.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if hasattr(x, "dtype") and hasattr(x, "shape") and not isinstance(x, numpy.generic):
+        return Tensor(x)                           # an array keeps its dtype
+    xp = backend.array_module(like.data)
+    dt = like.data.dtype
+    if not numpy.issubdtype(dt, numpy.floating) and isinstance(x, float):
+        dt = DEFAULT_DTYPE
+    return _new(xp.asarray(x, dtype=dt))
+
+
+def check_devices(name, *tensors):
+    """Refuse an operation over tensors on different devices, naming both."""
+    if backend._cupy is None:          # only numpy exists: nothing can differ
+        return
+    devs = [t.device for t in tensors]
+    if any(d != devs[0] for d in devs):
+        raise RuntimeError(f"{name}: tensors are on different devices ({' and '.join(devs)}); "
+                           f"move one with .to('{devs[0]}') or .to('{devs[-1]}')")
+
+
+# ------------------------------------------------------------------ engine
+def _initial_grad(t, grad):
+    if grad is None:
+        if t.data.size != 1:
+            raise RuntimeError(f"backward() without a gradient argument needs a one-element "
+                               f"output, but this tensor has shape {t.shape}; reduce it first "
+                               f"(e.g. .sum() or .mean()) or pass grad=")
+        xp = backend.array_module(t.data)
+        return _new(xp.ones_like(t.data))
+    grad = lift(grad, t)
+    if grad.shape != t.shape:
+        raise ValueError(f"backward(): the gradient has shape {grad.shape} but the tensor "
+                         f"has shape {t.shape}")
+    return grad
+
+
+def _topological_order(roots):
+    """Nodes that require grad, each after all of its parents (iterative DFS)."""
+    order, seen = [], set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for p in node._parents:
+            if p._requires_grad and id(p) not in seen:
+                stack.append((p, False))
+    return order
+
+
+def _unbroadcast(g, shape):
+    """Sum a gradient over the axes that broadcasting stretched, back to `shape`.
+
+    If y = x + b with b of shape (3,) broadcast to (N, 3), every row used b, so
+    dL/db = sum over rows of dL/dy. This is the one place that rule lives.
+    """
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                      if s == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _backprop(roots, grads, create_graph, wanted):
+    """The reverse sweep. With `wanted` (a list of tensors) it returns their
+    gradients instead of accumulating into leaves' ``.grad``."""
+    order = _topological_order(roots)
+    wanted_ids = None
+    if wanted is not None:
+        # Only nodes on a path to a wanted tensor need their backward run.
+        wanted_ids = {id(w) for w in wanted}
+        needed = set()
+        for node in order:           # parents come first
+            if id(node) in wanted_ids or any(id(p) in needed for p in node._parents):
+                needed.add(id(node))
+    found = {}
+    pending = {}
+    for r, g in zip(roots, grads):
+        pending[id(r)] = pending[id(r)] + g if id(r) in pending else g
+    with _set_grad_enabled(create_graph):
+        for node in reversed(order):
+            g = pending.pop(id(node), None)
+            if g is None:
+                continue
+            if wanted_ids is not None:
+                if id(node) in wanted_ids:
+                    found[id(node)] = g
+                if id(node) not in needed or node._backward is None:
+                    continue
+            elif node._backward is None:          # a leaf: accumulate into .grad
+                node.grad = g if node.grad is None else node.grad + g
+                continue
+            parent_grads = node._backward(g, node)
+            for i, (p, pg) in enumerate(zip(node._parents, parent_grads)):
+                if pg is None or not p._requires_grad:
+                    continue
+                if wanted_ids is not None and id(p) not in needed:
+                    continue
+                if pg.shape != p.shape:
+                    pg = _unbroadcast(pg, p.shape)
+                if _anomaly_enabled:
+                    xp = backend.array_module(pg.data)
+                    if not bool(xp.isfinite(pg.data).all()):
+                        raise FloatingPointError(
+                            f"detect_anomaly: the backward of '{node._op}' produced NaN or inf "
+                            f"in the gradient of its input {i} (shape {p.shape})")
+                prev = pending.get(id(p))
+                pending[id(p)] = pg if prev is None else prev + pg
+    return found
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
+    """d(outputs)/d(inputs), returned as a tuple, without touching any ``.grad``.
+
+    ``outputs``: a tensor or a sequence of tensors; ``grad_outputs`` the matching
+    dL/d(output) (may be left out for one-element outputs). With
+    ``create_graph=True`` the returned gradients are part of the graph and can be
+    differentiated again: a gradient penalty ||d D(x)/dx||^2 is built this way.
+    An input that the outputs do not depend on gets ``None`` if
+    ``allow_unused=True``, else an error.
+    """
+    single_out = isinstance(outputs, Tensor)
+    outputs = [outputs] if single_out else list(outputs)
+    single_in = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_in else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("grad(): an input does not require grad, so it has no gradient")
+    roots, gs = [], []
+    for o, g in zip(outputs, grad_outputs):
+        if not o._requires_grad:
+            raise RuntimeError("grad(): an output does not depend on any tensor that requires grad")
+        roots.append(o)
+        gs.append(_initial_grad(o, g))
+    found = _backprop(roots, gs, create_graph, wanted=inputs)
+    result = []
+    for i, t in enumerate(inputs):
+        g = found.get(id(t))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute "
+                               f"the outputs; pass allow_unused=True to get None for it")
+        result.append(g)
+    return tuple(result)
+
+
+def tensor(data, requires_grad=False, dtype=None, device=None):
+    """Make a tensor (the analogue of torch.tensor).
+
+    NumPy/CuPy arrays keep their dtype; Python numbers and lists become float32.
+    ``device`` is 'cpu' or 'cuda' (default: $MINIGAN_DEVICE, else 'cpu').
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+# ------------------------------------------------- operators and methods
+from .ops import math as _m, reduce as _r, shape as _s, linalg as _l  # noqa: E402
+
+
+def _install_methods():
+    T = Tensor
+    T.__add__ = lambda a, b: _m.add(a, b)
+    T.__radd__ = lambda a, b: _m.add(b, a)
+    T.__sub__ = lambda a, b: _m.sub(a, b)
+    T.__rsub__ = lambda a, b: _m.sub(b, a)
+    T.__mul__ = lambda a, b: _m.mul(a, b)
+    T.__rmul__ = lambda a, b: _m.mul(b, a)
+    T.__truediv__ = lambda a, b: _m.div(a, b)
+    T.__rtruediv__ = lambda a, b: _m.div(b, a)
+    T.__neg__ = lambda a: _m.neg(a)
+    T.__pos__ = lambda a: a
+    T.__pow__ = lambda a, b: _m.pow(a, b)
+    T.__rpow__ = lambda a, b: _m.pow(b, a)
+    T.__matmul__ = lambda a, b: _l.matmul(a, b)
+    T.__rmatmul__ = lambda a, b: _l.matmul(b, a)
+    T.__abs__ = lambda a: _m.abs(a)
+    T.__getitem__ = lambda a, idx: _s.getitem(a, idx)
+    # comparisons give boolean tensors outside the graph (they have no gradient)
+    T.__lt__ = lambda a, b: _new(a.data < lift(b, a).data)
+    T.__le__ = lambda a, b: _new(a.data <= lift(b, a).data)
+    T.__gt__ = lambda a, b: _new(a.data > lift(b, a).data)
+    T.__ge__ = lambda a, b: _new(a.data >= lift(b, a).data)
+    T.eq = lambda a, b: _new(a.data == lift(b, a).data)
+    # tensors are hashed by identity, so that they can be dict keys and set members
+    T.__hash__ = object.__hash__
+
+    for name in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "softplus",
+                 "log_sigmoid", "leaky_relu", "clip", "maximum", "minimum"):
+        setattr(T, name, getattr(_m, name))
+    T.clamp = _m.clip
+    for name in ("sum", "mean", "var", "max"):
+        setattr(T, name, getattr(_r, name))
+    for name in ("reshape", "transpose", "permute", "broadcast_to", "flatten",
+                 "unsqueeze", "squeeze", "pad"):
+        setattr(T, name, getattr(_s, name))
+    T.view = _s.reshape
+    T.expand = _s.broadcast_to
+    T.T = property(lambda a: _s.transpose(a))
+    T.matmul = _l.matmul
+
+
+_install_methods()
