@@ -275,6 +275,8 @@ def lift(x, like):
     dt = like.data.dtype
     if not numpy.issubdtype(dt, numpy.floating) and isinstance(x, float):
         dt = DEFAULT_DTYPE
+    elif dt == numpy.bool_ and not isinstance(x, (bool, numpy.bool_)):
+        dt = numpy.int64                           # mask * 2 counts, it does not stay a bool
     return _new(xp.asarray(x, dtype=dt))
 
 
@@ -366,7 +368,12 @@ def _backprop(roots, grads, create_graph, wanted):
                 if id(node) not in needed or node._backward is None:
                     continue
             elif node._backward is None:          # a leaf: accumulate into .grad
-                node.grad = g if node.grad is None else node.grad + g
+                if node.grad is not None:
+                    node.grad = node.grad + g
+                elif create_graph:
+                    node.grad = g                 # keep it in the graph
+                else:                             # its own memory: g may be shared with
+                    node.grad = _new(g.data.copy())   # other leaves, or a read-only view
                 continue
             parent_grads = node._backward(g, node)
             for i, (p, pg) in enumerate(zip(node._parents, parent_grads)):

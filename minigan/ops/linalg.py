@@ -16,18 +16,25 @@ def matmul(a, b):
     check_devices("matmul", a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: scalars are not matrices; use * instead")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not fit (the last axis of "
+                         f"the first, {a.shape[-1]}, must equal the "
+                         f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second, "
+                         f"{b.shape[-2 if b.ndim > 1 else 0]})")
     if a.ndim == 1:
         return matmul(a.reshape(1, -1), b).squeeze(-2)
     if b.ndim == 1:
         return matmul(a, b.reshape(-1, 1)).squeeze(-1)
-    if a.shape[-1] != b.shape[-2]:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not fit "
-                         f"({a.shape[-1]} != {b.shape[-2]})")
 
     def backward(g, out):
         return (g @ b.transpose(-1, -2) if a._requires_grad else None,
                 a.transpose(-1, -2) @ g if b._requires_grad else None)
-    return make_op(a.data @ b.data, (a, b), backward, "matmul")
+    try:
+        data = a.data @ b.data
+    except ValueError:
+        raise ValueError(f"matmul: the batch axes of shapes {a.shape} and {b.shape} cannot be "
+                         f"broadcast together") from None
+    return make_op(data, (a, b), backward, "matmul")
 
 
 def linear(x, weight, bias=None):

@@ -4,6 +4,8 @@ Every backward receives ``g = dL/d(out)`` and returns ``dL/d(input)`` per input,
 using the local derivative written in the comment. Broadcasting is not handled
 here: the engine sums gradients back to each input's shape (tensor._unbroadcast).
 """
+import numpy    # host-side shape bookkeeping only
+
 from .. import backend
 from ..tensor import Tensor, make_op, lift, check_devices, _new
 
@@ -15,7 +17,18 @@ def _pair(a, b, name):
     else:
         a = lift(a, b)
     check_devices(name, a, b)
+    if a.shape != b.shape:
+        _check_broadcastable(name, a.shape, b.shape)
     return a, b
+
+
+def _check_broadcastable(name, *shapes):
+    """Refuse shapes that do not broadcast, naming the op and every shape."""
+    try:
+        numpy.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"{name}: shapes {' and '.join(str(tuple(s)) for s in shapes)} cannot "
+                         f"be broadcast together (trailing axes must be equal or 1)") from None
 
 
 def _const(array):
@@ -147,6 +160,7 @@ def where(cond, a, b):
     a, b = _pair(a, b, "where")
     xp = backend.array_module(a.data)
     cond = xp.asarray(cond, dtype=bool)
+    _check_broadcastable("where", cond.shape, a.shape, b.shape)
 
     def backward(g, out):
         m = _const(cond.astype(g.dtype))

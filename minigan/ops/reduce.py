@@ -5,6 +5,8 @@ are accepted as aliases. The backward of every reduction spreads the incoming
 gradient back over the reduced axes, so it first puts those axes back as size 1
 (``_restore``) and lets broadcasting stretch them.
 """
+import builtins
+
 from ..tensor import make_op, _new
 
 
@@ -22,7 +24,7 @@ def _axes(x, axis, dim, keepdims, keepdim):
     nd = x.ndim
     out = []
     for a in axes:
-        if not -nd <= a < max(nd, 1):
+        if not -nd <= a < builtins.max(nd, 1):   # `max` below is the reduction
             raise ValueError(f"axis {a} is out of range for a tensor of shape {x.shape}")
         out.append(a % nd if nd else 0)
     return tuple(out), bool(keepdims)

@@ -160,8 +160,8 @@ def _index_arrays(idx, xp):
         return tuple(_index_arrays(i, xp) for i in idx)
     if isinstance(idx, Tensor):
         return idx.data
-    if isinstance(idx, list):
-        return xp.asarray(idx)
+    if isinstance(idx, list) or (hasattr(idx, "dtype") and getattr(idx, "ndim", 0) > 0):
+        return xp.asarray(idx)       # lists, and NumPy index arrays used on a CuPy tensor
     return idx
 
 

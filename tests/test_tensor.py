@@ -1,0 +1,294 @@
+"""The engine's behaviour: the graph, backward(), grad(), modes, dtypes, devices, errors."""
+import sys
+import types
+import warnings
+
+import numpy as np
+import pytest
+
+import minigan
+import minigan.functional as F
+from minigan import backend
+from conftest import needs_torch, HAVE_TORCH
+
+if HAVE_TORCH:
+    import torch
+
+
+def t64(values, **kw):
+    return minigan.tensor(np.asarray(values, dtype=np.float64), **kw)
+
+
+# ------------------------------------------------------------------ graph and backward
+def test_deep_chain_backward_has_no_recursion_limit():
+    x = t64(1.0, requires_grad=True)
+    y = x
+    for _ in range(20_000):                       # 20,000 nodes, far past sys.getrecursionlimit()
+        y = y * 1.0001
+    assert 20_000 > sys.getrecursionlimit()
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0001 ** 20_000, rel=1e-9)
+
+
+def test_backward_twice_accumulates_into_leaf_grad():
+    x = t64([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+    y.backward()                                  # the graph is kept; gradients add up
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0, 12.0])
+    x.zero_grad()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_shared_subexpression_gets_both_paths():
+    x = t64(2.0, requires_grad=True)
+    y = x * x                                     # used twice below
+    (y * y + y).backward()                        # d/dx (x^4 + x^2) = 4x^3 + 2x
+    assert x.grad.item() == pytest.approx(4 * 8 + 4)
+
+
+def test_leaves_get_their_own_gradient_arrays():
+    a, b = t64([1.0, 2.0], requires_grad=True), t64([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()                      # add passes one gradient to both inputs
+    assert a.grad is not b.grad
+    a.grad.data *= 0                              # in place, as gradient clipping does
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+
+
+def test_broadcasting_is_undone_in_gradients():
+    x = t64(np.ones((4, 3)), requires_grad=True)
+    row = t64([1.0, 2.0, 3.0], requires_grad=True)          # (3,) -> (4, 3)
+    col = t64(np.ones((4, 1)), requires_grad=True)          # (4, 1) -> (4, 3)
+    s = t64(2.0, requires_grad=True)                        # () -> (4, 3)
+    ((x * row + col) * s).sum().backward()
+    assert row.grad.shape == (3,) and col.grad.shape == (4, 1) and s.grad.shape == ()
+    np.testing.assert_allclose(row.grad.numpy(), [8.0, 8.0, 8.0])       # 4 rows * s
+    np.testing.assert_allclose(col.grad.numpy(), np.full((4, 1), 6.0))  # 3 columns * s
+    assert s.grad.item() == pytest.approx(4 * (1 + 2 + 3) + 12)
+
+
+def test_no_grad_and_detach_record_nothing():
+    x = t64([1.0, 2.0], requires_grad=True)
+    with minigan.no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.is_leaf
+    assert minigan.is_grad_enabled()
+    d = x.detach()
+    assert not d.requires_grad and d.data is x.data          # same memory, no graph
+    z = (x * d).sum()                                        # d is a constant here
+    z.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 2.0])
+    with minigan.no_grad():
+        with minigan.enable_grad():
+            assert (x * 2).requires_grad
+
+
+def test_backward_on_non_scalar_needs_a_gradient():
+    x = t64([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"one-element.*shape \(2,\).*sum\(\)"):
+        (x * 2).backward()
+    (x * 2).backward(t64([1.0, 10.0]))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 20.0])
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        (x * 2).backward(t64([1.0, 1.0, 1.0]))
+
+
+def test_backward_without_requires_grad_is_refused():
+    with pytest.raises(RuntimeError, match="requires_grad"):
+        t64([1.0]).sum().backward()
+
+
+# ------------------------------------------------------------------ grad()
+def test_grad_leaves_dot_grad_untouched():
+    x = t64([1.0, 2.0], requires_grad=True)
+    (gx,) = minigan.grad((x ** 2).sum(), x)
+    assert x.grad is None
+    np.testing.assert_allclose(gx.numpy(), [2.0, 4.0])
+    assert not gx.requires_grad                    # create_graph=False: a plain result
+
+
+def test_grad_create_graph_gives_second_derivative():
+    x = t64(1.5, requires_grad=True)
+    (g,) = minigan.grad(x ** 3, x, create_graph=True)       # 3 x^2
+    assert g.requires_grad
+    (h,) = minigan.grad(g, x, create_graph=True)            # 6 x
+    (k,) = minigan.grad(h, x)                                # 6
+    assert (g.item(), h.item(), k.item()) == pytest.approx((3 * 1.5 ** 2, 6 * 1.5, 6.0))
+    assert x.grad is None
+
+
+def test_grad_of_several_inputs_and_unused_input():
+    x, y, z = (t64(v, requires_grad=True) for v in (2.0, 3.0, 1.0))
+    gx, gy = minigan.grad(x * y, [x, y])
+    assert (gx.item(), gy.item()) == (3.0, 2.0)
+    with pytest.raises(RuntimeError, match="not used"):
+        minigan.grad(x * y, [x, z])
+    assert minigan.grad(x * y, [x, z], allow_unused=True)[1] is None
+
+
+@needs_torch
+def test_gradient_penalty_matches_torch():
+    """WGAN-GP's (||dD/dx|| - 1)^2 differentiated with respect to D's parameters."""
+    rng = np.random.default_rng(0)
+    x, w1, b1, w2 = (rng.standard_normal(s) for s in [(8, 3), (5, 3), (5,), (1, 5)])
+
+    def penalty(lib, x, w1, b1, w2):
+        h = lib["act"](x @ w1.T + b1)
+        d = (h @ w2.T).sum()
+        (g,) = lib["grad"](d, x)
+        norm = (g * g).sum(1) ** 0.5            # per-sample gradient norm
+        return ((norm - 1.0) ** 2).mean()
+
+    ours = {"act": F.tanh, "grad": lambda o, i: minigan.grad(o, i, create_graph=True)}
+    theirs = {"act": torch.tanh,
+              "grad": lambda o, i: torch.autograd.grad(o, i, create_graph=True)}
+    mt = [t64(a, requires_grad=True) for a in (x, w1, b1, w2)]
+    tt = [torch.tensor(a, requires_grad=True) for a in (x, w1, b1, w2)]
+    p, tp = penalty(ours, *mt), penalty(theirs, *tt)
+    assert p.item() == pytest.approx(tp.item(), rel=1e-12)
+    p.backward()
+    tp.backward()
+    for m, t in zip(mt, tt):
+        np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# ------------------------------------------------------------------ errors that teach
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(TypeError, match=r"floating-point.*int64.*dtype="):
+        minigan.tensor(np.arange(3), requires_grad=True)
+    t = minigan.tensor(np.arange(3))
+    with pytest.raises(TypeError, match="int64"):
+        t.requires_grad = True
+
+
+def test_requires_grad_only_changes_on_leaves():
+    x = t64([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        (x * 2).requires_grad = False
+
+
+@pytest.mark.parametrize("op, name", [(lambda a, b: a + b, "add"), (lambda a, b: a - b, "sub"),
+                                      (lambda a, b: a * b, "mul"), (lambda a, b: a / b, "div"),
+                                      (lambda a, b: a ** b, "pow"), (F.maximum, "maximum"),
+                                      (lambda a, b: a @ b, "matmul"),
+                                      (F.mse_loss, "mse_loss"),
+                                      (F.binary_cross_entropy_with_logits, "binary_cross_entropy")])
+def test_shape_mismatch_names_op_and_both_shapes(op, name):
+    a, b = t64(np.ones((2, 3))), t64(np.ones((4, 5)))
+    with pytest.raises(ValueError) as err:
+        op(a, b)
+    msg = str(err.value)
+    assert name in msg and "(2, 3)" in msg and "(4, 5)" in msg, msg
+
+
+def test_linear_shape_mismatch_names_shapes():
+    with pytest.raises(ValueError, match=r"linear.*\(2, 3\).*\(4, 5\)"):
+        F.linear(t64(np.ones((2, 3))), t64(np.ones((4, 5))))
+
+
+# ------------------------------------------------------------------ dtype rules
+def test_dtype_rules():
+    assert minigan.tensor(1.5).dtype == np.float32                 # python scalar
+    assert minigan.tensor(3).dtype == np.float32                   # python int too
+    assert minigan.tensor([1, 2]).dtype == np.float32              # lists
+    assert minigan.tensor([[1.0], [2.0]]).dtype == np.float32
+    assert minigan.tensor(np.zeros(2)).dtype == np.float64         # arrays keep their dtype
+    assert minigan.tensor(np.zeros(2, np.float32)).dtype == np.float32
+    assert minigan.tensor(np.arange(2)).dtype == np.int64
+    assert minigan.tensor([1, 2], dtype="float64").dtype == np.float64
+    x32, x64 = minigan.tensor([1.0, 2.0]), t64([1.0, 2.0])
+    for x in (x32, x64):                                           # scalars never change it
+        for y in (x * 0.5, 0.5 * x, x + 1, 1 - x, x / 3, 2.0 / x, x ** 2, 2 ** x,
+                  x * np.float64(0.1), F.clip(x, 0.0, 1.5), F.maximum(x, 1.2),
+                  F.leaky_relu(x, 0.3), F.softplus(x, beta=2.0), F.dropout(x, 0.5)):
+            assert y.dtype == x.dtype
+    assert (x32 + x64).dtype == np.float64                         # arrays promote as numpy does
+    assert ((x32 > 1) * 2).dtype == np.int64                       # a mask times a count
+
+
+def test_gradients_keep_the_dtype():
+    x = minigan.tensor([1.0, 2.0], requires_grad=True)
+    (F.sigmoid(x * 3.0) ** 2).sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+# ------------------------------------------------------------------ anomaly detection
+@pytest.mark.parametrize("fn, name", [(F.sqrt, "sqrt"), (F.log, "log")])
+def test_detect_anomaly_names_the_op(fn, name):
+    x = t64([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)            # numpy's divide-by-zero
+        y = fn(x).sum()
+        with minigan.detect_anomaly():
+            with pytest.raises(FloatingPointError, match=f"'{name}'"):
+                y.backward()
+        y.backward()                                               # without it: inf, no error
+    assert not np.isfinite(x.grad.numpy()[0])
+
+
+# ------------------------------------------------------------------ devices
+def test_cuda_without_cupy_raises_one_clear_error(monkeypatch):
+    """Simulates a machine without CuPy (the import fails)."""
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "_cupy_error", None)
+    monkeypatch.setitem(sys.modules, "cupy", None)                 # `import cupy` -> ImportError
+    assert not backend.cuda_available()
+    with pytest.raises(RuntimeError, match=r"device='cuda'.*CuPy is not installed.*pip install"):
+        minigan.tensor([1.0], device="cuda")
+    with pytest.raises(RuntimeError, match="CuPy is not installed"):
+        minigan.tensor([1.0]).to("cuda")
+
+
+def test_cuda_without_gpu_raises_one_clear_error(monkeypatch):
+    """Simulates CuPy installed on a machine with no usable GPU."""
+    def no_device():
+        raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+    fake = types.SimpleNamespace(cuda=types.SimpleNamespace(
+        runtime=types.SimpleNamespace(getDeviceCount=no_device)))
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "_cupy_error", None)
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    with pytest.raises(RuntimeError, match=r"device='cuda'.*no usable GPU.*no CUDA-capable"):
+        minigan.tensor([1.0], device="cuda")
+
+
+def test_real_cuda_request_without_gpu():
+    if backend.cuda_available():
+        pytest.skip("a GPU is present here")
+    with pytest.raises(RuntimeError, match=r"device='cuda' was asked for, but"):
+        minigan.tensor([1.0], device="cuda")
+
+
+def test_minigan_device_environment_variable(monkeypatch):
+    monkeypatch.setenv("MINIGAN_DEVICE", "cpu")
+    assert backend.default_device() == "cpu"
+    assert minigan.tensor([1.0]).device == "cpu"
+    monkeypatch.setenv("MINIGAN_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="tpu"):
+        minigan.tensor([1.0])
+    monkeypatch.setenv("MINIGAN_DEVICE", "cuda")
+    if backend.cuda_available():
+        assert minigan.tensor([1.0]).device == "cuda"
+    else:
+        with pytest.raises(RuntimeError, match="device='cuda'"):
+            minigan.tensor([1.0])
+
+
+def test_tensors_on_two_devices_raise_naming_both():
+    if not backend.cuda_available():
+        pytest.skip("needs a GPU to have two devices")
+    a, b = minigan.tensor([1.0, 2.0]), minigan.tensor([1.0, 2.0], device="cuda")
+    for op in (lambda: a + b, lambda: a * b, lambda: F.linear(a[None], b[None])):
+        with pytest.raises(RuntimeError, match=r"cpu.*cuda|cuda.*cpu"):
+            op()
+
+
+def test_to_moves_and_casts_with_gradient(device):
+    x = t64([1.0, 2.0], requires_grad=True)
+    y = x.to(device).to(dtype=np.float32)
+    assert y.device == device and y.dtype == np.float32
+    (y * y).sum().backward()
+    assert x.grad.device == "cpu" and x.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
