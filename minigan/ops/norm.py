@@ -1,0 +1,152 @@
+"""Batch normalization (Ioffe and Szegedy, 2015), forward beside its fused backward.
+
+For each channel c (axis 1; statistics over the batch and, for images, the pixels):
+
+    mean  = (1/n) sum x                  var = (1/n) sum (x - mean)^2     (biased)
+    xhat  = (x - mean) / sqrt(var + eps)
+    y     = weight * xhat + bias
+
+Training mode uses the batch's mean and var and updates the running statistics
+in place; evaluation mode uses the running statistics instead, so the output of
+one example no longer depends on the rest of its batch.
+
+Momentum convention (PyTorch's): after every training step
+
+    running_mean = (1 - momentum) * running_mean + momentum * mean
+    running_var  = (1 - momentum) * running_var  + momentum * var * n / (n - 1)
+
+(the running variance takes the *unbiased* batch variance). Keras and Chainer
+call the other factor the momentum or decay: their ``momentum=0.99`` (or
+``decay=0.9``) is PyTorch's and minigan's ``momentum=0.01`` (``0.1``).
+"""
+from .. import backend
+from ..tensor import Tensor, make_op, check_devices, is_grad_enabled, _new
+
+
+def _stat_axes(x):
+    """Every axis but the channel axis 1: (0,) for (N, C), (0, 2, 3) for (N, C, H, W)."""
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _per_channel(a, ndim):
+    """A (C,) array or tensor shaped to broadcast against the input: (1, C, 1, ...)."""
+    return a.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _check(x, running_mean, running_var, weight, bias):
+    if not isinstance(x, Tensor):
+        raise TypeError("batch_norm: the input must be a minigan Tensor")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: the input must be (N, C) or (N, C, H, W) with channels "
+                         f"on axis 1, got shape {x.shape}")
+    C = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (C,):
+            raise ValueError(f"batch_norm: {name} must have shape ({C},), one value per channel "
+                             f"of the input {x.shape}, got {tuple(t.shape)}")
+    check_devices("batch_norm", x, *(t for t in (running_mean, running_var, weight, bias)
+                                     if isinstance(t, Tensor)))
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalize each channel of x (axis 1), then scale by weight and shift by bias.
+
+    x: (N, C) or (N, C, H, W) (any (N, C, ...)). running_mean, running_var: (C,)
+    tensors updated in place when ``training`` (either may be None, then it is
+    neither used nor updated); weight, bias: optional (C,) affine parameters.
+    See the module docstring for the formulas and the momentum convention.
+    """
+    _check(x, running_mean, running_var, weight, bias)
+    if training:
+        return _batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps)
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: evaluation mode (training=False) normalizes with the "
+                         "running statistics, so running_mean and running_var are needed")
+    return _batch_norm_eval(x, running_mean, running_var, weight, bias, eps)
+
+
+def _batch_norm_eval(x, running_mean, running_var, weight, bias, eps):
+    """y = (x - running_mean) / sqrt(running_var + eps) * weight + bias.
+
+    The statistics are constants here, so y is an affine function of x; it is
+    written as one scale and one shift per channel, in Tensor ops (the engine
+    differentiates it, to any order).
+    """
+    rm, rv = _data(running_mean), _data(running_var)
+    xp = backend.array_module(x.data)
+    inv_std = _new((1.0 / xp.sqrt(rv + eps)).astype(x.dtype, copy=False))
+    scale = inv_std if weight is None else weight * inv_std
+    shift = -_new(rm.astype(x.dtype, copy=False)) * scale
+    if bias is not None:
+        shift = shift + bias
+    return x * _per_channel(scale, x.ndim) + _per_channel(shift, x.ndim)
+
+
+def _data(t):
+    """The array of a tensor (or an array passed directly)."""
+    return t.data if isinstance(t, Tensor) else t
+
+
+def _batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps):
+    """Training mode: normalize with the batch statistics; one fused graph node."""
+    axes = _stat_axes(x)
+    n = x.size // x.shape[1]
+    if n < 2:
+        raise ValueError(f"batch_norm: training needs more than one value per channel to "
+                         f"compute a variance, got input shape {x.shape}")
+    xp = backend.array_module(x.data)
+    mean = x.data.mean(axis=axes, keepdims=True)
+    centered = x.data - mean
+    var = (centered * centered).mean(axis=axes, keepdims=True)       # biased
+    inv_std = 1.0 / xp.sqrt(var + eps)
+    xhat = centered * inv_std
+    y = xhat * _per_channel(weight.data, x.ndim) if weight is not None else xhat.copy()
+    if bias is not None:
+        y += _per_channel(bias.data, x.ndim)
+
+    _update_running(running_mean, mean.reshape(-1), momentum)
+    _update_running(running_var, var.reshape(-1) * (n / (n - 1)), momentum)   # unbiased
+
+    def backward(g, out):
+        if is_grad_enabled():
+            # create_graph: rebuild xhat and 1/std from x, so the gradient below
+            # is itself a differentiable function of x (second derivatives)
+            m = x.mean(axis=axes, keepdims=True)
+            c = x - m
+            istd = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
+            xh = c * istd
+        else:
+            # first-order only: the values saved by the forward pass are enough
+            istd, xh = _new(inv_std), _new(xhat)
+        # per-channel sums (keepdims), shared by the three gradients
+        sum_g = g.sum(axis=axes, keepdims=True)
+        sum_gxh = (g * xh).sum(axis=axes, keepdims=True)
+        gx = None
+        if x._requires_grad:
+            # dL/dx = (weight * inv_std) * (g - mean(g) - xhat * mean(g * xhat)),
+            # the means over the batch (and pixels): the (1/n) inv_std (n g' - sum g'
+            # - xhat sum(g' xhat)) of the paper with g' = weight g. The two mean terms
+            # are there because the batch mean and variance depend on every x too.
+            scale = istd if weight is None else istd * _per_channel(weight, x.ndim)
+            gx = scale * (g - sum_g * (1.0 / n) - xh * (sum_gxh * (1.0 / n)))
+        gw = sum_gxh.reshape(-1) if weight is not None else None       # dL/dweight = sum g xhat
+        gb = sum_g.reshape(-1) if bias is not None else None           # dL/dbias = sum g
+        grads = [gx]
+        if weight is not None:
+            grads.append(gw if weight._requires_grad else None)
+        if bias is not None:
+            grads.append(gb if bias._requires_grad else None)
+        return tuple(grads)
+    parents = (x,) + tuple(t for t in (weight, bias) if t is not None)
+    return make_op(y, parents, backward, "batch_norm")
+
+
+def _update_running(running, batch_stat, momentum):
+    """running = (1 - momentum) running + momentum batch, in place, outside any graph."""
+    if running is None:
+        return
+    r = _data(running)
+    r *= (1.0 - momentum)
+    r += (momentum * batch_stat).astype(r.dtype, copy=False)

@@ -1,0 +1,195 @@
+"""batch_norm: agreement with PyTorch (outputs, gradients, running statistics),
+numerical gradient checks of the fused backward (first and second order), errors."""
+import numpy as np
+import pytest
+
+import minigan
+import minigan.functional as F
+from conftest import needs_torch
+
+SHAPES = [(8, 3), (4, 3, 5), (4, 3, 5, 6)]
+
+
+@pytest.fixture
+def torch_one_thread():
+    """Tiny tensors: torch's thread pool only adds waiting on a busy machine."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _arrays(shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    C = shape[1]
+    x = (rng.standard_normal(shape) * 2 + 1).astype(dtype)
+    w = (1 + 0.5 * rng.standard_normal(C)).astype(dtype)
+    b = rng.standard_normal(C).astype(dtype)
+    return x, w, b
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 1e-4)],
+                         ids=["float64", "float32"])
+def test_training_step_agrees_with_torch(shape, affine, dtype, tol, device, torch_one_thread):
+    """Output and the gradients of x, weight and bias in training mode."""
+    import torch
+    x, w, b = _arrays(shape, dtype)
+    g = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    mx, mw, mb = (minigan.tensor(a, requires_grad=True, device=device) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    if not affine:
+        mw = mb = tw = tb = None
+    C = shape[1]
+    mrm = minigan.tensor(np.zeros(C, dtype), device=device)
+    mrv = minigan.tensor(np.ones(C, dtype), device=device)
+    trm, trv = torch.zeros(C, dtype=tx.dtype), torch.ones(C, dtype=tx.dtype)
+    my = F.batch_norm(mx, mrm, mrv, mw, mb, training=True)
+    ty = torch.nn.functional.batch_norm(tx, trm, trv, tw, tb, training=True)
+    my.backward(minigan.tensor(g, device=device))
+    ty.backward(torch.tensor(g))
+    pairs = [(my, ty), (mx.grad, tx.grad), (mrm, trm), (mrv, trv)]
+    if affine:
+        pairs += [(mw.grad, tw.grad), (mb.grad, tb.grad)]
+    for k, (mine, ref) in enumerate(pairs):
+        ref = ref.detach().numpy()
+        assert mine.dtype == dtype
+        err = np.abs(mine.numpy() - ref).max() / np.abs(ref).max()
+        assert err < tol, f"comparison {k}: relative error {err:.3g}"
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(16, 4), (6, 4, 3, 5)])
+@pytest.mark.parametrize("momentum", [0.1, 0.35])
+def test_running_statistics_and_eval_agree_with_torch(shape, momentum, device, torch_one_thread):
+    """Five training steps on shifting batches, then an evaluation pass."""
+    import torch
+    C = shape[1]
+    bn = torch.nn.BatchNorm2d(C, momentum=momentum) if len(shape) == 4 else \
+        torch.nn.BatchNorm1d(C, momentum=momentum)
+    bn = bn.double()
+    rm = minigan.tensor(np.zeros(C), device=device)
+    rv = minigan.tensor(np.ones(C), device=device)
+    _, w, b = _arrays(shape, np.float64)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(w))
+        bn.bias.copy_(torch.tensor(b))
+    mw, mb = minigan.tensor(w, device=device), minigan.tensor(b, device=device)
+    rng = np.random.default_rng(5)
+    for step in range(5):
+        x = rng.standard_normal(shape) * (1 + step) + step      # statistics drift
+        F.batch_norm(minigan.tensor(x, device=device), rm, rv, mw, mb, training=True,
+                     momentum=momentum)
+        bn.train()(torch.tensor(x))
+        np.testing.assert_allclose(rm.numpy(), bn.running_mean.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(rv.numpy(), bn.running_var.numpy(), rtol=1e-12)
+    x = rng.standard_normal(shape)
+    y = F.batch_norm(minigan.tensor(x, device=device), rm, rv, mw, mb, training=False)
+    with torch.no_grad():
+        ty = bn.eval()(torch.tensor(x))
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-12, atol=1e-13)
+
+
+def test_formulas_by_hand():
+    """Training output has zero mean and unit (biased) variance per channel; the running
+    variance moves toward the unbiased variance with PyTorch's momentum convention."""
+    x = minigan.tensor(np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 16.0], [7.0, 16.0]]))
+    rm, rv = minigan.tensor(np.zeros(2)), minigan.tensor(np.ones(2))
+    y = F.batch_norm(x, rm, rv, training=True, momentum=0.5, eps=0.0)
+    np.testing.assert_allclose(y.numpy().mean(axis=0), [0, 0], atol=1e-15)
+    np.testing.assert_allclose(y.numpy().var(axis=0), [1, 1], rtol=1e-12)
+    np.testing.assert_allclose(rm.numpy(), [0.5 * 4, 0.5 * 13])
+    # unbiased variances: [20/3, 36/3]
+    np.testing.assert_allclose(rv.numpy(), [0.5 + 0.5 * 20 / 3, 0.5 + 0.5 * 12])
+
+
+def test_eval_uses_running_statistics_and_leaves_them_alone():
+    x = minigan.tensor(np.array([[2.0], [4.0]]))
+    rm, rv = minigan.tensor(np.array([1.0])), minigan.tensor(np.array([4.0]))
+    y = F.batch_norm(x, rm, rv, minigan.tensor(np.array([3.0])), minigan.tensor(np.array([0.5])),
+                     training=False, eps=0.0)
+    np.testing.assert_allclose(y.numpy(), [[3 * 0.5 + 0.5], [3 * 1.5 + 0.5]])
+    assert rm.numpy().tolist() == [1.0] and rv.numpy().tolist() == [4.0]
+
+
+def test_training_without_running_statistics():
+    x = minigan.tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
+    y = F.batch_norm(x, None, None, training=True)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy().mean(axis=0), 0, atol=1e-6)
+
+
+# --------------------------------------------------------- gradient checks
+def _leaves(shape, device, affine=True):
+    x, w, b = _arrays(shape, np.float64)
+    ts = [minigan.tensor(a, requires_grad=True, device=device) for a in (x, w, b)]
+    return ts if affine else ts[:1]
+
+
+@pytest.mark.parametrize("shape", [(5, 2), (3, 2, 2, 3)])
+def test_training_gradcheck_and_gradgradcheck(shape, device):
+    C = shape[1]
+
+    def fn(x, w, b):
+        # fresh running statistics each call: the numerical check calls fn many times
+        rm = minigan.tensor(np.zeros(C), device=device)
+        rv = minigan.tensor(np.ones(C), device=device)
+        return F.batch_norm(x, rm, rv, w, b, training=True)
+    inputs = _leaves(shape, device)
+    assert minigan.gradcheck(fn, inputs)
+    assert minigan.gradgradcheck(fn, inputs)
+
+
+def test_training_without_affine_gradcheck_and_gradgradcheck(device):
+    def fn(x):
+        return F.batch_norm(x, None, None, training=True)
+    inputs = _leaves((4, 2, 3), device, affine=False)
+    assert minigan.gradcheck(fn, inputs)
+    assert minigan.gradgradcheck(fn, inputs)
+
+
+def test_eval_gradcheck_and_gradgradcheck(device):
+    rm = minigan.tensor(np.array([0.5, -1.0]), device=device)
+    rv = minigan.tensor(np.array([2.0, 0.3]), device=device)
+
+    def fn(x, w, b):
+        return F.batch_norm(x, rm, rv, w, b, training=False)
+    inputs = _leaves((3, 2, 2, 2), device)
+    assert minigan.gradcheck(fn, inputs)
+    assert minigan.gradgradcheck(fn, inputs)
+
+
+def test_second_derivative_is_not_the_first_order_shortcut():
+    """With create_graph the fused backward is rebuilt from x: the gradient of
+    sum((dL/dx)^2) must change with x (it would not if xhat were a frozen constant)."""
+    x, w, b = _leaves((4, 2), "cpu")
+    g = minigan.tensor(np.random.default_rng(2).standard_normal((4, 2)))
+    y = F.batch_norm(x, None, None, w, b, training=True)
+    (gx,) = minigan.grad(y, x, g, create_graph=True)
+    (ggx,) = minigan.grad((gx * gx).sum(), x)
+    assert np.abs(ggx.numpy()).max() > 1e-3
+
+
+# ------------------------------------------------------------------ errors
+@pytest.mark.parametrize("call,words", [
+    (lambda: F.batch_norm(minigan.tensor(np.zeros((4, 3))), minigan.tensor(np.zeros(2)),
+                          minigan.tensor(np.ones(3))),
+     ["batch_norm", "running_mean", "(3,)", "(2,)", "(4, 3)"]),
+    (lambda: F.batch_norm(minigan.tensor(np.zeros((4, 3))), None, None,
+                          minigan.tensor(np.ones(4)), training=True),
+     ["weight", "(3,)", "(4,)"]),
+    (lambda: F.batch_norm(minigan.tensor(np.zeros((1, 3))), None, None, training=True),
+     ["more than one value per channel", "(1, 3)"]),
+    (lambda: F.batch_norm(minigan.tensor(np.zeros(3)), None, None, training=True),
+     ["(N, C)", "(3,)"]),
+    (lambda: F.batch_norm(minigan.tensor(np.zeros((4, 3))), None, None, training=False),
+     ["running_mean and running_var"]),
+])
+def test_errors_speak_to_a_student(call, words):
+    with pytest.raises(ValueError) as e:
+        call()
+    for word in words:
+        assert word in str(e.value), f"{word!r} missing from: {e.value}"
