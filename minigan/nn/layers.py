@@ -1,0 +1,356 @@
+"""The layers: each holds its parameters and calls one function of ``minigan.functional``.
+
+Constructor arguments, weight layouts and default initializations follow PyTorch,
+so a model and its weights move between the two:
+
+=================  ==========================  ====================================
+layer              weight shape                default init (PyTorch's)
+=================  ==========================  ====================================
+Dense (Linear)     (out, in)                   U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+Conv2d             (out, in, kh, kw)           same, fan_in = in*kh*kw
+ConvTranspose2d    (in, out, kh, kw)           same, fan_in = out*kh*kw (torch's rule)
+BatchNorm1d/2d     (C,) scale and shift        scale 1, shift 0
+=================  ==========================  ====================================
+
+The weight's bound is kaiming_uniform_ with a = sqrt(5); the bias's is
+1/sqrt(fan_in). A wrong input shape is reported with the layer's own description,
+e.g. "Dense(784 -> 1024): expected input with 784 features, got shape (64, 100)".
+"""
+import math
+
+import numpy
+
+from .. import functional as F
+from ..tensor import DEFAULT_DTYPE
+from . import init
+from .module import Module, Parameter
+
+
+def _pair(v, name):
+    """An int or a pair of ints, as a pair (kernel_size=4 means 4x4)."""
+    if isinstance(v, int):
+        return (v, v)
+    v = tuple(v)
+    if len(v) != 2 or not all(isinstance(i, int) for i in v):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
+    return v
+
+
+def _empty(shape, dtype, device):
+    """A zero-filled Parameter that an initializer is about to overwrite."""
+    dtype = numpy.dtype(DEFAULT_DTYPE if dtype is None else dtype)
+    return Parameter(numpy.zeros(shape, dtype=dtype), device=device)
+
+
+def _default_init(weight, bias, fan_in):
+    """PyTorch's reset_parameters for Linear and Conv: kaiming_uniform(a=sqrt(5)) on the
+    weight (bound 1/sqrt(fan_in)), U(-1/sqrt(fan_in), 1/sqrt(fan_in)) on the bias."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(bias, -bound, bound)
+
+
+# -------------------------------------------------------------------- dense
+class Dense(Module):
+    """y = x W^T + b, with W of shape (out_features, in_features): PyTorch's Linear
+    (also available as ``Linear``). The input may have any leading axes."""
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"Dense: in_features and out_features must be positive, "
+                             f"got {in_features} and {out_features}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = _empty((out_features, in_features), dtype, device)
+        self.bias = _empty((out_features,), dtype, device) if bias else None
+        _default_init(self.weight, self.bias, in_features)
+
+    def forward(self, x):
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"Dense({self.in_features} -> {self.out_features}): expected input "
+                             f"with {self.in_features} features, got shape {tuple(x.shape)}")
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+Linear = Dense
+
+
+# ------------------------------------------------------------ convolutions
+class _ConvBase(Module):
+    """What Conv2d and ConvTranspose2d share: arguments, checks, repr."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 bias, weight_shape, device, dtype):
+        super().__init__()
+        if in_channels <= 0 or out_channels <= 0:
+            raise ValueError(f"{type(self).__name__}: in_channels and out_channels must be "
+                             f"positive, got {in_channels} and {out_channels}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        self.padding = _pair(padding, "padding")
+        self.dilation = _pair(dilation, "dilation")
+        self.weight = _empty(weight_shape, dtype, device)
+        self.bias = _empty((out_channels,), dtype, device) if bias else None
+        fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
+        _default_init(self.weight, self.bias, fan_in)
+
+    def _check_input(self, x):
+        # (N, C, H, W), or one unbatched image (C, H, W) as PyTorch allows
+        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
+            raise ValueError(f"{self._describe()}: expected input of shape (N, {self.in_channels}"
+                             f", H, W), got shape {tuple(x.shape)}")
+
+    def _describe(self):
+        k = self.kernel_size
+        return f"{type(self).__name__}({self.in_channels} -> {self.out_channels}, {k[0]}x{k[1]})"
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvBase):
+    """2-D convolution (cross-correlation, as in PyTorch) over NCHW images.
+
+    Weight (out_channels, in_channels, kh, kw). Output size per axis:
+    floor((H + 2 padding - dilation (k - 1) - 1) / stride) + 1.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 bias=True, device=None, dtype=None):
+        kh, kw = _pair(kernel_size, "kernel_size")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias,
+                         (out_channels, in_channels, kh, kw), device, dtype)
+
+    def forward(self, x):
+        self._check_input(x)
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                        dilation=self.dilation)
+
+
+class ConvTranspose2d(_ConvBase):
+    """Transposed convolution: the gradient of Conv2d with respect to its input,
+    used by a DCGAN generator to upsample. Weight (in_channels, out_channels, kh, kw).
+    Output size per axis: (H - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, bias=True, dilation=1, device=None, dtype=None):
+        kh, kw = _pair(kernel_size, "kernel_size")
+        self_output_padding = _pair(output_padding, "output_padding")
+        st, di = _pair(stride, "stride"), _pair(dilation, "dilation")
+        for op, s, d in zip(self_output_padding, st, di):
+            if op >= max(s, d):      # PyTorch's rule: else the extra row has no input behind it
+                raise ValueError(f"ConvTranspose2d: output_padding ({output_padding}) must be "
+                                 f"smaller than stride ({stride}) or dilation ({dilation})")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias,
+                         (in_channels, out_channels, kh, kw), device, dtype)
+        self.output_padding = self_output_padding
+
+    def forward(self, x):
+        self._check_input(x)
+        return F.conv_transpose2d(x, self.weight, self.bias, stride=self.stride,
+                                  padding=self.padding, output_padding=self.output_padding,
+                                  dilation=self.dilation)
+
+
+# ------------------------------------------------------------ batch norm
+class _BatchNorm(Module):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (axis 1).
+
+    Training: mean and var are the batch's (var biased), and the running
+    statistics move toward them: running = (1 - momentum) running + momentum batch
+    (the running variance uses the unbiased batch variance, as in PyTorch).
+    Evaluation: the running statistics are used instead.
+    """
+    _expected_ndims = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None):
+        super().__init__()
+        if num_features <= 0:
+            raise ValueError(f"{type(self).__name__}: num_features must be positive, "
+                             f"got {num_features}")
+        if eps <= 0:
+            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
+        if momentum is None:
+            raise ValueError(f"{type(self).__name__}: momentum=None (a cumulative average) is "
+                             f"not supported; use a number such as 0.1")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1], got {momentum}")
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = init.ones_(_empty((num_features,), dtype, device))
+            self.bias = init.zeros_(_empty((num_features,), dtype, device))
+        else:
+            self.weight = self.bias = None
+        if track_running_stats:
+            self.register_buffer("running_mean", _empty((num_features,), dtype, device).detach())
+            self.register_buffer("running_var",
+                                 init.ones_(_empty((num_features,), dtype, device)).detach())
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+
+    def forward(self, x):
+        if x.ndim not in self._expected_ndims or x.shape[1] != self.num_features:
+            want = " or ".join(self._shape_words)
+            raise ValueError(f"{type(self).__name__}({self.num_features}): expected input of "
+                             f"shape {want}, got shape {tuple(x.shape)}")
+        # Without running statistics there is nothing else to use: batch statistics always.
+        use_batch = self.training or self.running_mean is None
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            use_batch, self.momentum, self.eps)
+
+    def reset_running_stats(self):
+        if self.running_mean is not None:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over features: input (N, C) or (N, C, L), statistics over N (and L)."""
+    _expected_ndims = (2, 3)
+
+    @property
+    def _shape_words(self):
+        return (f"(N, {self.num_features})", f"(N, {self.num_features}, L)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over image channels: input (N, C, H, W), statistics over N, H and W."""
+    _expected_ndims = (4,)
+
+    @property
+    def _shape_words(self):
+        return (f"(N, {self.num_features}, H, W)",)
+
+
+# ------------------------------------------------------------- activations
+class ReLU(Module):
+    """max(x, 0). (``inplace`` is accepted for PyTorch code and ignored: minigan
+    always makes a new array, which gives the same result.)"""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    """x for x > 0, negative_slope * x otherwise (the DCGAN discriminator uses 0.2)."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Tanh(Module):
+    """tanh(x), squashing a generator's output into (-1, 1)."""
+
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x), a discriminator's probability 'real'."""
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+# ------------------------------------------------- regularization and shape
+class Dropout(Module):
+    """In training, zero each element with probability p and scale the survivors by
+    1 / (1 - p), so the expected value is unchanged; in evaluation, the identity."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p is a probability and must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Merge axes start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        if x.ndim <= self.start_dim:
+            raise ValueError(f"Flatten(start_dim={self.start_dim}): expected an input with more "
+                             f"than {self.start_dim} axes, got shape {tuple(x.shape)}")
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Reshape(Module):
+    """Give each sample a new shape, keeping the batch axis: Reshape(1, 28, 28) turns
+    (N, 784) into (N, 1, 28, 28). One entry may be -1."""
+
+    def __init__(self, *shape):
+        super().__init__()
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        if sum(1 for s in shape if s == -1) > 1:
+            raise ValueError(f"Reshape({', '.join(map(str, shape))}): at most one entry may be -1")
+        self.shape = tuple(int(s) for s in shape)
+
+    def forward(self, x):
+        n = 1
+        for s in self.shape:
+            n *= s
+        per_sample = x.size // x.shape[0] if x.ndim and x.shape[0] else 0
+        if x.ndim == 0 or (n > 0 and per_sample != n) or (n < 0 and per_sample % -n):
+            raise ValueError(f"Reshape({self.extra_repr()}): each sample of the input has "
+                             f"{per_sample} "
+                             f"elements (input shape {tuple(x.shape)}), which cannot be "
+                             f"shaped as {self.shape}")
+        return x.reshape((x.shape[0],) + self.shape)
+
+    def extra_repr(self):
+        return ", ".join(map(str, self.shape))
+
+
+class Identity(Module):
+    """Returns its input (a placeholder, e.g. for a layer switched off)."""
+
+    def forward(self, x):
+        return x

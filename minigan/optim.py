@@ -1,0 +1,249 @@
+"""Optimizers: SGD (with momentum, Nesterov, weight decay) and Adam, with PyTorch's formulas.
+
+An optimizer holds the parameters it trains and, per parameter, the state its
+rule needs (a momentum buffer; Adam's two moment estimates and step count).
+``step()`` reads each ``p.grad`` and updates ``p.data`` in place; ``zero_grad()``
+forgets the gradients before the next backward.
+
+Two rules the code keeps:
+
+* a ``.grad`` array is never written to (it may be shared with another tensor),
+  only read; new arrays are made from it;
+* a parameter whose ``.grad`` is None (frozen, or unused this step) is skipped.
+
+The arithmetic is plain array code on ``p.data`` (NumPy or CuPy, from the array),
+outside the autodiff graph: an update is not something to differentiate.
+
+Parameters may be given as one list, or as a list of groups (dicts with a
+'params' list and their own hyperparameters), as in PyTorch.
+"""
+import math
+
+from . import backend
+from .tensor import Tensor
+
+
+def _group_list(params, defaults, name):
+    """Normalize `params` into a list of groups, each with every hyperparameter."""
+    if isinstance(params, Tensor):
+        raise TypeError(f"{name}: params should be an iterable of tensors (e.g. "
+                        f"model.parameters()), got a single tensor; wrap it in a list")
+    params = list(params)
+    if not params:
+        raise ValueError(f"{name}: got an empty parameter list (is the model empty, or was "
+                         f"the generator model.parameters() already used up?)")
+    groups = params if isinstance(params[0], dict) else [{"params": params}]
+    out, seen = [], set()
+    for g in groups:
+        group = dict(defaults)
+        group.update(g)
+        group["params"] = list(group["params"])
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: every parameter must be a Tensor, got "
+                                f"{type(p).__name__}")
+            if id(p) in seen:
+                raise ValueError(f"{name}: a parameter appears more than once")
+            seen.add(id(p))
+        out.append(group)
+    return out
+
+
+def _on_device_of(a, p):
+    """State array `a` on the device of parameter p (after ``model.to(...)``)."""
+    return backend.to_device(a, p.device) if backend.device_of(a) != p.device else a
+
+
+class Optimizer:
+    """Shared machinery: parameter groups, per-parameter state, zero_grad, state dicts."""
+    _state_arrays = ()            # which entries of a parameter's state are arrays
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.param_groups = _group_list(params, defaults, type(self).__name__)
+        for g in self.param_groups:
+            self._validate(g)
+        self.state = {}           # id(param) -> dict
+
+    def _validate(self, group):
+        if group["lr"] < 0:
+            raise ValueError(f"{type(self).__name__}: the learning rate lr must be >= 0, "
+                             f"got {group['lr']}")
+        if group["weight_decay"] < 0:
+            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, "
+                             f"got {group['weight_decay']}")
+
+    def _params(self):
+        return [p for g in self.param_groups for p in g["params"]]
+
+    def zero_grad(self):
+        """Forget every gradient (sets .grad to None, as PyTorch does by default)."""
+        for p in self._params():
+            p.grad = None
+
+    def step(self):
+        """Apply one update to every parameter that has a gradient."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad.data
+                if g.shape != p.data.shape:
+                    raise ValueError(f"{type(self).__name__}: a gradient of shape {g.shape} "
+                                     f"for a parameter of shape {p.data.shape}")
+                state = self.state.setdefault(id(p), {})
+                self._update(p, g, state, group)
+
+    def _update(self, p, g, state, group):
+        raise NotImplementedError
+
+    # -------------------------------------------------------- state dicts
+    def state_dict(self):
+        """{'state': {'0': {...}, ...}, 'param_groups': [{'lr': ..., 'params': [0, 1]}]}.
+
+        Parameters are numbered in order across the groups; the numbers are strings
+        in 'state' so that the dict saves with ``minigan.save``. Arrays are copies.
+        """
+        index = {id(p): i for i, p in enumerate(self._params())}
+        state = {}
+        for pid, s in self.state.items():
+            if pid in index and s:
+                state[str(index[pid])] = {k: (v.copy() if k in self._state_arrays else v)
+                                          for k, v in s.items()}
+        groups = []
+        for g in self.param_groups:
+            d = {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()
+                 if k != "params"}
+            d["params"] = [index[id(p)] for p in g["params"]]
+            groups.append(d)
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Continue from a saved state: hyperparameters and per-parameter state (moved
+        to each parameter's device and dtype). The groups must match in number and size."""
+        name = type(self).__name__
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the state has {len(groups)} parameter "
+                             f"groups, this optimizer has {len(self.param_groups)}")
+        for saved, own in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(own["params"]):
+                raise ValueError(f"{name}.load_state_dict: a group of {len(saved['params'])} "
+                                 f"parameters in the state, {len(own['params'])} here")
+        params = self._params()
+        new_state = {}
+        for key, s in state_dict["state"].items():
+            i = int(key)
+            if not 0 <= i < len(params):
+                raise ValueError(f"{name}.load_state_dict: state for parameter {i}, but there "
+                                 f"are only {len(params)}")
+            p = params[i]
+            entry = {}
+            for k, v in s.items():
+                if k in self._state_arrays:
+                    v = v.data if isinstance(v, Tensor) else v
+                    if tuple(v.shape) != tuple(p.shape):
+                        raise ValueError(f"{name}.load_state_dict: '{k}' of parameter {i} has "
+                                         f"shape {tuple(v.shape)}, the parameter {tuple(p.shape)}")
+                    v = backend.to_device(v, p.device)
+                    v = backend.module_for(p.device).array(v, dtype=p.dtype)   # a copy
+                elif k == "step":
+                    v = int(v)
+                entry[k] = v
+            new_state[id(p)] = entry
+        for saved, own in zip(groups, self.param_groups):
+            for k, v in saved.items():
+                if k != "params":
+                    own[k] = tuple(v) if isinstance(own.get(k), tuple) else v
+            self._validate(own)
+        self.state = new_state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"  group {i}: {len(g['params'])} parameters, " + ", ".join(
+                f"{k}={v}" for k, v in g.items() if k != "params"))
+        return "\n".join(lines) + "\n)"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's formulas. With g = grad + weight_decay * p:
+
+        momentum:  buf = g (first step),  buf = momentum * buf + (1 - dampening) * g
+        nesterov:  d = g + momentum * buf   (else d = buf; without momentum d = g)
+        update:    p = p - lr * d
+    """
+    _state_arrays = ("momentum_buffer",)
+
+    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def _validate(self, group):
+        super()._validate(group)
+        if group["momentum"] < 0:
+            raise ValueError(f"SGD: momentum must be >= 0, got {group['momentum']}")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+
+    def _update(self, p, g, state, group):
+        wd, mom = group["weight_decay"], group["momentum"]
+        if wd != 0:
+            g = g + wd * p.data                        # a new array: p.grad stays untouched
+        if mom != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                buf = state["momentum_buffer"] = _on_device_of(buf, p)
+                buf *= mom
+                buf += (1 - group["dampening"]) * g
+            g = g + mom * buf if group["nesterov"] else buf
+        p.data -= group["lr"] * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015), PyTorch's formulas. With g = grad + weight_decay * p, at step t:
+
+        m = beta1 m + (1 - beta1) g            (first moment: a running mean of g)
+        v = beta2 v + (1 - beta2) g^2          (second moment: a running mean of g^2)
+        p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    The divisions by 1 - beta^t undo the bias toward zero of m and v early on.
+    GANs often use lr=2e-4, betas=(0.5, 0.999) (the DCGAN paper's choice).
+    """
+    _state_arrays = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay))
+
+    def _validate(self, group):
+        super()._validate(group)
+        betas = tuple(group["betas"])
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {group['betas']}")
+        if group["eps"] < 0:
+            raise ValueError(f"Adam: eps must be >= 0, got {group['eps']}")
+
+    def _update(self, p, g, state, group):
+        beta1, beta2 = group["betas"]
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p.data
+        if not state:
+            xp = backend.array_module(p.data)
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(p.data)
+            state["exp_avg_sq"] = xp.zeros_like(p.data)
+        m = state["exp_avg"] = _on_device_of(state["exp_avg"], p)
+        v = state["exp_avg_sq"] = _on_device_of(state["exp_avg_sq"], p)
+        state["step"] += 1
+        t = state["step"]
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        xp = backend.array_module(p.data)
+        denom = xp.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
+        p.data -= (group["lr"] / (1 - beta1 ** t)) * (m / denom)

@@ -1,0 +1,212 @@
+"""Checkpoints: ``minigan.save(obj, path)`` and ``minigan.load(path)``.
+
+What can be saved: (nested) dicts with string keys whose values are arrays
+(NumPy or CuPy), Tensors, Python numbers, strings, booleans, None, and lists or
+tuples (of numbers, or of any of these), e.g.::
+
+    minigan.save({"G": G.state_dict(), "D": D.state_dict(),
+                  "opt_g": opt_g.state_dict(), "step": 100}, "runs/ckpt.npz")
+    ckpt = minigan.load("runs/ckpt.npz")
+    G.load_state_dict(ckpt["G"])
+
+The file is an ordinary ``.npz`` (a zip of ``.npy`` arrays): the nested keys are
+joined with "/" ("G/0.weight", "opt_g/state/0/exp_avg"), so ``numpy.load`` can
+read it too. One extra entry, ``__minigan__``, holds a JSON description of the
+structure (which entries were numbers, strings, lists, None), so ``load`` gives
+back the same nested structure, with numpy arrays for arrays and Tensors and
+Python values for the rest.
+
+Safety, because a checkpoint may come from anywhere:
+
+* reading uses ``allow_pickle=False``: a file that carries a pickled Python
+  object is refused, and nothing in it is ever run;
+* writing goes to a temporary file in the same folder that is then renamed over
+  the target (``os.replace``, atomic), so a crash mid-write never leaves half a
+  checkpoint where a good one was.
+"""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy
+
+from . import backend
+from .tensor import Tensor
+
+MANIFEST = "__minigan__"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")      # a zip with entries, an empty zip
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable minigan checkpoint (truncated, not .npz, unsafe)."""
+
+
+# -------------------------------------------------------------------- save
+def _flatten(obj, path, arrays):
+    """Walk obj; put arrays into `arrays` under "/"-joined keys; return the structure node."""
+    key = "/".join(path)
+    if isinstance(obj, dict):
+        items = []
+        for k, v in obj.items():
+            if not isinstance(k, str) or not k or "/" in k:
+                raise TypeError(f"save: dictionary keys must be non-empty strings without '/', "
+                                f"got {k!r} at {key or 'the top level'}")
+            if not path and k == MANIFEST:
+                raise ValueError(f"save: the top-level key {MANIFEST!r} is reserved")
+            items.append([k, _flatten(v, path + [k], arrays)])
+        return {"t": "dict", "items": items}
+    if obj is None:
+        return {"t": "none"}
+    if isinstance(obj, (bool, numpy.bool_)):
+        arrays[key] = numpy.asarray(bool(obj))
+        return {"t": "bool", "k": key}
+    if isinstance(obj, (int, numpy.integer)):
+        arrays[key] = numpy.asarray(int(obj), dtype=numpy.int64)
+        return {"t": "int", "k": key}
+    if isinstance(obj, (float, numpy.floating)):
+        arrays[key] = numpy.asarray(float(obj), dtype=numpy.float64)
+        return {"t": "float", "k": key}
+    if isinstance(obj, str):
+        arrays[key] = numpy.asarray(obj, dtype=str)
+        return {"t": "str", "k": key}
+    if isinstance(obj, Tensor):
+        obj = obj.data
+    if hasattr(obj, "dtype") and hasattr(obj, "shape"):          # numpy or cupy array
+        a = backend.to_numpy(obj)
+        if a.dtype.hasobject:
+            raise TypeError(f"save: '{key}' is an array of Python objects, which could only be "
+                            f"stored by pickling; convert it to numbers first")
+        arrays[key] = a
+        return {"t": "array", "k": key}
+    if isinstance(obj, (list, tuple)):
+        kind = "list" if isinstance(obj, list) else "tuple"
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in obj)
+        if obj and numbers:                           # one array for a list of numbers
+            ints = all(isinstance(v, int) for v in obj)
+            arrays[key] = numpy.asarray(obj, dtype=numpy.int64 if ints else numpy.float64)
+            return {"t": kind, "k": key}
+        return {"t": kind, "items": [_flatten(v, path + [str(i)], arrays)
+                                     for i, v in enumerate(obj)]}
+    where = f"'{key}'" if key else "the object"
+    if hasattr(obj, "state_dict"):          # a model or optimizer itself
+        raise TypeError(f"save: cannot store {where}, a {type(obj).__name__}; save its "
+                        f"state_dict() instead (and load it back with load_state_dict)")
+    raise TypeError(f"save: cannot store {where} of type {type(obj).__name__}; use arrays, "
+                    f"Tensors, numbers, strings, booleans, None, lists and dicts")
+
+
+def save(obj, path):
+    """Write `obj` (see the module docstring) to `path` as an .npz file, atomically."""
+    arrays = {}
+    structure = _flatten(obj, [], arrays)
+    arrays[MANIFEST] = numpy.asarray(json.dumps(structure), dtype=str)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            # what numpy.savez does, minus its argument names (a key called 'file' is fine
+            # here) and with pickling switched off
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+                for k, a in arrays.items():
+                    with zf.open(k + ".npy", "w", force_zip64=True) as entry:
+                        numpy.lib.format.write_array(entry, a, allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())                  # on disk before it takes the real name
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# -------------------------------------------------------------------- load
+def _read_arrays(path):
+    """Every entry of the .npz as a numpy array, or a CheckpointError naming the file."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic not in _ZIP_MAGIC:
+        raise CheckpointError(f"{path} is not a minigan checkpoint: an .npz (zip) file was "
+                              f"expected, but the file does not start like one")
+    try:
+        with numpy.load(path, allow_pickle=False) as z:
+            arrays = {}
+            for k in z.files:
+                try:
+                    arrays[k] = z[k]
+                except ValueError as e:
+                    if "pickle" in str(e):
+                        raise CheckpointError(
+                            f"{path}: entry '{k}' holds a pickled Python object; minigan "
+                            f"refuses to load it, since unpickling can run arbitrary code"
+                        ) from None
+                    raise
+            return arrays
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
+        raise CheckpointError(f"{path} could not be read as a checkpoint (truncated or "
+                              f"corrupted?): {type(e).__name__}: {e}") from None
+
+
+def _build(node, arrays, path):
+    """Rebuild the object that `_flatten` described."""
+    t = node.get("t")
+    if t == "dict":
+        return {k: _build(v, arrays, path) for k, v in node["items"]}
+    if t == "none":
+        return None
+    if t in ("list", "tuple"):
+        if "k" in node:
+            items = _entry(arrays, node["k"], path).tolist()
+        else:
+            items = [_build(v, arrays, path) for v in node["items"]]
+        return items if t == "list" else tuple(items)
+    if t in ("bool", "int", "float", "str"):
+        return _entry(arrays, node["k"], path).item()
+    if t == "array":
+        return _entry(arrays, node["k"], path)
+    raise CheckpointError(f"{path}: unknown entry type {t!r} in the checkpoint's description")
+
+
+def _entry(arrays, key, path):
+    if key not in arrays:
+        raise CheckpointError(f"{path}: the entry '{key}' is missing (a damaged checkpoint?)")
+    return arrays[key]
+
+
+def _nest(arrays):
+    """For an .npz written by something else: split keys on '/' into nested dicts."""
+    out = {}
+    for key, a in arrays.items():
+        parts = key.split("/")
+        d = out
+        for p in parts[:-1]:
+            d = d.setdefault(p, {})
+        d[parts[-1]] = a.item() if a.ndim == 0 else a
+    return out
+
+
+def load(path):
+    """Read a checkpoint written by ``save`` and return the same nested structure
+    (arrays as numpy arrays; numbers, strings, booleans, None and lists as Python
+    values). A file that is not an .npz, is truncated, or carries pickled objects
+    raises ``CheckpointError`` naming the file."""
+    path = os.fspath(path)
+    arrays = _read_arrays(path)
+    if MANIFEST not in arrays:
+        return _nest(arrays)
+    try:
+        structure = json.loads(str(arrays.pop(MANIFEST)))
+    except ValueError:
+        raise CheckpointError(f"{path}: the checkpoint's description ({MANIFEST}) is not "
+                              f"valid JSON") from None
+    try:
+        return _build(structure, arrays, path)
+    except (AttributeError, TypeError, KeyError, ValueError) as e:
+        if isinstance(e, CheckpointError):
+            raise
+        raise CheckpointError(f"{path}: the checkpoint's description does not match its "
+                              f"entries ({type(e).__name__}: {e})") from None

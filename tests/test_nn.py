@@ -1,0 +1,496 @@
+"""minigan.nn: modules, layers, initializers and summary().
+
+Every layer is compared with PyTorch's layer of the same name (weights copied
+over) in float64 and float32, and passes gradcheck and gradgradcheck."""
+import math
+import re
+
+import numpy as np
+import pytest
+
+import minigan
+from minigan import nn, optim
+from minigan.nn import init
+
+from conftest import needs_torch, HAVE_TORCH
+
+if HAVE_TORCH:
+    import torch
+
+LECTURE_G = """\
+Total params: 1,486,352
+Trainable params: 1,486,352
+Non-trainable params: 0"""
+LECTURE_D = """\
+Total params: 1,460,225
+Trainable params: 1,460,225
+Non-trainable params: 0"""
+
+
+def lecture_generator():
+    """The Keras MLP generator of the GAN lecture: 100 -> 256 -> 512 -> 1024 -> 784."""
+    return nn.Sequential(nn.Dense(100, 256), nn.LeakyReLU(0.2),
+                         nn.Dense(256, 512), nn.LeakyReLU(0.2),
+                         nn.Dense(512, 1024), nn.LeakyReLU(0.2),
+                         nn.Dense(1024, 784), nn.Tanh())
+
+
+def lecture_discriminator():
+    """Its discriminator: 784 -> 1024 -> 512 -> 256 -> 1 with dropout 0.3."""
+    return nn.Sequential(nn.Dense(784, 1024), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+                         nn.Dense(1024, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+                         nn.Dense(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+                         nn.Dense(256, 1), nn.Sigmoid())
+
+
+# ------------------------------------------------------------------ summary
+def test_summary_generator_matches_lecture_printout(capsys):
+    text = lecture_generator().summary(input_shape=(100,))
+    assert LECTURE_G in text
+    assert capsys.readouterr().out.strip() == text.strip()      # printed as well as returned
+    rows = [l for l in text.splitlines() if "(Dense)" in l]
+    # the per-layer counts of the lecture's printout, in order
+    assert [l.split()[-1] for l in rows] == ["25,856", "131,584", "525,312", "803,600"]
+    assert [re.search(r"\(None, \d+\)", l).group() for l in rows] == \
+        ["(None, 256)", "(None, 512)", "(None, 1024)", "(None, 784)"]
+
+
+def test_summary_discriminator_matches_lecture_printout():
+    D = lecture_discriminator()
+    x = minigan.tensor(np.zeros((64, 784), np.float32))
+    text = D.summary(x, print_fn=None)
+    assert LECTURE_D in text
+    counts = [l.split()[-1] for l in text.splitlines() if "(Dense)" in l]
+    assert counts == ["803,840", "524,800", "131,328", "257"]
+    assert "(None, 1)" in text and "Dropout" in text
+
+
+def test_summary_frozen_discriminator_inside_gan():
+    """The lecture's combined GAN with discriminator.trainable = False."""
+    G, D = lecture_generator(), lecture_discriminator()
+    D.requires_grad_(False)
+    text = nn.Sequential(G, D).summary(input_shape=(100,), depth=1, print_fn=None)
+    assert "Total params: 2,946,577" in text
+    assert "Trainable params: 1,486,352" in text
+    assert "Non-trainable params: 1,460,225" in text
+    assert len([l for l in text.splitlines() if "(Sequential)" in l]) == 2
+
+
+def test_summary_leaves_training_mode_and_running_stats_alone():
+    m = nn.Sequential(nn.Dense(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5))
+    before = m.state_dict()
+    text = m.summary(input_shape=(3,), print_fn=None)
+    assert m.training and all(c.training for c in m)
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+    assert "Buffers" in text and "Total params: 24" in text
+
+
+def test_summary_without_input_shows_unknown_shapes():
+    text = nn.Sequential(nn.Dense(3, 4)).summary(print_fn=None)
+    assert "?" in text and "Total params: 16" in text
+    with pytest.raises(ValueError, match="either"):
+        nn.Dense(3, 4).summary(np.zeros((1, 3)), input_shape=(3,))
+
+
+# ------------------------------------------------------------- Module basics
+def test_parameter_names_repr_and_modes():
+    m = nn.Sequential(nn.Dense(4, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Dense(3, 1, bias=False))
+    names = [n for n, _ in m.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.weight", "1.bias", "3.weight"]
+    assert list(m.state_dict()) == names + ["1.running_mean", "1.running_var"]
+    assert "(0): Dense(in_features=4, out_features=3, bias=True)" in repr(m)
+    assert "(3): Dense(in_features=3, out_features=1, bias=False)" in repr(m)
+    assert isinstance(m[0], nn.Dense) and len(m) == 4 and len(m[1:]) == 3
+    assert m.eval() is m and not any(x.training for x in m.modules())
+    m.train()
+    assert all(x.training for x in m.modules())
+    assert isinstance(m[0].weight, minigan.Tensor) and m[0].weight.requires_grad
+
+
+def test_custom_module_registers_attributes_and_shared_parameters_once():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Dense(2, 2)
+            self.b = self.a                    # the same layer twice: its weights count once
+            self.scale = nn.Parameter(np.ones(1, np.float32))
+
+        def forward(self, x):
+            return self.b(self.a(x)) * self.scale
+    net = Net()
+    assert len(list(net.parameters())) == 3
+    out = net(minigan.tensor(np.ones((1, 2), np.float32)))
+    out.sum().backward()
+    assert net.scale.grad is not None
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+    class Forgot(nn.Module):
+        def __init__(self):
+            self.x = nn.Dense(1, 1)
+    with pytest.raises(RuntimeError, match="super"):
+        Forgot()
+
+
+def test_freezing_gives_no_gradient_and_optimizer_skips_it():
+    layer = nn.Dense(3, 2)
+    layer.weight.requires_grad = False
+    w0 = layer.weight.data.copy()
+    x = minigan.tensor(np.random.randn(4, 3).astype(np.float32))
+    layer(x).sum().backward()
+    assert layer.weight.grad is None and layer.bias.grad is not None
+    optim.SGD(layer.parameters(), lr=0.1).step()
+    np.testing.assert_array_equal(layer.weight.data, w0)
+    text = layer.summary(input_shape=(3,), print_fn=None)
+    assert "Trainable params: 2" in text and "Non-trainable params: 6" in text
+
+
+def test_state_dict_is_a_snapshot_and_round_trips():
+    a, b = nn.Sequential(nn.Dense(3, 4), nn.BatchNorm1d(4)), nn.Sequential(nn.Dense(3, 4),
+                                                                           nn.BatchNorm1d(4))
+    a(minigan.tensor(np.random.randn(5, 3).astype(np.float32)))       # moves running stats
+    sd = a.state_dict()
+    assert set(sd) == {"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
+                       "1.running_var"}
+    assert all(isinstance(v, np.ndarray) for v in sd.values())
+    a[0].weight.data += 1                                             # sd must not follow
+    assert not np.allclose(sd["0.weight"], a[0].weight.data)
+    res = b.load_state_dict(sd)
+    assert res.missing_keys == [] and res.unexpected_keys == []
+    for k, v in b.state_dict().items():
+        np.testing.assert_array_equal(v, sd[k])
+    b.load_state_dict({k: minigan.tensor(v) for k, v in sd.items()})  # Tensors work too
+
+
+def test_deepcopy_gives_an_independent_model():
+    """What an exponential moving average of a generator's weights starts from."""
+    import copy
+    m = nn.Sequential(nn.Dense(2, 3), nn.BatchNorm1d(3))
+    ema = copy.deepcopy(m)
+    assert [n for n, _ in ema.named_parameters()] == [n for n, _ in m.named_parameters()]
+    assert isinstance(ema[0].weight, nn.Parameter) and ema[0].weight is not m[0].weight
+    ema[0].weight.data += 1
+    ema[1].running_mean.data += 1
+    assert not np.allclose(ema[0].weight.data, m[0].weight.data)
+    assert (m[1].running_mean.data == 0).all()
+
+
+def test_load_state_dict_lists_every_problem_at_once():
+    m = nn.Sequential(nn.Dense(3, 4), nn.Dense(4, 2))
+    sd = m.state_dict()
+    del sd["1.bias"]
+    sd["0.weight"] = np.zeros((5, 3), np.float32)
+    sd["extra"] = np.zeros(1)
+    with pytest.raises(RuntimeError) as e:
+        m.load_state_dict(sd)
+    msg = str(e.value)
+    assert "1.bias" in msg and "extra" in msg and "0.weight" in msg and "(5, 3)" in msg
+    # strict=False tolerates missing and unexpected keys but never a wrong shape
+    with pytest.raises(RuntimeError, match="shape"):
+        m.load_state_dict(sd, strict=False)
+    sd["0.weight"] = np.full((4, 3), 7, np.float32)
+    res = m.load_state_dict(sd, strict=False)
+    assert res.missing_keys == ["1.bias"] and res.unexpected_keys == ["extra"]
+    assert (m[0].weight.data == 7).all()
+
+
+def test_to_moves_parameters_and_buffers(device):
+    m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Dense(8, 1))
+    opt = optim.Adam(m.parameters(), lr=1e-3)
+    m.to(device)
+    assert all(t.device == device for t in list(m.parameters()) + list(m.buffers()))
+    x = minigan.tensor(np.random.randn(2, 1, 4, 4).astype(np.float32), device=device)
+    loss = m(x).sum()
+    loss.backward()
+    opt.step()                                     # the optimizer still holds the same Parameters
+    m.to("cpu")
+    assert all(t.device == "cpu" for t in list(m.parameters()) + list(m.buffers()))
+    m.double()
+    assert all(t.dtype == np.float64 for t in list(m.parameters()) + list(m.buffers()))
+
+
+# ------------------------------------------------------------ error messages
+def test_errors_name_the_layer_and_the_shapes():
+    with pytest.raises(ValueError) as e:
+        nn.Dense(784, 1024)(minigan.tensor(np.zeros((64, 100), np.float32)))
+    assert str(e.value) == ("Dense(784 -> 1024): expected input with 784 features, "
+                            "got shape (64, 100)")
+    with pytest.raises(ValueError, match=r"Conv2d\(3 -> 8, 4x4\).*\(N, 3, H, W\).*\(2, 1, 8, 8\)"):
+        nn.Conv2d(3, 8, 4)(minigan.tensor(np.zeros((2, 1, 8, 8), np.float32)))
+    with pytest.raises(ValueError, match=r"ConvTranspose2d\(100 -> 64, 4x4\)"):
+        nn.ConvTranspose2d(100, 64, 4)(minigan.tensor(np.zeros((2, 100), np.float32)))
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(16\).*\(N, 16, H, W\).*\(4, 16\)"):
+        nn.BatchNorm2d(16)(minigan.tensor(np.zeros((4, 16), np.float32)))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(5\).*\(N, 5\).*\(4, 6\)"):
+        nn.BatchNorm1d(5)(minigan.tensor(np.zeros((4, 6), np.float32)))
+    with pytest.raises(ValueError, match=r"Reshape\(1, 28, 28\).*100 elements.*\(64, 100\)"):
+        nn.Reshape(1, 28, 28)(minigan.tensor(np.zeros((64, 100), np.float32)))
+    with pytest.raises(ValueError, match="Dropout"):
+        nn.Dropout(1.5)
+    with pytest.raises(ValueError, match="output_padding"):
+        nn.ConvTranspose2d(2, 2, 3, stride=2, output_padding=2)
+
+
+def test_reshape_and_flatten():
+    x = minigan.tensor(np.arange(24, dtype=np.float32).reshape(2, 12), requires_grad=True)
+    y = nn.Reshape(3, 2, 2)(x)
+    assert y.shape == (2, 3, 2, 2) and nn.Reshape(-1, 4)(x).shape == (2, 3, 4)
+    z = nn.Flatten()(y)
+    np.testing.assert_array_equal(z.data, x.data)
+    (z * z).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, 2 * x.data)
+
+
+# ------------------------------------------------------------ initializers
+def test_default_init_bounds_and_spread():
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases (PyTorch's defaults)."""
+    for layer, fan_in in [(nn.Dense(200, 300), 200), (nn.Conv2d(16, 32, 4), 256),
+                          (nn.ConvTranspose2d(8, 16, 3), 144)]:   # transposed: out*kh*kw
+        b = 1 / math.sqrt(fan_in)
+        w = layer.weight.numpy()
+        assert np.abs(w).max() <= b and np.abs(w).max() > 0.98 * b
+        assert abs(w.std() - b / math.sqrt(3)) < 0.05 * b / math.sqrt(3)
+        assert np.abs(layer.bias.numpy()).max() <= b
+    bn = nn.BatchNorm2d(5)
+    assert (bn.weight.data == 1).all() and (bn.bias.data == 0).all()
+    assert (bn.running_mean.data == 0).all() and (bn.running_var.data == 1).all()
+
+
+@needs_torch
+def test_default_init_matches_torch_bounds():
+    torch.manual_seed(0)
+    pairs = [(nn.Dense(200, 300), torch.nn.Linear(200, 300), 200),
+             (nn.Conv2d(16, 32, 4), torch.nn.Conv2d(16, 32, 4), 256),
+             (nn.ConvTranspose2d(8, 16, 3), torch.nn.ConvTranspose2d(8, 16, 3), 144)]
+    for ours, theirs, fan_in in pairs:
+        bound = 1 / math.sqrt(fan_in)
+        for name in ("weight", "bias"):
+            a = getattr(ours, name).numpy()
+            t = getattr(theirs, name).detach().numpy()
+            assert a.shape == t.shape
+            # the same bound: both stay inside it, and large tensors come close to it
+            assert np.abs(a).max() <= bound and np.abs(t).max() <= bound
+            if a.size > 1000:
+                assert np.abs(a).max() > 0.99 * bound and np.abs(t).max() > 0.99 * bound
+                assert abs(a.std() - t.std()) < 0.03 * t.std()
+
+
+@needs_torch
+def test_initializers_follow_torch_formulas():
+    for nl, param in [("linear", None), ("relu", None), ("leaky_relu", 0.2), ("tanh", None),
+                      ("sigmoid", None), ("selu", None)]:
+        expected = torch.nn.init.calculate_gain(nl, param)
+        assert init.calculate_gain(nl, param) == pytest.approx(expected)
+    w = nn.Parameter(np.zeros((256, 128, 3, 3), np.float32))
+    tw = torch.empty(256, 128, 3, 3)
+    fan_in, fan_out = 128 * 9, 256 * 9
+    checks = [
+        (lambda t: init.xavier_uniform_(t, gain=2.0),
+         lambda t: torch.nn.init.xavier_uniform_(t, 2.0)),
+        (lambda t: init.xavier_normal_(t), lambda t: torch.nn.init.xavier_normal_(t)),
+        (lambda t: init.kaiming_uniform_(t, a=0.2, mode="fan_out"),
+         lambda t: torch.nn.init.kaiming_uniform_(t, a=0.2, mode="fan_out")),
+        (lambda t: init.kaiming_normal_(t, nonlinearity="relu"),
+         lambda t: torch.nn.init.kaiming_normal_(t, nonlinearity="relu")),
+        (lambda t: init.normal_(t, 0.5, 0.02), lambda t: torch.nn.init.normal_(t, 0.5, 0.02)),
+        (lambda t: init.uniform_(t, -3, 1), lambda t: torch.nn.init.uniform_(t, -3, 1)),
+    ]
+    for ours, theirs in checks:
+        a = ours(w).numpy()
+        t = theirs(tw).numpy()
+        assert abs(a.mean() - t.mean()) < 0.01 * (t.std() + abs(t.mean()))
+        assert abs(a.std() - t.std()) < 0.01 * t.std()
+    assert init.calculate_fan_in_and_fan_out(w) == (fan_in, fan_out)
+    init.constant_(w, 3.0)
+    assert (w.data == 3).all()
+    assert (init.zeros_(w).data == 0).all() and (init.ones_(w).data == 1).all()
+
+
+def test_init_is_seeded_and_dtype_independent():
+    minigan.manual_seed(7)
+    a = nn.Dense(10, 5)
+    minigan.manual_seed(7)
+    b = nn.Dense(10, 5, dtype="float64")
+    np.testing.assert_allclose(a.weight.data, b.weight.data, rtol=1e-6)
+    assert b.weight.dtype == np.float64
+
+
+def test_dcgan_init():
+    m = nn.Sequential(nn.ConvTranspose2d(64, 32, 4), nn.BatchNorm2d(32), nn.Conv2d(32, 64, 4),
+                      nn.Dense(50, 40))
+    assert nn.dcgan_init(m) is m
+    for layer in (m[0], m[2], m[3]):
+        w = layer.weight.numpy()
+        assert abs(w.mean()) < 0.002 and abs(w.std() - 0.02) < 0.001
+    assert abs(m[1].weight.numpy().mean() - 1) < 0.02 and (m[1].bias.data == 0).all()
+
+
+# ---------------------------------------------------------- reference tests
+def _layer_pairs():
+    """(minigan layer, torch layer, input shape) over varied configurations."""
+    T = torch.nn
+    return [
+        (nn.Dense(5, 3), T.Linear(5, 3), (6, 5)),
+        (nn.Linear(4, 2, bias=False), T.Linear(4, 2, bias=False), (2, 3, 4)),
+        (nn.Conv2d(3, 4, 3, stride=2, padding=1), T.Conv2d(3, 4, 3, stride=2, padding=1),
+         (2, 3, 7, 6)),
+        (nn.Conv2d(2, 3, (3, 2), stride=(1, 2), padding=(1, 0), dilation=(2, 1), bias=False),
+         T.Conv2d(2, 3, (3, 2), stride=(1, 2), padding=(1, 0), dilation=(2, 1), bias=False),
+         (2, 2, 6, 7)),
+        (nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1),
+         T.ConvTranspose2d(4, 3, 4, stride=2, padding=1), (2, 4, 3, 3)),
+        (nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1, bias=False),
+         T.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1, bias=False),
+         (2, 2, 4, 3)),
+        (nn.ConvTranspose2d(3, 2, (2, 3), stride=(2, 1), dilation=2),
+         T.ConvTranspose2d(3, 2, (2, 3), stride=(2, 1), dilation=2), (1, 3, 3, 4)),
+        (nn.BatchNorm1d(4), T.BatchNorm1d(4), (8, 4)),
+        (nn.BatchNorm1d(3, momentum=0.3), T.BatchNorm1d(3, momentum=0.3), (5, 3, 4)),
+        (nn.BatchNorm2d(3, eps=1e-3), T.BatchNorm2d(3, eps=1e-3), (4, 3, 5, 5)),
+        (nn.BatchNorm2d(2, affine=False), T.BatchNorm2d(2, affine=False), (3, 2, 4, 4)),
+        (nn.BatchNorm2d(2, track_running_stats=False), T.BatchNorm2d(2, track_running_stats=False),
+         (3, 2, 4, 4)),
+        (nn.LeakyReLU(0.2), T.LeakyReLU(0.2), (4, 5)),
+        (nn.ReLU(), T.ReLU(), (4, 5)),
+        (nn.Tanh(), T.Tanh(), (4, 5)),
+        (nn.Sigmoid(), T.Sigmoid(), (4, 5)),
+        (nn.Flatten(), T.Flatten(), (2, 3, 4, 2)),
+    ]
+
+
+def _copy_into_torch(ours, theirs):
+    with torch.no_grad():
+        tp = dict(theirs.named_parameters())
+        tp.update(theirs.named_buffers())
+        for name, t in list(ours.named_parameters()) + list(ours.named_buffers()):
+            tp[name].copy_(torch.from_numpy(t.numpy().astype(np.float64)))
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return np.abs(a - b).max() / max(np.abs(b).max(), 1e-30)
+
+
+def _compare_with_torch(ours, theirs, shape, dtype, device, tol, steps=1):
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    ours.to(device, dtype)
+    theirs.to(tdtype)
+    # random parameters (not only the default init), so the comparison sees every term
+    for p in list(ours.parameters()):
+        p.data[...] = minigan.tensor(np.random.uniform(0.5, 1.5, p.shape).astype(dtype),
+                                     device=device).data
+    _copy_into_torch(ours, theirs)
+    for mode in ("train", "eval"):
+        ours.train(mode == "train")
+        theirs.train(mode == "train")
+        for _ in range(steps):
+            x = np.random.randn(*shape).astype(dtype)
+            xm = minigan.tensor(x, requires_grad=True, device=device)
+            xt = torch.tensor(x, requires_grad=True)
+            ym, yt = ours(xm), theirs(xt)
+            g = np.random.randn(*yt.shape).astype(dtype)
+            ours.zero_grad()
+            theirs.zero_grad()
+            ym.backward(minigan.tensor(g, device=device))
+            yt.backward(torch.tensor(g))
+            where = f"{type(ours).__name__} {mode} {np.dtype(dtype).name}"
+            assert ym.shape == tuple(yt.shape), where
+            assert _rel(ym.numpy(), yt.detach().numpy()) < tol, where + " forward"
+            assert _rel(xm.grad.numpy(), xt.grad.numpy()) < tol, where + " input gradient"
+            tparams = dict(theirs.named_parameters())
+            for name, p in ours.named_parameters():
+                assert _rel(p.grad.numpy(), tparams[name].grad.numpy()) < tol, where + " " + name
+            tbufs = dict(theirs.named_buffers())
+            for name, b in ours.named_buffers():
+                assert _rel(b.numpy(), tbufs[name].numpy()) < tol, where + " " + name
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 1e-4)])
+def test_layers_agree_with_torch(device, dtype, tol):
+    torch.manual_seed(0)
+    for ours, theirs, shape in _layer_pairs():
+        _compare_with_torch(ours, theirs, shape, dtype, device, tol)
+
+
+@needs_torch
+def test_batchnorm_running_statistics_agree_after_training_steps(device):
+    torch.manual_seed(0)
+    cases = [(nn.BatchNorm1d(4, momentum=0.2), torch.nn.BatchNorm1d(4, momentum=0.2), (6, 4)),
+             (nn.BatchNorm2d(3), torch.nn.BatchNorm2d(3), (4, 3, 3, 5))]
+    for ours, theirs, shape in cases:
+        _compare_with_torch(ours, theirs, shape, np.float64, device, 1e-10, steps=5)
+        rm = ours.running_mean.numpy()
+        assert np.abs(rm).max() > 0      # the statistics really moved
+
+
+@needs_torch
+def test_reshape_agrees_with_torch_unflatten():
+    x = np.random.randn(3, 12)
+    ours = nn.Reshape(3, 2, 2)(minigan.tensor(x)).numpy()
+    theirs = torch.nn.Unflatten(1, (3, 2, 2))(torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_dropout_fraction_scaling_and_eval_identity():
+    d = nn.Dropout(0.3)
+    x = minigan.tensor(np.ones((200, 500)), requires_grad=True)
+    y = d(x)
+    kept = y.numpy() != 0
+    assert abs(1 - kept.mean() - 0.3) < 0.005                     # 100,000 coin flips
+    np.testing.assert_allclose(y.numpy()[kept], 1 / 0.7)          # survivors scaled by 1/(1-p)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.7)       # d/dx = mask / (1 - p)
+    d.eval()
+    np.testing.assert_array_equal(d(x).numpy(), x.numpy())
+    assert nn.Dropout(0.0)(x) is x
+
+
+# ------------------------------------------------------- gradient checks
+def _as_function(layer):
+    """The layer as a function of (x, *parameters), for gradcheck's float64 copies."""
+    names = [n for n, _ in layer.named_parameters(recurse=False)]
+
+    def fn(x, *params):
+        saved = [getattr(layer, n) for n in names]
+        for n, p in zip(names, params):
+            object.__setattr__(layer, n, p)
+        try:
+            minigan.manual_seed(3)          # Dropout draws the same mask every call
+            return layer(x)
+        finally:
+            for n, p in zip(names, saved):
+                object.__setattr__(layer, n, p)
+    return fn, [getattr(layer, n) for n in names]
+
+
+GRADCHECK_LAYERS = [
+    (lambda: nn.Dense(3, 2), (4, 3)),
+    (lambda: nn.Conv2d(2, 2, 3, stride=2, padding=1), (1, 2, 5, 5)),
+    (lambda: nn.Conv2d(1, 2, 2, dilation=2, bias=False), (2, 1, 4, 4)),
+    (lambda: nn.ConvTranspose2d(2, 1, 3, stride=2, padding=1, output_padding=1), (1, 2, 3, 3)),
+    (lambda: nn.BatchNorm1d(3), (5, 3)),
+    (lambda: nn.BatchNorm2d(2), (3, 2, 2, 2)),
+    (lambda: nn.LeakyReLU(0.2), (3, 4)),
+    (lambda: nn.ReLU(), (3, 4)),
+    (lambda: nn.Tanh(), (3, 4)),
+    (lambda: nn.Sigmoid(), (3, 4)),
+    (lambda: nn.Dropout(0.4), (3, 4)),
+    (lambda: nn.Flatten(), (2, 2, 3)),
+    (lambda: nn.Reshape(3, 2), (2, 6)),
+]
+
+
+@pytest.mark.parametrize("make,shape", GRADCHECK_LAYERS,
+                         ids=lambda v: type(v()).__name__ if callable(v) else str(v))
+def test_every_layer_passes_gradcheck_and_gradgradcheck(make, shape):
+    layer = make().double()
+    fn, params = _as_function(layer)
+    x = np.random.randn(*shape)
+    if isinstance(layer, (nn.ReLU, nn.LeakyReLU)):
+        x = np.where(np.abs(x) < 0.05, 0.5, x)        # keep away from the kink at 0
+    inputs = [minigan.tensor(x, requires_grad=True)] + \
+        [minigan.tensor(p.data.copy(), requires_grad=True) for p in params]
+    assert minigan.gradcheck(fn, inputs)
+    assert minigan.gradgradcheck(fn, inputs)
