@@ -1,0 +1,487 @@
+"""The alternating training loop of a GAN (Goodfellow et al. 2014, Algorithm 1).
+
+    for number of training iterations:
+        for k steps:
+            sample a minibatch of m noise samples z and m examples x
+            update D by ascending   1/m sum [log D(x) + log(1 - D(G(z)))]
+        sample a minibatch of m noise samples z
+        update G by descending  1/m sum log(1 - D(G(z)))      (or another G loss)
+
+``Trainer.step`` is that loop body, line for line. Everything else in this file
+is bookkeeping a real run needs: a history of the losses (CSV and JSON), a
+progress bar, callbacks for figures, checkpoints that resume to exactly the same
+run, a clean stop on Ctrl-C, and a clear error when a loss becomes NaN or inf.
+
+Both players *minimize* here: "ascending V" for D is "descending -V", the
+discriminator loss of ``minigan.gan.losses``.
+"""
+import contextlib
+import csv
+import json
+import math
+import os
+import signal
+import threading
+import warnings
+
+import numpy
+from tqdm.auto import tqdm
+
+from .. import backend
+from ..serialization import save, load
+from .. import functional as F
+from ..tensor import no_grad
+from .losses import LOSSES, get_loss, clip_weights
+
+CHECKPOINT_NAME = "checkpoint.npz"
+
+
+class TrainingDiverged(FloatingPointError):
+    """A loss became NaN or inf. ``step``, ``loss_name``, ``value`` and ``checkpoint``
+    (the last good checkpoint, or None) say where and what."""
+
+    def __init__(self, message, step, loss_name, value, checkpoint=None):
+        super().__init__(message)
+        self.step, self.loss_name, self.value, self.checkpoint = step, loss_name, value, checkpoint
+
+
+# ----------------------------------------------------------------- history
+class History:
+    """One record per generator step:
+
+    * ``loss_d``, ``loss_g``: the losses the players minimized (loss_d includes the penalty);
+    * ``d_real``, ``d_fake``: the mean of D's output on real samples and on fakes, as
+      a probability sigmoid(logit) for the BCE losses (minimax, non-saturating) and
+      raw for the others; at the game's equilibrium both are 1/2 (for BCE);
+    * ``grad_norm_d``, ``grad_norm_g``: the L2 norm of each player's whole gradient;
+    * ``penalty``: the value of the penalty term (0 without one).
+
+    D's entries are averaged over its ``d_steps`` updates of that step.
+    ``history["loss_d"]`` is a column as a NumPy array (for plotting);
+    ``history[-1]`` the last record as a dict; ``len(history)`` the number of steps.
+    """
+    COLUMNS = ("step", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g",
+               "penalty")
+
+    def __init__(self, records=()):
+        self.records = [dict(r) for r in records]
+
+    def append(self, record):
+        self.records.append(record)    # the same dict step() returns (a subclass may amend it)
+
+    def __len__(self):
+        return len(self.records)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            if key not in self.COLUMNS:
+                raise KeyError(f"History has no column {key!r}; columns: {', '.join(self.COLUMNS)}")
+            return numpy.array([r[key] for r in self.records], dtype=numpy.float64)
+        return self.records[key]
+
+    def __repr__(self):
+        return f"History({len(self)} steps)"
+
+    def to_json(self):
+        """The records as JSON text (floats written exactly, so a checkpoint round-trips)."""
+        return json.dumps(self.records)
+
+    @classmethod
+    def from_json(cls, text):
+        return cls(json.loads(text))
+
+    def save(self, out_dir):
+        """Write history.csv and history.json into out_dir (each atomically)."""
+        os.makedirs(out_dir, exist_ok=True)
+        lines = [",".join(self.COLUMNS)]
+        for r in self.records:
+            lines.append(",".join(repr(r[c]) for c in self.COLUMNS))
+        _atomic_write_text(os.path.join(out_dir, "history.csv"), "\n".join(lines) + "\n")
+        _atomic_write_text(os.path.join(out_dir, "history.json"), self.to_json() + "\n")
+
+    @classmethod
+    def read_csv(cls, path):
+        """Read a history.csv back (for plotting a finished run)."""
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        return cls([{k: (int(v) if k == "step" else float(v)) for k, v in r.items()} for r in rows])
+
+
+def _atomic_write_text(path, text):
+    """Write to a temporary file beside `path`, then rename it into place."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------- callbacks
+class Callback:
+    """Call ``fn(trainer, step)`` every ``every`` steps, and (``at_end``) after the
+    last step of ``fit`` as well. A plain function given to the Trainer is called
+    after every step."""
+
+    def __init__(self, fn, every=1, at_end=True):
+        if int(every) < 1:
+            raise ValueError(f"Callback: every must be a positive number of steps, got {every}")
+        self.fn, self.every, self.at_end = fn, int(every), at_end
+
+    def __call__(self, trainer, step, last=False):
+        if step % self.every == 0 or (last and self.at_end):
+            self.fn(trainer, step)
+
+
+# ------------------------------------------------------------ small helpers
+def _grad_norm(module):
+    """sqrt(sum over parameters of ||dL/dp||^2): how hard this step pushed the player."""
+    total = 0.0
+    for p in module.parameters():
+        if p.grad is not None:
+            total += float((p.grad.data * p.grad.data).sum())
+    return math.sqrt(total)
+
+
+def _all_finite(module):
+    for t in list(module.parameters()) + list(module.buffers()):
+        if not bool(backend.array_module(t.data).isfinite(t.data).all()):
+            return False
+    return True
+
+
+@contextlib.contextmanager
+def _frozen(module):
+    """Hold a player fixed: its parameters get no gradient inside this block (so the
+    other player's backward pass does not waste time on them)."""
+    params = list(module.parameters())
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad = False
+    try:
+        yield
+    finally:
+        for p, f in zip(params, flags):
+            p.requires_grad = f
+
+
+def _derived_seed(seed, step):
+    """A seed for (seed, step): where a generator's state cannot be saved (CuPy's),
+    a resumed run re-seeds it with this."""
+    return int(numpy.random.SeedSequence([int(seed), int(step)]).generate_state(1)[0])
+
+
+# ------------------------------------------------------------------ Trainer
+class Trainer:
+    """Train a generator G and a discriminator D against each other.
+
+    ``sample_real(m)`` returns m real samples and ``sample_noise(m)`` m noise vectors
+    z (Tensors on the models' device). They should draw their randomness from
+    ``minigan.backend.generator(device)``: then the same ``seed`` gives the same run,
+    and a resumed run continues exactly.
+
+    ``loss`` names a pair from ``minigan.gan.losses.LOSSES``; ``d_steps`` is the
+    lecture's k; ``penalty(D, real, fake)`` is added to D's loss (e.g.
+    ``gradient_penalty``, ``r1_penalty``); ``label_smoothing`` s makes the real label
+    1 - s (one-sided); ``weight_clip`` c clips D's weights into [-c, c] after each
+    D update (the original WGAN). With ``out_dir`` the history is written there as
+    CSV and JSON and checkpoints go to ``out_dir/checkpoint.npz`` (every
+    ``checkpoint_every`` steps, at the end of ``fit``, and on Ctrl-C).
+    """
+
+    def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
+                 sample_noise, loss="non-saturating", d_steps=1, batch_size=64, penalty=None,
+                 label_smoothing=0.0, weight_clip=None, out_dir=None, checkpoint_every=None,
+                 callbacks=(), progress=True, seed=0):
+        self.G, self.D = generator, discriminator
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.sample_real, self.sample_noise = sample_real, sample_noise
+        self.loss = get_loss(loss)
+        if int(d_steps) != d_steps or d_steps < 1:
+            raise ValueError(f"Trainer: d_steps (the k of the algorithm) must be a positive "
+                             f"integer, got {d_steps}")
+        if int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"Trainer: batch_size must be a positive integer, got {batch_size}")
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"Trainer: label_smoothing must be in [0, 1) (the real label is "
+                             f"1 - label_smoothing), got {label_smoothing}")
+        if label_smoothing and not self.loss.smoothable:
+            smoothable = [n for n, pair in LOSSES.items() if pair.smoothable]
+            raise ValueError(f"Trainer: label smoothing has no meaning for the "
+                             f"'{self.loss.name}' loss; it applies to: {', '.join(smoothable)}")
+        if weight_clip is not None and weight_clip <= 0:
+            raise ValueError(f"Trainer: weight_clip must be positive, got {weight_clip}")
+        if checkpoint_every is not None and (int(checkpoint_every) != checkpoint_every
+                                             or checkpoint_every < 1):
+            raise ValueError(f"Trainer: checkpoint_every must be a positive integer, "
+                             f"got {checkpoint_every}")
+        if checkpoint_every is not None and out_dir is None:
+            raise ValueError("Trainer: checkpoint_every needs an out_dir to write checkpoints to")
+        self.d_steps, self.batch_size = int(d_steps), int(batch_size)
+        self.penalty = penalty
+        self.label_smoothing = float(label_smoothing)
+        self.weight_clip = weight_clip
+        self.out_dir = None if out_dir is None else os.fspath(out_dir)
+        self.checkpoint_every = checkpoint_every
+        self.callbacks = [cb if isinstance(cb, Callback) else Callback(cb)
+                          for cb in (callbacks or ())]
+        self.progress = progress
+        self.seed = int(seed)
+        self.history = History()
+        self.global_step = 0            # generator steps done so far
+        self.interrupted = False        # True after fit was stopped with Ctrl-C
+        self.last_checkpoint = None     # path of the last checkpoint written or loaded
+        self._saved_step = None         # the step that checkpoint holds
+        self._in_step = False
+        self._stop_requested = False
+        backend.manual_seed(self.seed)  # all randomness below comes from this seed
+
+    # ------------------------------------------------------------ one step
+    def step(self):
+        """One iteration of the lecture's algorithm: ``d_steps`` (k) discriminator
+        updates, then one generator update. Returns this step's record (also appended
+        to ``self.history``); D's numbers in it are averaged over its k updates."""
+        self._in_step = True
+        self.G.train()
+        self.D.train()
+        m = self.batch_size
+        d_stats = []
+        for _ in range(self.d_steps):                      # for k steps:
+            z = self.sample_noise(m)                       #   sample m noise samples
+            x = self.sample_real(m)                        #   sample m examples
+            d_stats.append(self._update_discriminator(x, z))   # ascend V (descend L_D)
+        z = self.sample_noise(m)                           # sample m noise samples
+        loss_g, grad_norm_g = self._update_generator(z)    # descend L_G
+
+        self.global_step += 1
+        loss_d, d_real, d_fake, grad_norm_d, penalty = (float(numpy.mean(column))
+                                                         for column in zip(*d_stats))
+        record = {"step": self.global_step, "loss_d": loss_d, "loss_g": loss_g,
+                  "d_real": d_real, "d_fake": d_fake, "grad_norm_d": grad_norm_d,
+                  "grad_norm_g": grad_norm_g, "penalty": penalty}
+        self.history.append(record)
+        self._in_step = False
+        return record
+
+    def _update_discriminator(self, x, z):
+        """One D update on real samples x and fakes G(z); returns
+        (loss_d, D(x) mean, D(G(z)) mean, ||grad_D||, penalty)."""
+        with no_grad():                                    # G is held fixed while D learns
+            fake = self.G(z)
+        real_logits, fake_logits = self.D(x), self.D(fake)
+        loss_d = self._d_loss(real_logits, fake_logits)    # = -V(D, G) for the BCE losses
+        penalty = self.penalty(self.D, x, fake) if self.penalty is not None else None
+        if penalty is not None:
+            loss_d = loss_d + penalty
+        self._check_finite("loss_d", loss_d.item())
+        self.d_optimizer.zero_grad()
+        loss_d.backward()
+        grad_norm = _grad_norm(self.D)
+        self.d_optimizer.step()
+        if self.weight_clip is not None:
+            clip_weights(self.D, self.weight_clip)
+        return (loss_d.item(), self._report(real_logits), self._report(fake_logits), grad_norm,
+                0.0 if penalty is None else penalty.item())
+
+    def _update_generator(self, z):
+        """One G update on the fakes G(z), D held fixed; returns (loss_g, ||grad_G||)."""
+        with _frozen(self.D):
+            loss_g = self.loss.g_loss(self.D(self.G(z)))
+            self._check_finite("loss_g", loss_g.item())
+            self.g_optimizer.zero_grad()
+            loss_g.backward()
+        grad_norm = _grad_norm(self.G)
+        self.g_optimizer.step()
+        return loss_g.item(), grad_norm
+
+    def _d_loss(self, real_logits, fake_logits):
+        if self.label_smoothing:
+            return self.loss.d_loss(real_logits, fake_logits,
+                                    real_target=1.0 - self.label_smoothing)
+        return self.loss.d_loss(real_logits, fake_logits)
+
+    def _report(self, logits):
+        """Mean of D's output: a probability sigmoid(logit) for the BCE losses, raw otherwise."""
+        with no_grad():
+            out = F.sigmoid(logits.detach()) if self.loss.probabilities else logits.detach()
+            return out.mean().item()
+
+    def _check_finite(self, name, value):
+        if math.isfinite(value):
+            return
+        step = self.global_step + 1
+        where = (f"the last good checkpoint is {self.last_checkpoint} (kept)"
+                 if self.last_checkpoint else "no checkpoint was written")
+        self._in_step = False
+        raise TrainingDiverged(
+            f"training diverged at step {step}: {name} is {value}; {where}. Try a smaller "
+            f"learning rate, a penalty, or another loss.", step, name, value,
+            self.last_checkpoint)
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, steps, resume=False):
+        """Train until ``global_step`` reaches ``steps`` (the total, counting steps
+        done before a resume); returns ``self.history``.
+
+        ``resume=True`` first loads ``out_dir/checkpoint.npz`` (``resume`` may also
+        be a path), so the same call after a crash or Ctrl-C carries the run on to
+        the same place an uninterrupted run would have reached. Ctrl-C finishes the
+        current step, saves a checkpoint, prints where, and returns.
+        """
+        if resume:
+            path = resume if isinstance(resume, (str, os.PathLike)) else self._checkpoint_path()
+            if os.path.exists(path):
+                self.load_checkpoint(path)
+            else:
+                print(f"no checkpoint at {path}: starting from step {self.global_step}")
+        self.interrupted = False
+        bar = tqdm(total=steps, initial=min(self.global_step, steps), disable=not self.progress,
+                   unit="step", desc="training", dynamic_ncols=True)
+        try:
+            with self._ctrl_c_finishes_the_step():
+                while self.global_step < steps:
+                    rec = self.step()
+                    bar.update(1)
+                    bar.set_postfix(loss_d=f"{rec['loss_d']:.4f}", loss_g=f"{rec['loss_g']:.4f}",
+                                    refresh=False)
+                    s = self.global_step
+                    for cb in self.callbacks:
+                        cb(self, s, last=(s == steps))
+                    if self.checkpoint_every and s % self.checkpoint_every == 0:
+                        self.save_checkpoint()
+                    if self._stop_requested:
+                        raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            bar.close()
+            self._on_interrupt()
+            return self.history
+        except TrainingDiverged:
+            bar.close()
+            if self.out_dir is not None:
+                self.history.save(self.out_dir)
+            raise
+        bar.close()
+        if self.out_dir is not None:
+            if self._saved_step != self.global_step:
+                self.save_checkpoint()
+            self.history.save(self.out_dir)
+        return self.history
+
+    def _on_interrupt(self):
+        """Ctrl-C: save a checkpoint of the last complete step and say where it is."""
+        self.interrupted = True
+        self._stop_requested = False
+        if self._in_step:             # stopped in the middle of a step: it cannot be saved
+            self._in_step = False
+            where = (f"the last checkpoint is {self.last_checkpoint}" if self.last_checkpoint
+                     else "nothing was saved")
+            print(f"\ninterrupted in the middle of step {self.global_step + 1}; {where}")
+        elif self.out_dir is None:
+            print(f"\ninterrupted after step {self.global_step}; no out_dir was given, "
+                  f"so no checkpoint was saved")
+        else:
+            path = self.save_checkpoint()
+            self.history.save(self.out_dir)
+            print(f"\ninterrupted after step {self.global_step}; checkpoint saved to {path}. "
+                  f"Call fit(..., resume=True) to continue.")
+
+    @contextlib.contextmanager
+    def _ctrl_c_finishes_the_step(self):
+        """While fit runs, a first Ctrl-C lets the current step finish (a checkpoint
+        of half a step could not resume exactly); a second one stops at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield                     # signals can only be handled in the main thread
+            return
+
+        def handler(signum, frame):
+            if self._in_step and not self._stop_requested:
+                self._stop_requested = True
+                print("\nCtrl-C: finishing this step, then saving (press again to stop now)")
+            else:
+                raise KeyboardInterrupt
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    # --------------------------------------------------------- checkpoints
+    def _checkpoint_path(self):
+        if self.out_dir is None:
+            raise ValueError("Trainer: no out_dir was given, so there is no checkpoint path; "
+                             "pass out_dir=... or a path")
+        return os.path.join(self.out_dir, CHECKPOINT_NAME)
+
+    def state_dict(self):
+        """Everything a run needs to continue exactly: both networks, both optimizers,
+        the step, the history, and the random generators' states (as JSON text)."""
+        # numpy's bit_generator.state is a dict of (large) ints: JSON keeps them exact
+        rng = {"cpu": backend.generator("cpu").bit_generator.state}
+        return {"generator": self.G.state_dict(), "discriminator": self.D.state_dict(),
+                "g_optimizer": self.g_optimizer.state_dict(),
+                "d_optimizer": self.d_optimizer.state_dict(),
+                "step": self.global_step, "history": self.history.to_json(),
+                "rng": json.dumps(rng), "config": json.dumps(self._config())}
+
+    def _config(self):
+        """The settings that must not change across a resume for it to be exact."""
+        return {"loss": self.loss.name, "d_steps": self.d_steps, "batch_size": self.batch_size,
+                "label_smoothing": self.label_smoothing, "seed": self.seed}
+
+    def load_state_dict(self, state):
+        """Continue from ``state`` (what ``state_dict`` returned, e.g. via a checkpoint)."""
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["discriminator"])
+        self.g_optimizer.load_state_dict(state["g_optimizer"])
+        self.d_optimizer.load_state_dict(state["d_optimizer"])
+        self.global_step = int(state["step"])
+        self.history = History.from_json(str(state["history"]))
+        saved = json.loads(str(state["config"]))
+        changed = [f"{k}: {saved.get(k)!r} -> {v!r}" for k, v in self._config().items()
+                   if saved.get(k) != v]
+        if changed:
+            warnings.warn("resuming with other settings than the checkpoint's ("
+                          + "; ".join(changed) + "): the run will not match an uninterrupted one")
+        # Generators: the CPU one is restored exactly. CuPy cannot save its generator's
+        # state, so the GPU one is re-seeded from (seed, step): same statistics, other draws.
+        backend.manual_seed(_derived_seed(self.seed, self.global_step))
+        backend.generator("cpu").bit_generator.state = json.loads(str(state["rng"]))["cpu"]
+
+    def save_checkpoint(self, path=None):
+        """Write the checkpoint atomically (``minigan.save``) and return its path.
+
+        Refuses (TrainingDiverged) to overwrite a good checkpoint with non-finite
+        weights."""
+        path = os.fspath(path) if path is not None else self._checkpoint_path()
+        for name, module in (("generator", self.G), ("discriminator", self.D)):
+            if not _all_finite(module):
+                where = (f"the last good checkpoint {self.last_checkpoint} is kept"
+                         if self.last_checkpoint else "no checkpoint was written")
+                raise TrainingDiverged(
+                    f"training diverged by step {self.global_step}: the {name}'s weights "
+                    f"contain NaN or inf; {where}", self.global_step, f"{name} weights",
+                    float("nan"), self.last_checkpoint)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        save(self.state_dict(), path)
+        self.last_checkpoint = path
+        self._saved_step = self.global_step
+        return path
+
+    def load_checkpoint(self, path=None):
+        """Load a checkpoint written by ``save_checkpoint`` (default: out_dir's)."""
+        path = os.fspath(path) if path is not None else self._checkpoint_path()
+        self.load_state_dict(load(path))
+        self.last_checkpoint = path
+        self._saved_step = self.global_step
+        return path
+
+
+def train_gan(generator, discriminator, sample_real, sample_noise, steps, lr=2e-4,
+              betas=(0.5, 0.999), **trainer_kwargs):
+    """Train with two Adam optimizers (DCGAN's lr=2e-4, betas=(0.5, 0.999)) and return
+    the Trainer (its ``history`` holds the run). Other arguments go to ``Trainer``."""
+    from ..optim import Adam
+    trainer = Trainer(generator, discriminator,
+                      Adam(generator.parameters(), lr=lr, betas=betas),
+                      Adam(discriminator.parameters(), lr=lr, betas=betas),
+                      sample_real, sample_noise, **trainer_kwargs)
+    trainer.fit(steps)
+    return trainer
