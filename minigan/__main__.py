@@ -1,0 +1,144 @@
+"""The command line: ``python -m minigan list`` and ``python -m minigan run NAME``.
+
+    python -m minigan list
+    python -m minigan run NAME [--steps N] [--seed S] [--device cpu|cuda]
+                               [--out DIR] [--quick] [--no-progress]
+
+``run`` writes the experiment's figures (PNG, and GIF where training unfolds
+over time) and ``metrics.json`` (its key numbers, the configuration and the
+wall time) into DIR, by default ``runs/NAME/``. Everything that can be checked
+before training (the name, the step count, the device, the output folder) is
+checked first, so a mistake costs seconds, not a training run.
+"""
+import argparse
+import json
+import math
+import os
+import pathlib
+import sys
+import tempfile
+import time
+
+MAX_STEPS = 1_000_000
+
+
+class UsageError(Exception):
+    """A mistake in the command line, reported as one line without a traceback."""
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="python -m minigan",
+                                description="minigan: run the GAN lecture experiments.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="name the experiments, one line each")
+    r = sub.add_parser("run", help="run one experiment, writing figures and metrics.json")
+    r.add_argument("name", help="experiment name (see `python -m minigan list`)")
+    r.add_argument("--steps", type=int, default=None,
+                   help=f"training steps, 1..{MAX_STEPS} (default: the experiment's own)")
+    r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    r.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                   help="cpu (NumPy) or cuda (CuPy)")
+    r.add_argument("--out", default=None, help="output folder (default runs/NAME/)")
+    r.add_argument("--quick", action="store_true",
+                   help="a short run (under a minute on 2 CPU cores), every figure still drawn")
+    r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p
+
+
+def check_out_dir(out):
+    """Create `out` and prove it is writable (write and delete a probe file)."""
+    out = pathlib.Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".minigan-probe-", dir=out)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError(f"cannot write to the output folder {str(out)!r} "
+                         f"({e.strerror or e}); choose another with --out DIR") from None
+    return out
+
+
+def _check_device(device):
+    if device == "cuda":
+        from . import backend
+        if not backend.cuda_available():
+            raise UsageError("--device cuda: " + (backend._cupy_error or "no GPU found"))
+
+
+def _jsonable(v):
+    """Numbers from numpy (or cupy) as plain Python numbers; NaN/inf as strings."""
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if hasattr(v, "tolist"):                   # numpy scalars and arrays
+        return _jsonable(v.tolist())
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)
+
+
+def write_metrics(out, metrics, cfg, wall_time):
+    """metrics.json = the experiment's numbers + "config" + "wall_time_s" (atomic write)."""
+    record = dict(_jsonable(metrics))
+    record["config"] = _jsonable(cfg.as_dict())
+    record["wall_time_s"] = round(wall_time, 3)
+    path = pathlib.Path(out) / "metrics.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def cmd_list():
+    from .experiments import load_all
+    exps = load_all()
+    width = max(len(n) for n in exps) if exps else 0
+    for name in exps:                          # registration order = lecture order
+        print(f"{name:<{width}}  {exps[name].summary}")
+    return 0
+
+
+def cmd_run(args):
+    from .experiments import get, RunConfig
+    try:
+        exp = get(args.name)
+    except KeyError as e:
+        raise UsageError(e.args[0]) from None
+    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
+        raise UsageError(f"--steps must be between 1 and {MAX_STEPS}, got {args.steps}")
+    _check_device(args.device)
+    out = check_out_dir(args.out if args.out else pathlib.Path("runs") / args.name)
+
+    import matplotlib
+    matplotlib.use("Agg")                      # figures go to files; no display needed
+    from . import backend
+    backend.manual_seed(args.seed)
+    cfg = RunConfig(name=args.name, steps=args.steps, seed=args.seed, device=args.device,
+                    out=out, quick=args.quick, progress=not args.no_progress)
+    print(f"running {exp.name}: {exp.summary}")
+    start = time.perf_counter()
+    metrics = exp.fn(cfg) or {}
+    wall = time.perf_counter() - start
+    path = write_metrics(out, metrics, cfg, wall)
+    files = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif"))
+    print(f"done in {wall:.1f} s; wrote {path}" + (f" and {', '.join(files)}" if files else ""))
+    return 0
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return cmd_list()
+        return cmd_run(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
