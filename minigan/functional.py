@@ -12,7 +12,7 @@ from .ops.shape import (reshape, flatten, unsqueeze, squeeze, permute, transpose
                         broadcast_to, concat, cat, stack, pad, getitem)
 from .ops.linalg import matmul, linear  # noqa: F401
 from .ops.loss import binary_cross_entropy_with_logits, mse_loss  # noqa: F401
-
-clamp = clip
 from .ops.conv import conv2d, conv_transpose2d  # noqa: F401
 from .ops.norm import batch_norm  # noqa: F401
+
+clamp = clip

@@ -32,3 +32,14 @@ except ImportError:
     HAVE_TORCH = False
 
 needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed")
+
+
+@pytest.fixture
+def torch_one_thread():
+    """Reference tests use tiny tensors: torch's thread pool only adds waiting
+    (ten times slower on a busy machine), so run torch on one thread."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -10,15 +10,6 @@ from conftest import needs_torch
 SHAPES = [(8, 3), (4, 3, 5), (4, 3, 5, 6)]
 
 
-@pytest.fixture
-def torch_one_thread():
-    """Tiny tensors: torch's thread pool only adds waiting on a busy machine."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def _arrays(shape, dtype, seed=0):
     rng = np.random.default_rng(seed)

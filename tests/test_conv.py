@@ -11,15 +11,6 @@ from conftest import needs_torch
 N_CASES = 60
 
 
-@pytest.fixture
-def torch_one_thread():
-    """Tiny convolutions: torch's thread pool only adds waiting (10x slower on a busy machine)."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def _case(index, transposed):
     """One random configuration, the same on every run (seeded by its index)."""
