@@ -1,0 +1,402 @@
+"""Mode collapse on a mixture of Gaussians, and the remedies: the recipes.
+
+One function, ``train_mog(method, dataset, seed)``, trains one GAN on one toy
+mixture (``minigan.gan.data``) and scores its final 2,500 samples
+(``minigan.gan.metrics``). Every method shares one architecture, one optimizer
+and one schedule, so that a table compares the methods and nothing else:
+
+* G: z (2-D standard normal) -> Dense 128 -> ReLU -> Dense 128 -> ReLU -> Dense 2
+* D: x (2 m numbers: m samples packed together) -> Dense 128 -> ReLU -> Dense 128
+  -> ReLU -> Dense 1 (a logit, or a critic value for WGAN-GP)
+* Adam(lr 1e-3, betas (0.5, 0.999)) for both players, batch 240 samples,
+  3,000 steps; the learning rate stays at 1e-3 for the first 40% of the
+  steps, then decays linearly to 1e-5 (precise samples: a ring mode has std
+  0.01, and a sample counts as high quality only within 0.03 of its centre).
+* 2-D noise: a 2-D z makes the mapping onto a handful of blobs much easier to
+  learn than 64-D z (tried: far fewer high-quality samples at equal steps).
+
+The methods (``METHODS``):
+
+=================  ===========================================================
+gan-minimax        the original GAN: G minimizes log(1 - D(G(z))) (saturating)
+gan                non-saturating: G minimizes -log D(G(z))
+label-smoothing    non-saturating, real label 0.9 (one-sided smoothing)
+pacgan2/3/4        non-saturating, D judges m samples at once (Lin et al. 2018)
+wgan-gp            Wasserstein critic + gradient penalty (Gulrajani et al. 2017),
+                   3 critic steps per G step, lambda = 1: the paper's lambda = 10
+                   left G on 1 of 8 modes after 800 steps at this learning rate
+unrolled           non-saturating, G's gradient taken through k = 5 unrolled
+                   gradient steps of D (Metz et al. 2017), each on 60 samples
+=================  ===========================================================
+
+PacGAN packing: D sees m samples side by side, (B, 2) -> (B/m, 2m). Real packs
+hold m real samples, fake packs m generated ones; a collapsed generator gives
+packs whose m points sit on one mode, which real packs rarely do, so D can
+punish the collapse.
+
+The unrolled GAN: with D's parameters theta and D's loss L_D, let
+theta_0 = theta and theta_{i+1} = theta_i - eta dL_D(theta_i)/dtheta_i (k times,
+plain gradient steps). G minimizes its loss against D(.; theta_k), and its
+gradient flows *through* the k updates (they are recorded with
+``create_graph=True``), so G sees how D would answer its move. D itself takes
+the ordinary step. ``mlp_forward`` runs D with substituted parameters theta_i.
+
+minigan's best recipe (``BEST``, ``BEST_STEPS``): PacGAN2, i.e. the networks
+above with D judging pairs of samples, the non-saturating loss, Adam(lr 1e-3,
+betas (0.5, 0.999)) for both players, batch 240, and 10,000 steps (lr 1e-3 for
+4,000 steps, then linearly down to 1e-5). About 55 s of one CPU core per run.
+Measured over 5 seeds (``python -m minigan run mog-table``, mean +- s.e.):
+
+    ring: 8/8 modes in every seed, 94.8 +- 0.5 % high quality, reverse KL 0.002 +- 0.001
+    grid: 25/25 modes in every seed, 40.8 +- 7.2 % high quality, reverse KL 0.27 +- 0.06
+
+PacGAN's best published rows (PacGAN4) are ring 7.8 / 95.9 % / 0.07 and grid
+24.8 / 93.6 % / 0.04: the recipe covers every mode and is better balanced on the
+ring, but on the grid most samples still sit off the modes after 10,000 steps.
+At 3,000 steps WGAN-GP (lambda 1) was the strongest row on both mixtures.
+
+Why high quality is hard here: G is a continuous map of a connected noise
+space, so to reach 8 separate blobs it must stretch some noise across the gaps
+between them. Those samples are far from every mode (not high quality). Longer
+training makes the transitions steeper and the gap mass smaller.
+"""
+from dataclasses import dataclass, field, replace
+
+import numpy
+
+from .. import backend, nn
+from .. import functional as F
+from ..optim import Adam
+from ..tensor import Tensor, grad, no_grad
+from . import data as toy
+from . import metrics
+from .losses import gradient_penalty
+from .train import Trainer, Callback  # noqa: F401  (Callback: used by the experiments)
+
+NOISE_DIM = 2
+HIDDEN = 128
+BATCH = 240                # divisible by 2, 3 and 4 (the packing degrees)
+N_EVAL = metrics.N_EVAL    # 2,500 samples are scored (PacGAN)
+
+
+# ---------------------------------------------------------------- networks
+def generator(noise_dim=NOISE_DIM, hidden=HIDDEN, depth=2, out_dim=2):
+    """z -> [Dense hidden -> ReLU] x depth -> Dense out_dim (a point of the plane)."""
+    layers, d = [], noise_dim
+    for _ in range(depth):
+        layers += [nn.Dense(d, hidden), nn.ReLU()]
+        d = hidden
+    return nn.Sequential(*layers, nn.Dense(d, out_dim))
+
+
+class Packed(nn.Module):
+    """PacGAN's packing around a discriminator: (B, d) samples -> (B/m, m d) packs.
+
+    Consecutive samples form one pack: rows 0..m-1 the first, m..2m-1 the second...
+    """
+
+    def __init__(self, net, pack):
+        super().__init__()
+        self.net, self.pack = net, int(pack)
+
+    def forward(self, x):
+        m = self.pack
+        if x.ndim != 2 or x.shape[0] % m:
+            raise ValueError(f"Packed(pack={m}): expected a batch of shape (B, d) with B "
+                             f"divisible by {m}, got shape {tuple(x.shape)}")
+        return self.net(x.reshape(x.shape[0] // m, x.shape[1] * m))
+
+    def extra_repr(self):
+        return f"pack={self.pack}"
+
+
+def discriminator(pack=1, hidden=HIDDEN, depth=2, in_dim=2):
+    """x (m packed samples) -> [Dense hidden -> ReLU] x depth -> Dense 1."""
+    layers, d = [], in_dim * pack
+    for _ in range(depth):
+        layers += [nn.Dense(d, hidden), nn.ReLU()]
+        d = hidden
+    net = nn.Sequential(*layers, nn.Dense(d, 1))
+    return net if pack == 1 else Packed(net, pack)
+
+
+def mlp_forward(D, params, x):
+    """D(x) computed with the tensors `params` in place of D's own parameters.
+
+    `params` lists one tensor per parameter of D, in ``D.parameters()`` order
+    (weight, bias of each Dense). This is what the unrolled GAN needs: D's
+    output under theta_k, a function of theta_0 through the unrolled updates.
+    """
+    if isinstance(D, Packed):
+        m = D.pack
+        x, D = x.reshape(x.shape[0] // m, x.shape[1] * m), D.net
+    it = iter(params)
+    for layer in D:
+        if isinstance(layer, nn.Dense):
+            x = F.linear(x, next(it), next(it) if layer.bias is not None else None)
+        else:
+            x = layer(x)
+    return x
+
+
+# ----------------------------------------------------------------- methods
+@dataclass(frozen=True)
+class Method:
+    """How one row of the table trains; everything else is shared."""
+    name: str
+    summary: str
+    loss: str = "non-saturating"
+    pack: int = 1
+    label_smoothing: float = 0.0
+    gp: float = 0.0               # WGAN-GP penalty weight lambda
+    d_steps: int = 1
+    betas: tuple = (0.5, 0.999)
+    unroll: int = 0               # k unrolled D steps (0: an ordinary GAN)
+    unroll_lr: float = 0.01       # eta of the look-ahead (plain gradient) steps; 0.1
+    #                               made the look-ahead overshoot and G diverge
+    unroll_batch: int = 60        # samples per look-ahead step (a cheap, noisier D step)
+    noise_dim: int = NOISE_DIM
+    d_lr_scale: float = 1.0       # D's learning rate = d_lr_scale * G's
+    depth: int = 2                # hidden layers of G and of D
+    lr_scale: float = 1.0         # both players' learning rates = lr_scale * the schedule's
+
+
+METHODS = {m.name: m for m in (
+    Method("gan-minimax", "vanilla GAN, saturating (minimax) loss", loss="minimax"),
+    Method("gan", "vanilla GAN, non-saturating loss"),
+    Method("label-smoothing", "one-sided label smoothing (real label 0.9)", label_smoothing=0.1),
+    Method("pacgan2", "PacGAN, D judges 2 samples at once", pack=2),
+    Method("pacgan3", "PacGAN, D judges 3 samples at once", pack=3),
+    Method("pacgan4", "PacGAN, D judges 4 samples at once", pack=4),
+    Method("wgan-gp", "WGAN-GP: Wasserstein critic, gradient penalty 1, 3 critic steps",
+           loss="wasserstein", gp=1.0, d_steps=3, betas=(0.5, 0.9)),
+    Method("unrolled", "unrolled GAN: G's gradient through 5 unrolled D steps", unroll=5,
+           unroll_lr=0.01),
+)}
+
+BEST = "pacgan2"          # minigan's best recipe: PacGAN2 trained for BEST_STEPS
+BEST_STEPS = 10_000
+
+
+def get_method(name):
+    """The Method registered as `name` (a Method passes through)."""
+    if isinstance(name, Method):
+        return name
+    if name not in METHODS:
+        raise ValueError(f"unknown mode-collapse method {name!r}; known methods: "
+                         f"{', '.join(METHODS)}")
+    return METHODS[name]
+
+
+# ----------------------------------------------------------------- schedule
+@dataclass(frozen=True)
+class Schedule:
+    """Shared training settings: steps, batch, Adam's lr and its late linear decay."""
+    steps: int = 3000
+    batch_size: int = BATCH
+    lr: float = 1e-3
+    final_lr: float = 1e-5
+    decay_from: float = 0.4       # fraction of the steps after which lr decays linearly
+
+    def lr_at(self, step):
+        """lr for step `step` (0-based): constant, then linear down to final_lr."""
+        start = int(self.decay_from * self.steps)
+        if step < start:
+            return self.lr
+        frac = (step - start) / max(1, self.steps - start)
+        return self.lr + (self.final_lr - self.lr) * min(1.0, frac)
+
+
+def _set_lr(optimizer, lr):
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+# ------------------------------------------------------------ unrolled GAN
+class _NoUpdate:
+    """Stands in for G's optimizer while the parent Trainer updates D."""
+
+    def zero_grad(self):
+        pass
+
+    def step(self):
+        pass
+
+
+class UnrolledTrainer(Trainer):
+    """The Trainer with the unrolled GAN's generator step (Metz et al. 2017).
+
+    D's own update is the ordinary one (the parent's). G's update differentiates
+    its loss against D after k look-ahead steps theta_{i+1} = theta_i - eta g_i,
+    each g_i built with create_graph=True so that d theta_k / d G flows back.
+    """
+
+    def __init__(self, *args, unroll=5, unroll_lr=1e-3, unroll_batch=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unroll, self.unroll_lr = int(unroll), float(unroll_lr)
+        self.unroll_batch = int(unroll_batch or self.batch_size)
+
+    def step(self):
+        # The parent's step does the ordinary D update (and history, checks); its
+        # G update is swallowed by a do-nothing optimizer, and G then takes its
+        # own step through the unrolled D.
+        g_opt, self.g_optimizer = self.g_optimizer, _NoUpdate()
+        try:
+            record = super().step()
+        finally:
+            self.g_optimizer = g_opt
+        record["loss_g"] = self._unrolled_g_step()
+        return record
+
+    def _unrolled_g_step(self):
+        m, nb = self.batch_size, min(self.unroll_batch, self.batch_size)
+        fake = self.G(self.sample_noise(m))
+        theta = list(self.D.parameters())
+        for _ in range(self.unroll):
+            x = self.sample_real(nb)
+            # `fake` is not detached: theta_k depends on G through D's look-ahead
+            loss_d = self.loss.d_loss(mlp_forward(self.D, theta, x),
+                                      mlp_forward(self.D, theta, fake[:nb]))
+            g = grad(loss_d, theta, create_graph=True)
+            theta = [p - self.unroll_lr * gi for p, gi in zip(theta, g)]
+        loss_g = self.loss.g_loss(mlp_forward(self.D, theta, fake))
+        self._check_finite("loss_g", loss_g.item())
+        self.g_optimizer.zero_grad()
+        params = list(self.G.parameters())
+        for p, gp in zip(params, grad(loss_g, params)):
+            p.grad = gp
+        self.g_optimizer.step()
+        return loss_g.item()
+
+
+# -------------------------------------------------------------- one run
+@dataclass
+class MogRun:
+    """A finished run: the models, the trainer (history), the final 2,500 samples
+    (NumPy, (2500, 2)) and their scores."""
+    method: str
+    dataset: str
+    seed: int
+    trainer: object
+    samples: numpy.ndarray
+    scores: dict = field(default_factory=dict)
+
+
+def noise_sampler(device, dim=NOISE_DIM):
+    """z ~ N(0, I) from minigan's seeded generator, as a float32 Tensor."""
+    def sample(n):
+        return Tensor(backend.generator(device).standard_normal((n, dim), dtype="float32"))
+    return sample
+
+
+def sample_generator(G, n=N_EVAL, device="cpu"):
+    """n samples of G as a NumPy array (no graph recorded)."""
+    with no_grad():
+        G.eval()
+        x = G(noise_sampler(device, G[0].in_features)(n)).numpy()
+        G.train()
+    return x
+
+
+def make_trainer(method, mixture, seed=0, device="cpu", schedule=Schedule(), callbacks=(),
+                 progress=False):
+    """Build G, D, optimizers and the Trainer of `method` on `mixture` (not trained yet)."""
+    method = get_method(method)
+    if schedule.batch_size % method.pack:
+        raise ValueError(f"{method.name}: packing degree {method.pack} does not divide the "
+                         f"batch size {schedule.batch_size}; pick a batch size divisible by "
+                         f"{method.pack}")
+    backend.manual_seed(seed)                  # the same seed gives the same weights
+    G = generator(method.noise_dim, depth=method.depth).to(device)
+    D = discriminator(pack=method.pack, depth=method.depth).to(device)
+    lr_g = schedule.lr * method.lr_scale
+    opt_g = Adam(G.parameters(), lr=lr_g, betas=method.betas)
+    opt_d = Adam(D.parameters(), lr=lr_g * method.d_lr_scale, betas=method.betas)
+
+    def decay(trainer, step):                  # after step `step`, set the next lr
+        lr = schedule.lr_at(step) * method.lr_scale
+        _set_lr(opt_g, lr)
+        _set_lr(opt_d, lr * method.d_lr_scale)
+
+    penalty = None
+    if method.gp:
+        def penalty(D_, real, fake):
+            return gradient_penalty(D_, real, fake, lam=method.gp)
+    kwargs = dict(loss=method.loss, d_steps=method.d_steps, batch_size=schedule.batch_size,
+                  penalty=penalty, label_smoothing=method.label_smoothing,
+                  callbacks=[Callback(decay)] + list(callbacks), progress=progress, seed=seed)
+    sample_real = lambda n: mixture.sample(n, device=device)   # noqa: E731
+    if method.unroll:
+        return UnrolledTrainer(G, D, opt_g, opt_d, sample_real,
+                               noise_sampler(device, method.noise_dim),
+                               unroll=method.unroll, unroll_lr=method.unroll_lr,
+                               unroll_batch=method.unroll_batch, **kwargs)
+    return Trainer(G, D, opt_g, opt_d, sample_real, noise_sampler(device, method.noise_dim),
+                   **kwargs)
+
+
+def train_mog(method, dataset="ring", seed=0, steps=None, device="cpu", schedule=None,
+              callbacks=(), progress=False):
+    """Train `method` on `dataset` ('ring', 'grid', 'ring-unrolled' or a mixture) and
+    score 2,500 final samples. Returns a MogRun."""
+    mixture = toy.mixture(dataset) if isinstance(dataset, str) else dataset
+    schedule = schedule or Schedule()
+    if steps is not None:
+        schedule = replace(schedule, steps=int(steps))
+    trainer = make_trainer(method, mixture, seed, device, schedule, callbacks, progress)
+    trainer.fit(schedule.steps)
+    samples = sample_generator(trainer.G, N_EVAL, device)
+    return MogRun(get_method(method).name, getattr(mixture, "name", str(dataset)), seed,
+                  trainer, samples, metrics.mode_scores(samples, mixture))
+
+
+# --------------------------------------------------------------- snapshots
+@dataclass
+class Snapshot:
+    """What the figures need at one step: G's samples and their scores, the share
+    of samples on each mode, D's output over the plane and G's gradient arrows."""
+    step: int
+    fake: numpy.ndarray            # (N, 2) generated samples
+    scores: dict                   # metrics.mode_scores of `fake`
+    occupancy: numpy.ndarray       # (K,) share of the samples (high quality) on each mode
+    extent: tuple                  # (xmin, xmax, ymin, ymax) of the D field
+    d_field: numpy.ndarray = None  # (res, res) D over the plane (pack 1 only), row = y
+    d_is_probability: bool = True  # D(x) is sigmoid(logit), else a raw critic value
+    arrows: numpy.ndarray = None   # (n_arrows, 2): -dL_G/dx at the first fake samples
+
+
+def snapshot(trainer, mixture, step, device="cpu", n=N_EVAL, resolution=90, n_arrows=240,
+             extent=None, occupancy_radius=None):
+    """Measure G and D of `trainer` now (nothing is trained or recorded).
+
+    ``occupancy``: the share of the samples within `occupancy_radius` of each
+    mode (default 3 std, the high-quality radius).
+    """
+    from .viz2d import extent_of
+    G, D = trainer.G, trainer.D
+    fake = sample_generator(G, n, device)
+    scores = metrics.mode_scores(fake, mixture)
+    if occupancy_radius is None:
+        occupancy = numpy.asarray(scores["counts"], dtype=float) / n
+    else:
+        occupancy = metrics.mode_occupancy(fake, mixture,
+                                           n_sigma=occupancy_radius / max(mixture.std, 1e-12))
+    extent = extent or extent_of(mixture)
+    probs = trainer.loss.probabilities
+    field = None
+    if not isinstance(D, Packed):                      # D of one point: a field over the plane
+        xs = numpy.linspace(extent[0], extent[1], resolution)
+        ys = numpy.linspace(extent[2], extent[3], resolution)
+        gx, gy = numpy.meshgrid(xs, ys)                # row i is y = ys[i]
+        pts = numpy.stack([gx.ravel(), gy.ravel()], axis=1).astype(numpy.float32)
+        with no_grad():
+            out = D(Tensor(pts, device=device))
+            out = F.sigmoid(out) if probs else out
+        field = out.numpy().reshape(resolution, resolution)
+    # -dL_G/dx on each sample: L_G summed (not averaged) so an arrow is one sample's push
+    pack = D.pack if isinstance(D, Packed) else 1
+    k = (min(n_arrows, n) // pack) * pack
+    x = Tensor(fake[:k], device=device, requires_grad=True)
+    loss_g = trainer.loss.g_loss(D(x)) * float(k // pack)
+    (gx_,) = grad(loss_g, x)
+    return Snapshot(step, fake, scores, occupancy, extent, field, probs, -gx_.numpy())
