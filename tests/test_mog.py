@@ -62,6 +62,24 @@ def test_unrolled_generator_gradient_flows_through_the_lookahead():
     assert np.abs(grads[3] - grads[0]).max() > 1e-4 * np.abs(grads[0]).max()
 
 
+def test_best_recipe_works_in_rescaled_coordinates():
+    # On the grid G ends in Rescale(4) and D starts with Rescale(1/4), so G's output is
+    # 4 x that of its Dense layers; the grid's own lr (1.5 x 1e-3) applies.
+    best = mog.get_method(mog.BEST)
+    grid = best.for_mixture(data.grid())
+    assert (grid.scale, grid.lr_scale) == (4.0, 1.5) and best.for_mixture(data.ring()).scale == 2.0
+    assert mog.get_method("gan").for_mixture(data.grid()) == mog.get_method("gan")
+    tr = mog.make_trainer(mog.BEST, data.grid(), schedule=mog.Schedule(steps=100))
+    assert isinstance(tr.G[-1], mog.Rescale) and tr.G[-1].factor == 4.0
+    assert isinstance(tr.D.net[0], mog.Rescale) and tr.D.net[0].factor == 0.25
+    assert tr.g_optimizer.param_groups[0]["lr"] == pytest.approx(1.5e-3)
+    z = minigan.tensor(np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32))
+    h = z
+    for layer in list(tr.G)[:-1]:
+        h = layer(h)
+    np.testing.assert_allclose(tr.G(z).numpy(), 4.0 * h.numpy(), rtol=1e-6)
+
+
 def test_lr_schedule_decays_linearly_after_the_plateau():
     s = mog.Schedule(steps=100, lr=1e-3, final_lr=1e-5, decay_from=0.4)
     assert s.lr_at(0) == s.lr_at(39) == 1e-3

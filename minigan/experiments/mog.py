@@ -161,11 +161,13 @@ def best_suffix(steps):
 def run_mog_table(cfg):
     steps = cfg.steps_or(mog.Schedule().steps, 200)
     seeds = range(cfg.seed, cfg.seed + (1 if cfg.quick else SEEDS))
-    scores = run_table(cfg.out, seeds=seeds, steps=steps, device=cfg.device,
+    # minigan's best recipe is trained longer (mog.BEST_STEPS) in rows of its own; with
+    # --steps or --quick every row has the same steps, and it joins the others
+    best_apart = not cfg.quick and cfg.steps is None and mog.BEST_STEPS != steps
+    methods = [m for m in mog.METHODS if not (best_apart and m == mog.BEST)]
+    scores = run_table(cfg.out, methods=methods, seeds=seeds, steps=steps, device=cfg.device,
                        progress=cfg.progress)
-    # minigan's best recipe: the best method trained longer (mog.BEST_STEPS); with
-    # --steps or --quick every row has the same steps, and this row would repeat one
-    if not cfg.quick and cfg.steps is None and mog.BEST_STEPS != steps:
+    if best_apart:
         scores += run_table(cfg.out, methods=[mog.BEST], seeds=seeds, steps=mog.BEST_STEPS,
                             device=cfg.device, progress=cfg.progress,
                             suffix=best_suffix(mog.BEST_STEPS))
