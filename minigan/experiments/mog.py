@@ -156,33 +156,6 @@ def best_suffix(steps):
     return f"-{steps // 1000}k-steps" if steps % 1000 == 0 else f"-{steps}-steps"
 
 
-@experiment("mog-table", "every remedy for mode collapse on the ring and the grid, "
-            "5 seeds each, beside PacGAN's published table")
-def run_mog_table(cfg):
-    steps = cfg.steps_or(mog.Schedule().steps, 200)
-    seeds = range(cfg.seed, cfg.seed + (1 if cfg.quick else SEEDS))
-    # minigan's best recipe is trained longer (mog.BEST_STEPS) in rows of its own; with
-    # --steps or --quick every row has the same steps, and it joins the others
-    best_apart = not cfg.quick and cfg.steps is None and mog.BEST_STEPS != steps
-    methods = [m for m in mog.METHODS if not (best_apart and m == mog.BEST)]
-    scores = run_table(cfg.out, methods=methods, seeds=seeds, steps=steps, device=cfg.device,
-                       progress=cfg.progress)
-    if best_apart:
-        scores += run_table(cfg.out, methods=[mog.BEST], seeds=seeds, steps=mog.BEST_STEPS,
-                            device=cfg.device, progress=cfg.progress,
-                            suffix=best_suffix(mog.BEST_STEPS))
-    rows = table_rows(scores)
-    md = write_table(rows, cfg.out)
-    (cfg.out / "runs.json").write_text(json.dumps(scores, indent=1) + "\n")
-    print(md)
-    return {"steps": steps, "seeds": len(seeds),
-            "rows": [{k: r[k] for k in ("dataset", "method", "modes", "modes_se", "modes_min",
-                                        "high_quality", "high_quality_se", "reverse_kl",
-                                        "reverse_kl_se", "seconds", "cpu_seconds")}
-                     for r in rows]}
-
-
-# ------------------------------------------------------ side by side (mog)
 @experiment("mog", "mode collapse on a ring of 8 Gaussians: the vanilla GAN beside "
             "minigan's best recipe")
 def run_mog(cfg):
@@ -291,3 +264,32 @@ def run_mog_collapse(cfg):
             "dominant_mode_changes": changes,
             "mean_modes_covered": float(numpy.mean(modes)),
             "final": {k: snaps[-1].scores[k] for k in ("modes", "high_quality", "reverse_kl")}}
+
+
+@experiment("mog-table", "every remedy for mode collapse on the ring and the grid, "
+            "5 seeds each, beside PacGAN's published table")
+def run_mog_table(cfg):
+    steps = cfg.steps_or(mog.Schedule().steps, 200)
+    seeds = range(cfg.seed, cfg.seed + (1 if cfg.quick else SEEDS))
+    # minigan's best recipe is trained longer (mog.BEST_STEPS) in rows of its own; with
+    # --steps or --quick every row has the same steps, and it joins the others
+    best_apart = not cfg.quick and cfg.steps is None and mog.BEST_STEPS != steps
+    methods = [m for m in mog.METHODS if not (best_apart and m == mog.BEST)]
+    scores = run_table(cfg.out, methods=methods, seeds=seeds, steps=steps, device=cfg.device,
+                       progress=cfg.progress)
+    if best_apart:
+        scores += run_table(cfg.out, methods=[mog.BEST], seeds=seeds, steps=mog.BEST_STEPS,
+                            device=cfg.device, progress=cfg.progress,
+                            suffix=best_suffix(mog.BEST_STEPS))
+    rows = table_rows(scores)
+    md = write_table(rows, cfg.out)
+    (cfg.out / "runs.json").write_text(json.dumps(scores, indent=1) + "\n")
+    print(md)
+    return {"steps": steps, "seeds": len(seeds),
+            "rows": [{k: r[k] for k in ("dataset", "method", "modes", "modes_se", "modes_min",
+                                        "high_quality", "high_quality_se", "reverse_kl",
+                                        "reverse_kl_se", "seconds", "cpu_seconds")}
+                     for r in rows]}
+
+
+# ------------------------------------------------------ side by side (mog)
