@@ -292,3 +292,19 @@ def test_to_moves_and_casts_with_gradient(device):
     (y * y).sum().backward()
     assert x.grad.device == "cpu" and x.grad.dtype == np.float64
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_shape_ops_on_zero_d_tensors_and_numpy_integer_axes():
+    t = minigan.tensor(3.0, dtype="float64", requires_grad=True)
+    assert t.flatten().shape == (1,)
+    assert t.squeeze(0).shape == ()
+    assert t.permute().shape == ()
+    t.flatten().sum().backward()
+    assert t.grad.item() == 1.0
+    x = minigan.tensor(np.ones((2, 3)))
+    assert x.sum(axis=np.int64(1)).shape == (2,)
+    assert x.mean(axis=[0, 1]).shape == ()
+    with pytest.raises(IndexError, match="flatten: axis 5"):
+        x.flatten(5)
+    with pytest.raises(ValueError, match="not a permutation"):
+        x.permute(0)

@@ -21,6 +21,8 @@ def matmul(a, b):
                          f"the first, {a.shape[-1]}, must equal the "
                          f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second, "
                          f"{b.shape[-2 if b.ndim > 1 else 0]})")
+    if a.ndim == 1 and b.ndim == 1:                      # the dot product
+        return matmul(a.reshape(1, -1), b.reshape(-1, 1)).reshape(())
     if a.ndim == 1:
         return matmul(a.reshape(1, -1), b).squeeze(-2)
     if b.ndim == 1:

@@ -6,6 +6,7 @@ gradient back over the reduced axes, so it first puts those axes back as size 1
 (``_restore``) and lets broadcasting stretch them.
 """
 import builtins
+import operator
 
 from ..tensor import make_op, _new
 
@@ -20,10 +21,11 @@ def _axes(x, axis, dim, keepdims, keepdim):
         keepdims = keepdim
     if axis is None:
         return None, bool(keepdims)
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     nd = x.ndim
     out = []
     for a in axes:
+        a = operator.index(a)                   # ints and NumPy integers alike
         if not -nd <= a < builtins.max(nd, 1):   # `max` below is the reduction
             raise ValueError(f"axis {a} is out of range for a tensor of shape {x.shape}")
         out.append(a % nd if nd else 0)

@@ -1,6 +1,9 @@
 """Shape operations: they move numbers around without changing them, so each
 backward moves the gradient back the same way (reshape back, transpose by the
 inverse permutation, slice the padding off, scatter into the indexed places)."""
+import builtins
+import operator
+
 from .. import backend
 from ..tensor import Tensor, make_op, check_devices, _new
 
@@ -23,10 +26,23 @@ def reshape(x, *shape):
     return make_op(data, (x,), lambda g, out: (g.reshape(x.shape),), "reshape")
 
 
+def _axis(d, nd, op):
+    """Axis d (possibly negative) as 0..nd-1. A 0-d tensor answers to axis 0 and -1,
+    as in PyTorch."""
+    span = builtins.max(nd, 1)
+    d = operator.index(d)
+    if not -span <= d < span:
+        raise IndexError(f"{op}: axis {d} is out of range for a tensor with {nd} axes")
+    return d % span
+
+
 def flatten(x, start_dim=0, end_dim=-1):
-    """Merge dimensions start_dim..end_dim into one (PyTorch's flatten)."""
+    """Merge dimensions start_dim..end_dim into one (PyTorch's flatten; a 0-d tensor
+    becomes shape (1,))."""
     nd = x.ndim
-    s, e = start_dim % nd, end_dim % nd
+    s, e = _axis(start_dim, nd, "flatten"), _axis(end_dim, nd, "flatten")
+    if nd == 0:
+        return reshape(x, (1,))
     n = 1
     for d in x.shape[s:e + 1]:
         n *= d
@@ -43,8 +59,8 @@ def squeeze(x, dim=None):
     """Drop axes of size one (only `dim`, if given)."""
     if dim is None:
         return reshape(x, tuple(d for d in x.shape if d != 1))
-    dim = dim % x.ndim
-    if x.shape[dim] != 1:
+    dim = _axis(dim, x.ndim, "squeeze")
+    if x.ndim == 0 or x.shape[dim] != 1:
         return x
     return reshape(x, x.shape[:dim] + x.shape[dim + 1:])
 
@@ -52,7 +68,7 @@ def squeeze(x, dim=None):
 def permute(x, *dims):
     """Reorder the axes: output axis i is input axis dims[i].  Backward: the inverse order."""
     dims = _shape_args(dims)
-    if sorted(d % x.ndim for d in dims) != list(range(x.ndim)):
+    if len(dims) != x.ndim or sorted(_axis(d, x.ndim, "permute") for d in dims) != list(range(x.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} axes of {x.shape}")
     dims = tuple(d % x.ndim for d in dims)
     inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
