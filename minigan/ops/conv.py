@@ -249,6 +249,13 @@ def _check_inputs(op, x, weight, bias, groups, layout):
     return x, unbatched
 
 
+def _check_channels(op, x, weight, C, Cw, layout):
+    """The input's channel count must be the one the weight was built for."""
+    if C != Cw:
+        raise ValueError(f"{op}: the input has {C} channels (shape {x.shape}) but the weight "
+                         f"expects {Cw} (weight shape {weight.shape}, layout {layout})")
+
+
 def _check_bias(op, bias, channels, dtype):
     if bias is None:
         return
@@ -273,10 +280,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dilation = _pair(dilation, op, "dilation", 1)
     N, C, H, W = x.shape
     O, Cw, kh, kw = weight.shape
-    if C != Cw:
-        raise ValueError(f"{op}: the input has {C} channels (shape {x.shape}) but the weight "
-                         f"expects {Cw} (weight shape {weight.shape}, layout "
-                         f"(out_channels, in_channels, kh, kw))")
+    _check_channels(op, x, weight, C, Cw, "(out_channels, in_channels, kh, kw)")
     _check_bias(op, bias, O, weight.dtype)
     span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
     if H + 2 * padding[0] < span[0] or W + 2 * padding[1] < span[1]:
@@ -310,10 +314,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     output_padding = _pair(output_padding, op, "output_padding", 0)
     N, C, H, W = x.shape
     Cw, O, kh, kw = weight.shape
-    if C != Cw:
-        raise ValueError(f"{op}: the input has {C} channels (shape {x.shape}) but the weight "
-                         f"expects {Cw} (weight shape {weight.shape}, layout "
-                         f"(in_channels, out_channels, kh, kw))")
+    _check_channels(op, x, weight, C, Cw, "(in_channels, out_channels, kh, kw)")
     _check_bias(op, bias, O, weight.dtype)
     for a in (0, 1):
         if output_padding[a] >= stride[a] and output_padding[a] >= dilation[a]:
