@@ -42,6 +42,9 @@ def _parser():
     r.add_argument("--quick", action="store_true",
                    help="a short run (under a minute on 2 CPU cores), every figure still drawn")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r.add_argument("--jobs", type=int, default=None,
+                   help="worker processes for experiments made of many independent runs "
+                        "(mog-table; default: one per CPU core, 1 with --device cuda)")
     return p
 
 
@@ -110,6 +113,8 @@ def cmd_run(args):
         raise UsageError(e.args[0]) from None
     if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
         raise UsageError(f"--steps must be between 1 and {MAX_STEPS}, got {args.steps}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
     _check_device(args.device)
     out = check_out_dir(args.out if args.out else pathlib.Path("runs") / args.name)
 
@@ -118,7 +123,8 @@ def cmd_run(args):
     from . import backend
     backend.manual_seed(args.seed)
     cfg = RunConfig(name=args.name, steps=args.steps, seed=args.seed, device=args.device,
-                    out=out, quick=args.quick, progress=not args.no_progress)
+                    out=out, quick=args.quick, progress=not args.no_progress,
+                    jobs=args.jobs)
     print(f"running {exp.name}: {exp.summary}")
     start = time.perf_counter()
     metrics = exp.fn(cfg) or {}

@@ -44,6 +44,12 @@ def test_bad_step_count_is_refused_with_the_valid_range(capsys, tmp_path, steps)
     assert not (tmp_path / "o").exists()
 
 
+def test_jobs_below_one_is_refused(capsys, tmp_path):
+    assert main(["run", "mog-table", "--jobs", "0", "--out", str(tmp_path / "o")]) == 2
+    assert "--jobs must be at least 1, got 0" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_unwritable_output_folder_is_reported_before_training(capsys, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
@@ -61,7 +67,7 @@ def test_quick_run_writes_metrics_and_a_png(capsys, tmp_path):
     record = json.loads((out / "metrics.json").read_text())
     assert record["config"] == {"name": "vanishing-gradients", "steps": 20, "seed": 3,
                                 "device": "cpu", "out": str(out), "quick": True,
-                                "progress": False}
+                                "progress": False, "jobs": None}
     assert record["wall_time_s"] > 0
     assert record["ratio_non_saturating_over_saturating_at_D_0.01"] == pytest.approx(99.0)
     png = out / "vanishing_gradients.png"

@@ -32,6 +32,8 @@ class RunConfig:
 
     steps: training steps, or None for the experiment's own default.
     quick: a short run (under a minute on 2 CPU cores) that still draws every figure.
+    jobs: worker processes for an experiment made of independent runs (None: one
+    per CPU core on the CPU, one on a GPU).
     """
     name: str
     steps: int = None
@@ -40,6 +42,7 @@ class RunConfig:
     out: pathlib.Path = field(default_factory=lambda: pathlib.Path("runs"))
     quick: bool = False
     progress: bool = True
+    jobs: int = None
 
     def steps_or(self, default, quick_default=None):
         """The step count to use: --steps if given, else the (quick) default."""

@@ -12,8 +12,11 @@
 """
 import csv
 import json
+import multiprocessing
+import os
 import pathlib
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy
 from tqdm.auto import tqdm
@@ -57,6 +60,8 @@ def table_rows(scores):
             row[key], row[key + "_se"] = m, se
         row["modes_min"] = min(r["modes"] for r in runs)
         row["n_modes"] = runs[0].get("n_modes")
+        steps = {r["steps"] for r in runs if r.get("steps") is not None}
+        row["steps"] = steps.pop() if len(steps) == 1 else None
         for key in ("seconds", "cpu_seconds"):          # times, over the runs that have them
             times = [r[key] for r in runs if key in r]
             if times:
@@ -68,18 +73,18 @@ def table_rows(scores):
 def markdown_table(rows, published=PUBLISHED):
     """The rows (and the published ones) as a Markdown table, dataset by dataset."""
     lines = ["| data | method | seeds | modes (mean +- se) | min modes | high quality % | "
-             "reverse KL | CPU s/run |",
-             "|---|---|---|---|---|---|---|---|"]
+             "reverse KL | steps | CPU s/run |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for ds in dict.fromkeys(r["dataset"] for r in rows):
         for r in (r for r in rows if r["dataset"] == ds):
             lines.append(
                 f"| {ds} | {r['method']} | {r['seeds']} | {r['modes']:.1f} +- {r['modes_se']:.1f}"
                 f" / {r['n_modes']} | {r['modes_min']} | {r['high_quality']:.1f} +- "
                 f"{r['high_quality_se']:.1f} | {r['reverse_kl']:.3f} +- {r['reverse_kl_se']:.3f}"
-                f" | {r.get('cpu_seconds', float('nan')):.0f} |")
+                f" | {r.get('steps') or ''} | {r.get('cpu_seconds', float('nan')):.0f} |")
         for (pds, name), (m, se, hq, kl) in published.items():
             if pds == ds:
-                lines.append(f"| {ds} | *{name}* | | {m} +- {se} | | {hq} | {kl} | |")
+                lines.append(f"| {ds} | *{name}* | | {m} +- {se} | | {hq} | {kl} | | |")
     return "\n".join(lines)
 
 
@@ -87,8 +92,8 @@ def write_table(rows, out):
     """table.csv and table.md in `out`; returns the Markdown text."""
     out = pathlib.Path(out)
     keys = ["dataset", "method", "seeds", "n_modes", "modes", "modes_se", "modes_min",
-            "high_quality", "high_quality_se", "reverse_kl", "reverse_kl_se", "seconds",
-            "cpu_seconds"]
+            "high_quality", "high_quality_se", "reverse_kl", "reverse_kl_se", "steps",
+            "seconds", "cpu_seconds"]
     with open(out / "table.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         w.writeheader()
@@ -123,37 +128,73 @@ def recompute_table(out):
     return table_rows(scores)
 
 
+def _one_run(job):
+    """Train and score one (dataset, method, seed); save its samples. Runs in a worker."""
+    out, ds, m, seed, steps, device = job
+    t0, c0 = time.perf_counter(), time.process_time()
+    run = mog.train_mog(m, ds, seed=seed, steps=steps, device=device)
+    path = _sample_file(out, ds, m, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    numpy.save(path, run.samples.astype(numpy.float32), allow_pickle=False)
+    # wall time, and this process's CPU time (what the run costs on an idle core)
+    return dict(run.scores, dataset=ds, method=m, seed=seed,
+                steps=len(run.trainer.history), seconds=time.perf_counter() - t0,
+                cpu_seconds=time.process_time() - c0)
+
+
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def run_table(out, methods=None, datasets=DATASETS, seeds=range(SEEDS), steps=None,
-              device="cpu", progress=True, suffix=""):
+              device="cpu", progress=True, jobs=None):
     """Train every (dataset, method, seed), save its samples, return the per-run scores.
 
-    ``suffix`` is appended to the method's name in the table (e.g. '-10k-steps').
+    ``steps``: None trains each method its own number of steps (``mog.steps_of``).
+    ``jobs``: worker processes (default: one per CPU core; one on a GPU). The runs
+    are independent and seeded, so the workers change the time, not the numbers:
+    each worker uses one BLAS thread, and a run gives the same samples alone.
     """
     methods = list(methods or mog.METHODS)
     for m in methods:
         mog.get_method(m)                       # an unknown name fails before any training
     # seed by seed: a table cut short still has every method for the seeds it finished
-    jobs = [(ds, m, s) for s in seeds for ds in datasets for m in methods]
+    jobs_list = [(out, ds, m, s, steps, device) for s in seeds for ds in datasets
+                 for m in methods]
+    n_workers = jobs or (1 if device == "cuda" else os.cpu_count() or 1)
+    n_workers = max(1, min(n_workers, len(jobs_list)))
+    bar = tqdm(total=len(jobs_list), desc="mog-table runs", unit="run", disable=not progress,
+               dynamic_ncols=True)
     scores = []
-    bar = tqdm(jobs, desc="mog-table runs", unit="run", disable=not progress, dynamic_ncols=True)
-    for ds, m, s in bar:
-        bar.set_postfix_str(f"{ds} {m} seed {s}")
-        t0, c0 = time.perf_counter(), time.process_time()
-        run = mog.train_mog(m, ds, seed=s, steps=steps, device=device)
-        path = _sample_file(out, ds, m + suffix, s)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        numpy.save(path, run.samples.astype(numpy.float32), allow_pickle=False)
-        # wall time, and this process's CPU time (what the run costs on an idle core)
-        scores.append(dict(run.scores, dataset=ds, method=m + suffix, seed=s,
-                           seconds=time.perf_counter() - t0,
-                           cpu_seconds=time.process_time() - c0))
-    bar.close()
+    try:
+        if n_workers == 1:
+            for job in jobs_list:
+                bar.set_postfix_str(f"{job[1]} {job[2]} seed {job[3]}")
+                scores.append(_one_run(job))
+                bar.update()
+        else:
+            # fresh interpreters (spawn), each told to use one BLAS thread before NumPy loads
+            saved = {k: os.environ.get(k) for k in _ONE_THREAD}
+            os.environ.update({k: "1" for k in _ONE_THREAD})
+            try:
+                ctx = multiprocessing.get_context("spawn")
+                with ProcessPoolExecutor(n_workers, mp_context=ctx) as pool:
+                    futures = [pool.submit(_one_run, job) for job in jobs_list]
+                    for fut in as_completed(futures):
+                        r = fut.result()
+                        scores.append(r)
+                        bar.set_postfix_str(f"{r['dataset']} {r['method']} seed {r['seed']}")
+                        bar.update()
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+    finally:
+        bar.close()
+    order = {job[1:4]: i for i, job in enumerate(jobs_list)}
+    scores.sort(key=lambda r: order[(r["dataset"], r["method"], r["seed"])])
     return scores
-
-
-def best_suffix(steps):
-    """The table name of the best recipe's rows, e.g. pacgan2-10k-steps."""
-    return f"-{steps // 1000}k-steps" if steps % 1000 == 0 else f"-{steps}-steps"
 
 
 @experiment("mog", "mode collapse on a ring of 8 Gaussians: the vanilla GAN beside "
@@ -269,26 +310,20 @@ def run_mog_collapse(cfg):
 @experiment("mog-table", "every remedy for mode collapse on the ring and the grid, "
             "5 seeds each, beside PacGAN's published table")
 def run_mog_table(cfg):
-    steps = cfg.steps_or(mog.Schedule().steps, 200)
+    # each method trains its own number of steps (3,000; the unrolled GAN 1,000, each of
+    # its steps costing about 3; the best recipe 10,000) unless --steps or --quick
+    steps = cfg.steps_or(None, 200) if (cfg.steps is not None or cfg.quick) else None
     seeds = range(cfg.seed, cfg.seed + (1 if cfg.quick else SEEDS))
-    # minigan's best recipe is trained longer (mog.BEST_STEPS) in rows of its own; with
-    # --steps or --quick every row has the same steps, and it joins the others
-    best_apart = not cfg.quick and cfg.steps is None and mog.BEST_STEPS != steps
-    methods = [m for m in mog.METHODS if not (best_apart and m == mog.BEST)]
-    scores = run_table(cfg.out, methods=methods, seeds=seeds, steps=steps, device=cfg.device,
-                       progress=cfg.progress)
-    if best_apart:
-        scores += run_table(cfg.out, methods=[mog.BEST], seeds=seeds, steps=mog.BEST_STEPS,
-                            device=cfg.device, progress=cfg.progress,
-                            suffix=best_suffix(mog.BEST_STEPS))
+    scores = run_table(cfg.out, seeds=seeds, steps=steps, device=cfg.device,
+                       progress=cfg.progress, jobs=cfg.jobs)
     rows = table_rows(scores)
     md = write_table(rows, cfg.out)
     (cfg.out / "runs.json").write_text(json.dumps(scores, indent=1) + "\n")
     print(md)
-    return {"steps": steps, "seeds": len(seeds),
-            "rows": [{k: r[k] for k in ("dataset", "method", "modes", "modes_se", "modes_min",
-                                        "high_quality", "high_quality_se", "reverse_kl",
-                                        "reverse_kl_se", "seconds", "cpu_seconds")}
+    return {"steps": steps or "each method's own", "seeds": len(seeds),
+            "rows": [{k: r[k] for k in ("dataset", "method", "steps", "modes", "modes_se",
+                                        "modes_min", "high_quality", "high_quality_se",
+                                        "reverse_kl", "reverse_kl_se", "seconds", "cpu_seconds")}
                      for r in rows]}
 
 

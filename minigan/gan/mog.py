@@ -10,7 +10,7 @@ optimizer and one schedule, so that a table compares the methods and nothing els
 * D: x (2 m numbers: m samples packed together) -> Dense 128 -> ReLU -> Dense 128
   -> ReLU -> Dense 1 (a logit, or a critic value for WGAN-GP)
 * Adam(lr 1e-3, betas (0.5, 0.999)) for both players, batch 240 samples,
-  3,000 steps; the learning rate stays at 1e-3 for the first 40% of the
+  3,000 steps (a method may set its own: ``Method.steps``); the learning rate stays at 1e-3 for the first 40% of the
   steps, then decays linearly to 1e-5 (precise samples: a ring mode has std
   0.01, and a sample counts as high quality only within 0.03 of its centre).
 * 2-D noise: a 2-D z makes the mapping onto a handful of blobs much easier to
@@ -27,7 +27,8 @@ wgan-gp            Wasserstein critic + gradient penalty (Gulrajani et al. 2017)
                    3 critic steps per G step, lambda = 1: the paper's lambda = 10
                    left G on 1 of 8 modes after 800 steps at this learning rate
 unrolled           non-saturating, G's gradient taken through k = 5 unrolled
-                   gradient steps of D (Metz et al. 2017), each on 60 samples
+                   Adam steps of D (Metz et al. 2017), each on 60 samples;
+                   1,000 steps (one costs about 8 ordinary ones: ~45 s a run)
 pacgan2-rescaled   the best recipe: PacGAN2 in rescaled coordinates, with its
                    own schedule (see below)
 =================  ===========================================================
@@ -38,11 +39,13 @@ packs whose m points sit on one mode, which real packs rarely do, so D can
 punish the collapse.
 
 The unrolled GAN: with D's parameters theta and D's loss L_D, let
-theta_0 = theta and theta_{i+1} = theta_i - eta dL_D(theta_i)/dtheta_i (k times,
-plain gradient steps). G minimizes its loss against D(.; theta_k), and its
-gradient flows *through* the k updates (they are recorded with
-``create_graph=True``), so G sees how D would answer its move. D itself takes
-the ordinary step. ``mlp_forward`` runs D with substituted parameters theta_i.
+theta_0 = theta and theta_{i+1} = theta_i + Adam step on dL_D(theta_i)/dtheta_i
+(k times, continuing D's own Adam moments, as Metz et al. did). G minimizes its
+loss against D(.; theta_k), and its gradient flows *through* the k updates (they
+are recorded with ``create_graph=True``), so G sees how D would answer its move.
+D itself takes the ordinary step. ``mlp_forward`` runs D with substituted
+parameters theta_i. (Plain gradient steps of size 0.01 in the look-ahead, an
+earlier version, barely moved D: ring 2/8 modes at 3,000 steps.)
 
 minigan's best recipe (``BEST`` = ``pacgan2-rescaled``, ``BEST_STEPS``): PacGAN2
 (the networks above, D judging pairs of samples, the non-saturating loss, Adam
@@ -203,8 +206,8 @@ class Method:
     d_steps: int = 1
     betas: tuple = (0.5, 0.999)
     unroll: int = 0               # k unrolled D steps (0: an ordinary GAN)
-    unroll_lr: float = 0.01       # eta of the look-ahead (plain gradient) steps; 0.1
-    #                               made the look-ahead overshoot and G diverge
+    unroll_lr: float = None       # None: the look-ahead takes D's own Adam steps (Metz et
+    #                               al.); a number eta: plain gradient steps of size eta
     unroll_batch: int = 60        # samples per look-ahead step (a cheap, noisier D step)
     noise_dim: int = NOISE_DIM
     d_lr_scale: float = 1.0       # D's learning rate = d_lr_scale * G's
@@ -214,6 +217,7 @@ class Method:
     schedule: tuple = ()          # ((Schedule field, value), ...) this method overrides
     per_mixture: tuple = ()       # ((mixture name, ((field, value), ...)), ...): the
     #                               settings of this method that differ on one mixture
+    steps: int = None             # this method's own number of steps (None: the schedule's)
 
     def for_mixture(self, mixture):
         """This method with the settings `per_mixture` lists for `mixture` (by its name)."""
@@ -231,16 +235,16 @@ METHODS = {m.name: m for m in (
     Method("wgan-gp", "WGAN-GP: Wasserstein critic, gradient penalty 1, 3 critic steps",
            loss="wasserstein", gp=1.0, d_steps=3, betas=(0.5, 0.9)),
     Method("unrolled", "unrolled GAN: G's gradient through 5 unrolled D steps", unroll=5,
-           unroll_lr=0.01),
+           steps=1000),
     Method("pacgan2-rescaled", "PacGAN2 in rescaled coordinates (ring x/2, grid x/4)",
-           pack=2, per_mixture=(
+           pack=2, steps=10_000, per_mixture=(
                ("ring8", (("scale", 2.0),)),
                ("grid25", (("scale", 4.0), ("lr_scale", 1.5),
                            ("schedule", (("decay_from", 0.25), ("final_lr", 1e-6))))))),
 )}
 
-BEST = "pacgan2-rescaled"  # minigan's best recipe, trained for BEST_STEPS
-BEST_STEPS = 10_000
+BEST = "pacgan2-rescaled"  # minigan's best recipe
+BEST_STEPS = METHODS[BEST].steps
 
 
 def get_method(name):
@@ -292,13 +296,22 @@ class UnrolledTrainer(Trainer):
     """The Trainer with the unrolled GAN's generator step (Metz et al. 2017).
 
     D's own update is the ordinary one (the parent's). G's update differentiates
-    its loss against D after k look-ahead steps theta_{i+1} = theta_i - eta g_i,
-    each g_i built with create_graph=True so that d theta_k / d G flows back.
+    its loss against D after k look-ahead steps theta_0 -> theta_1 -> ... -> theta_k,
+    each step's gradient g_i built with create_graph=True so that d theta_k / d G
+    flows back. The look-ahead step is D's own optimizer rule, continued from
+    D's optimizer state, as in the paper:
+
+    * Adam (``unroll_lr=None``, the default): with D's (m, v, t) as the start,
+          m_i = b1 m_{i-1} + (1 - b1) g_i,   v_i = b2 v_{i-1} + (1 - b2) g_i^2
+          theta_i = theta_{i-1} - lr / (1 - b1^(t+i)) * m_i / (sqrt(v_i / (1 - b2^(t+i))) + eps)
+      every term a Tensor op, so the look-ahead is differentiable end to end;
+    * plain gradient steps theta_i = theta_{i-1} - eta g_i (``unroll_lr=eta``).
     """
 
-    def __init__(self, *args, unroll=5, unroll_lr=1e-3, unroll_batch=None, **kwargs):
+    def __init__(self, *args, unroll=5, unroll_lr=None, unroll_batch=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.unroll, self.unroll_lr = int(unroll), float(unroll_lr)
+        self.unroll = int(unroll)
+        self.unroll_lr = None if unroll_lr is None else float(unroll_lr)
         self.unroll_batch = int(unroll_batch or self.batch_size)
 
     def step(self):
@@ -313,17 +326,43 @@ class UnrolledTrainer(Trainer):
         record["loss_g"] = self._unrolled_g_step()
         return record
 
+    def _adam_start(self, theta):
+        """D's Adam state for each parameter: (m, v) as constant Tensors and the step t."""
+        out = []
+        for p in theta:
+            st = self.d_optimizer.state.get(id(p)) or {}
+            zeros = backend.array_module(p.data).zeros_like(p.data)
+            out.append((Tensor(st.get("exp_avg", zeros)), Tensor(st.get("exp_avg_sq", zeros)),
+                        st.get("step", 0)))
+        return out
+
+    def _lookahead(self, theta, grads, moments, i):
+        """theta_{i} from theta_{i-1} and its gradient (i = 1..k); see the class docstring."""
+        if self.unroll_lr is not None:
+            return [p - self.unroll_lr * g for p, g in zip(theta, grads)], moments
+        group = self.d_optimizer.param_groups[0]
+        (b1, b2), lr, eps = group["betas"], group["lr"], group["eps"]
+        new_theta, new_moments = [], []
+        for p, g, (m, v, t) in zip(theta, grads, moments):
+            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * (g * g)
+            step = t + i
+            denom = (v / (1 - b2 ** step) + 1e-30).sqrt() + eps   # 1e-30: sqrt'(0) is inf
+            new_theta.append(p - (lr / (1 - b1 ** step)) * m / denom)
+            new_moments.append((m, v, t))
+        return new_theta, new_moments
+
     def _unrolled_g_step(self):
         m, nb = self.batch_size, min(self.unroll_batch, self.batch_size)
         fake = self.G(self.sample_noise(m))
         theta = list(self.D.parameters())
-        for _ in range(self.unroll):
+        moments = self._adam_start(theta) if self.unroll_lr is None else None
+        for i in range(1, self.unroll + 1):
             x = self.sample_real(nb)
             # `fake` is not detached: theta_k depends on G through D's look-ahead
-            loss_d = self.loss.d_loss(mlp_forward(self.D, theta, x),
-                                      mlp_forward(self.D, theta, fake[:nb]))
+            loss_d = self._d_loss(mlp_forward(self.D, theta, x),
+                                  mlp_forward(self.D, theta, fake[:nb]))
             g = grad(loss_d, theta, create_graph=True)
-            theta = [p - self.unroll_lr * gi for p, gi in zip(theta, g)]
+            theta, moments = self._lookahead(theta, g, moments, i)
         loss_g = self.loss.g_loss(mlp_forward(self.D, theta, fake))
         self._check_finite("loss_g", loss_g.item())
         self.g_optimizer.zero_grad()
@@ -401,14 +440,24 @@ def make_trainer(method, mixture, seed=0, device="cpu", schedule=Schedule(), cal
                    **kwargs)
 
 
+def steps_of(method, schedule=None):
+    """How many steps `method` trains for by default: its own ``steps``, else the
+    schedule's (3,000)."""
+    return get_method(method).steps or (schedule or Schedule()).steps
+
+
 def train_mog(method, dataset="ring", seed=0, steps=None, device="cpu", schedule=None,
               callbacks=(), progress=False):
     """Train `method` on `dataset` ('ring', 'grid', 'ring-unrolled' or a mixture) and
-    score 2,500 final samples. Returns a MogRun."""
+    score 2,500 final samples. Returns a MogRun.
+
+    ``steps``: None trains the method's own number of steps (``steps_of``); a number
+    overrides it.
+    """
     mixture = toy.mixture(dataset) if isinstance(dataset, str) else dataset
     schedule = schedule or Schedule()
-    if steps is not None:
-        schedule = replace(schedule, steps=int(steps))
+    schedule = replace(schedule, steps=int(steps if steps is not None
+                                           else steps_of(method, schedule)))
     trainer = make_trainer(method, mixture, seed, device, schedule, callbacks, progress)
     trainer.fit(schedule.steps)
     samples = sample_generator(trainer.G, N_EVAL, device)
