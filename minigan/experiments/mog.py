@@ -8,7 +8,8 @@
 * ``mog-table``: every remedy on the ring and the grid over several seeds,
   mean +- standard error, beside PacGAN's published numbers; Markdown and CSV.
   Each run's final 2,500 samples are saved (``samples/*.npy``) and
-  ``recompute_table`` rebuilds the table from them alone.
+  ``recompute_table`` rebuilds the table from them alone. The runs are
+  independent, so they go to worker processes, one per CPU core (``--jobs``).
 """
 import csv
 import json
@@ -24,6 +25,7 @@ from tqdm.auto import tqdm
 from . import experiment
 from .. import backend
 from ..gan import data, metrics, mog, viz2d
+from ..tensor import Tensor, no_grad
 
 DATASETS = ("ring", "grid")
 SEEDS = 5
@@ -197,31 +199,68 @@ def run_table(out, methods=None, datasets=DATASETS, seeds=range(SEEDS), steps=No
     return scores
 
 
+# the `mog` figure over training: G's samples after these fractions of the steps
+SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+def fixed_noise_snapshots(mixture, steps, seed, device="cpu", fractions=SNAPSHOT_FRACTIONS):
+    """A callback that records G's samples at a few steps, and the list it fills.
+
+    The samples come from one fixed batch of noise drawn with its own NumPy
+    generator, so watching the run does not change it: the trainer's random
+    stream is untouched (and the same z's can be followed from panel to panel).
+    """
+    z = numpy.random.default_rng(seed + 7919).standard_normal(
+        (metrics.N_EVAL, mog.NOISE_DIM)).astype(numpy.float32)
+    z = Tensor(z, device=device)
+    at = {max(1, round(f * steps)) for f in fractions}
+    snaps = []
+
+    def take(trainer, step):
+        if step in at:
+            with no_grad():
+                x = trainer.G(z).numpy()
+            s = metrics.mode_scores(x, mixture)
+            snaps.append(mog.Snapshot(step, x, s, numpy.asarray(s["counts"]) / len(x),
+                                      viz2d.extent_of(mixture)))
+    return mog.Callback(take, at_end=False), snaps
+
+
 @experiment("mog", "mode collapse on a ring of 8 Gaussians: the vanilla GAN beside "
             "minigan's best recipe")
 def run_mog(cfg):
     steps = cfg.steps_or(mog.BEST_STEPS, 500)
     ring = data.mixture("ring")
-    panels, result = [], {"steps": steps}
+    panels, rows, result = [], [], {"steps": steps}
     for method in ("gan", mog.BEST):
         t0 = time.perf_counter()
+        watch, snaps = fixed_noise_snapshots(ring, steps, cfg.seed, cfg.device)
         run = mog.train_mog(method, ring, seed=cfg.seed, steps=steps, device=cfg.device,
-                            progress=cfg.progress)
+                            callbacks=[watch], progress=cfg.progress)
         s = run.scores
         label = mog.METHODS[method].summary
         if method == mog.BEST:
             label = f"best recipe: {label}"
         panels.append((label, run.samples, s))
+        rows.append(("vanilla GAN" if method == "gan" else "best recipe", snaps))
         numpy.save(cfg.out / f"samples_{method}.npy", run.samples, allow_pickle=False)
         result[method] = {"modes": s["modes"], "high_quality": s["high_quality"],
                           "reverse_kl": s["reverse_kl"],
-                          "seconds": time.perf_counter() - t0}
+                          "seconds": time.perf_counter() - t0,
+                          "over_training": [{"step": sn.step, "modes": sn.scores["modes"],
+                                             "high_quality": sn.scores["high_quality"],
+                                             "reverse_kl": sn.scores["reverse_kl"]}
+                                            for sn in snaps]}
     backend.manual_seed(cfg.seed)
     real = ring.sample(2000).numpy()
     fig = viz2d.compare_panels(panels, ring, real,
                                title=f"ring of 8 Gaussians (std {ring.std}), {steps} steps, "
                                      f"seed {cfg.seed}")
     viz2d.save(fig, cfg.out / "mog_side_by_side.png")
+    viz2d.save(viz2d.scatter_rows(rows, ring, real,
+                                  title="the same runs over training: the vanilla GAN (top) "
+                                        "and the best recipe (bottom)"),
+               cfg.out / "mog_over_training.png")
     return result
 
 

@@ -25,10 +25,11 @@ label-smoothing    non-saturating, real label 0.9 (one-sided smoothing)
 pacgan2/3/4        non-saturating, D judges m samples at once (Lin et al. 2018)
 wgan-gp            Wasserstein critic + gradient penalty (Gulrajani et al. 2017),
                    3 critic steps per G step, lambda = 1: the paper's lambda = 10
-                   left G on 1 of 8 modes after 800 steps at this learning rate
+                   left G on 1 of 8 modes after 800 steps at this learning rate;
+                   2,500 steps (3,000 took 55-61 s a run, at the one-minute budget)
 unrolled           non-saturating, G's gradient taken through k = 5 unrolled
                    Adam steps of D (Metz et al. 2017), each on 60 samples;
-                   1,000 steps (one costs about 8 ordinary ones: ~45 s a run)
+                   1,000 steps (one costs about 8 ordinary ones: ~50 s a run)
 pacgan2-rescaled   the best recipe: PacGAN2 in rescaled coordinates, with its
                    own schedule (see below)
 =================  ===========================================================
@@ -84,7 +85,7 @@ PacGAN2 row trained for 10,000 steps with the shared schedule gave ring 8/8,
 seeds at batch 200, and over a minute at batch 240); a 3-layer G (collapsed to
 one mode); batch norm in G; 8-D noise; D's lr twice G's; WGAN-GP with one critic
 step; G 4 x 400 with batch norm and a maxout D (6-10x slower per step).
-At 3,000 steps WGAN-GP (lambda 1) was the strongest of the shared-recipe rows.
+WGAN-GP (lambda 1, 2,500 steps) is the strongest of the other rows on the ring.
 
 Why high quality is hard here: G is a continuous map of a connected noise
 space, so to reach 8 separate blobs it must stretch some noise across the gaps
@@ -233,7 +234,7 @@ METHODS = {m.name: m for m in (
     Method("pacgan3", "PacGAN, D judges 3 samples at once", pack=3),
     Method("pacgan4", "PacGAN, D judges 4 samples at once", pack=4),
     Method("wgan-gp", "WGAN-GP: Wasserstein critic, gradient penalty 1, 3 critic steps",
-           loss="wasserstein", gp=1.0, d_steps=3, betas=(0.5, 0.9)),
+           loss="wasserstein", gp=1.0, d_steps=3, betas=(0.5, 0.9), steps=2500),
     Method("unrolled", "unrolled GAN: G's gradient through 5 unrolled D steps", unroll=5,
            steps=1000),
     Method("pacgan2-rescaled", "PacGAN2 in rescaled coordinates (ring x/2, grid x/4)",

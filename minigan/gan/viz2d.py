@@ -1,6 +1,7 @@
 """Figures of GANs in the plane: where the samples are, and what D thinks of the plane.
 
-* ``scatter_row``: real and generated samples side by side at increasing steps;
+* ``scatter_row``/``scatter_rows``: real and generated samples side by side at
+  increasing steps (one row per run);
 * ``occupancy_map``: a modes x steps heat map of which modes G covers over time
   (mode collapse shows as one bright cell moving from row to row);
 * ``gan_lab_panel``: GAN-Lab style, D's output as a heat map over the plane,
@@ -58,26 +59,38 @@ def _score_line(s):
     return f"{s['modes']}/{s['n_modes']} modes, {100 * s['high_quality']:.0f}% HQ"
 
 
-def scatter_row(snapshots, mixture, real, title=None, n_show=1000):
-    """One panel per snapshot: real samples (black) and G's samples (red).
+def scatter_rows(rows, mixture, real, title=None, n_show=1000):
+    """One row of panels per run, one panel per snapshot: real samples (black) and
+    G's samples (red).
 
-    ``snapshots``: list of Snapshot (``.step``, ``.fake``, ``.scores``);
+    ``rows``: list of (label, snapshots), snapshots a list of Snapshot (``.step``,
+    ``.fake``, ``.scores``); the label goes at the left of its row (None: no label).
     ``real``: (N, 2) array of real samples.
     """
-    n = len(snapshots)
-    fig, axes = plt.subplots(1, n, figsize=(2.1 * n, 2.5), squeeze=False)
+    n = max(len(snaps) for _, snaps in rows)
+    fig, axes = plt.subplots(len(rows), n, figsize=(2.1 * n, 2.5 * len(rows)), squeeze=False)
     ext = extent_of(mixture)
-    for ax, snap in zip(axes[0], snapshots):
-        ax.scatter(snap.fake[:n_show, 0], snap.fake[:n_show, 1], s=3, color=FAKE, alpha=0.5,
-                   label="generated", rasterized=True, zorder=3)
-        ax.scatter(real[:n_show, 0], real[:n_show, 1], s=2, color="black", alpha=0.8,
-                   label="real", rasterized=True, zorder=4)
-        _plane(ax, mixture, ext, f"step {snap.step}\n{_score_line(snap.scores)}",
-               label_modes=True)
-    _legend_below(fig, axes[0][0], ncol=3)
+    for axrow, (label, snaps) in zip(axes, rows):
+        for ax, snap in zip(axrow, snaps):
+            ax.scatter(snap.fake[:n_show, 0], snap.fake[:n_show, 1], s=3, color=FAKE,
+                       alpha=0.5, label="generated", rasterized=True, zorder=3)
+            ax.scatter(real[:n_show, 0], real[:n_show, 1], s=2, color="black", alpha=0.8,
+                       label="real", rasterized=True, zorder=4)
+            _plane(ax, mixture, ext, f"step {snap.step}\n{_score_line(snap.scores)}",
+                   label_modes=True)
+        for ax in axrow[len(snaps):]:
+            ax.axis("off")
+        if label:
+            axrow[0].set_ylabel(label, fontsize=9)
+    _legend_below(fig, axes[-1][0], ncol=3)
     if title:
-        fig.suptitle(title, fontsize=11, y=1.04)
+        fig.suptitle(title, fontsize=11, y=1.0 + 0.04 / len(rows))
     return fig
+
+
+def scatter_row(snapshots, mixture, real, title=None, n_show=1000):
+    """``scatter_rows`` with a single row: one panel per snapshot."""
+    return scatter_rows([(None, snapshots)], mixture, real, title, n_show)
 
 
 def occupancy_map(occupancy, steps, title=None, changes=None,
