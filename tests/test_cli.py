@@ -95,3 +95,15 @@ def test_run_config_step_defaults():
     assert cfg.steps_or(500, quick_default=50) == 50
     cfg.steps = 7
     assert cfg.steps_or(500, quick_default=50) == 7
+
+
+def test_mog_trains_its_two_runs_in_workers_and_draws_both_figures(tmp_path):
+    out = tmp_path / "mog"
+    assert main(["run", "mog", "--steps", "20", "--jobs", "2", "--no-progress",
+                 "--out", str(out)]) == 0
+    record = json.loads((out / "metrics.json").read_text())
+    for method in ("gan", "pacgan2-rescaled"):
+        steps = [r["step"] for r in record[method]["over_training"]]
+        assert steps == [1, 2, 6, 20]             # 1%, 3%, 10%, 30%, 100% of 20 steps
+        assert 0 <= record[method]["modes"] <= 8
+    assert (out / "mog_side_by_side.png").exists() and (out / "mog_over_training.png").exists()

@@ -13,16 +13,13 @@
 """
 import csv
 import json
-import multiprocessing
-import os
 import pathlib
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy
 from tqdm.auto import tqdm
 
-from . import experiment
+from . import experiment, workers
 from .. import backend
 from ..gan import data, metrics, mog, viz2d
 from ..tensor import Tensor, no_grad
@@ -144,17 +141,14 @@ def _one_run(job):
                 cpu_seconds=time.process_time() - c0)
 
 
-_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
 def run_table(out, methods=None, datasets=DATASETS, seeds=range(SEEDS), steps=None,
               device="cpu", progress=True, jobs=None):
     """Train every (dataset, method, seed), save its samples, return the per-run scores.
 
     ``steps``: None trains each method its own number of steps (``mog.steps_of``).
-    ``jobs``: worker processes (default: one per CPU core; one on a GPU). The runs
-    are independent and seeded, so the workers change the time, not the numbers:
-    each worker uses one BLAS thread, and a run gives the same samples alone.
+    ``jobs``: worker processes (``workers.n_workers``: default one per CPU core).
+    The runs are seeded and every worker uses one BLAS thread, so the workers
+    change the time, not the numbers.
     """
     methods = list(methods or mog.METHODS)
     for m in methods:
@@ -162,38 +156,14 @@ def run_table(out, methods=None, datasets=DATASETS, seeds=range(SEEDS), steps=No
     # seed by seed: a table cut short still has every method for the seeds it finished
     jobs_list = [(out, ds, m, s, steps, device) for s in seeds for ds in datasets
                  for m in methods]
-    n_workers = jobs or (1 if device == "cuda" else os.cpu_count() or 1)
-    n_workers = max(1, min(n_workers, len(jobs_list)))
-    bar = tqdm(total=len(jobs_list), desc="mog-table runs", unit="run", disable=not progress,
-               dynamic_ncols=True)
     scores = []
-    try:
-        if n_workers == 1:
-            for job in jobs_list:
-                bar.set_postfix_str(f"{job[1]} {job[2]} seed {job[3]}")
-                scores.append(_one_run(job))
-                bar.update()
-        else:
-            # fresh interpreters (spawn), each told to use one BLAS thread before NumPy loads
-            saved = {k: os.environ.get(k) for k in _ONE_THREAD}
-            os.environ.update({k: "1" for k in _ONE_THREAD})
-            try:
-                ctx = multiprocessing.get_context("spawn")
-                with ProcessPoolExecutor(n_workers, mp_context=ctx) as pool:
-                    futures = [pool.submit(_one_run, job) for job in jobs_list]
-                    for fut in as_completed(futures):
-                        r = fut.result()
-                        scores.append(r)
-                        bar.set_postfix_str(f"{r['dataset']} {r['method']} seed {r['seed']}")
-                        bar.update()
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-    finally:
-        bar.close()
+    with tqdm(total=len(jobs_list), desc="mog-table runs", unit="run", disable=not progress,
+              dynamic_ncols=True) as bar:
+        for r in workers.run_all(_one_run, jobs_list,
+                                 workers.n_workers(jobs, len(jobs_list), device)):
+            scores.append(r)
+            bar.set_postfix_str(f"{r['dataset']} {r['method']} seed {r['seed']}")
+            bar.update()
     order = {job[1:4]: i for i, job in enumerate(jobs_list)}
     scores.sort(key=lambda r: order[(r["dataset"], r["method"], r["seed"])])
     return scores
@@ -226,31 +196,48 @@ def fixed_noise_snapshots(mixture, steps, seed, device="cpu", fractions=SNAPSHOT
     return mog.Callback(take, at_end=False), snaps
 
 
+def _mog_one(job):
+    """One run of the `mog` figure (in a worker): its final samples and scores, the
+    fixed-noise snapshots over training, and its wall time."""
+    method, seed, steps, device, progress = job
+    ring = data.mixture("ring")
+    t0 = time.perf_counter()
+    watch, snaps = fixed_noise_snapshots(ring, steps, seed, device)
+    run = mog.train_mog(method, ring, seed=seed, steps=steps, device=device, callbacks=[watch],
+                        progress=progress)
+    return dict(method=method, samples=run.samples, scores=run.scores, snaps=snaps,
+                seconds=time.perf_counter() - t0)
+
+
 @experiment("mog", "mode collapse on a ring of 8 Gaussians: the vanilla GAN beside "
             "minigan's best recipe")
 def run_mog(cfg):
     steps = cfg.steps_or(mog.BEST_STEPS, 500)
     ring = data.mixture("ring")
+    methods = ("gan", mog.BEST)
+    # the two runs train at the same time, in two worker processes (one per core),
+    # each with its own progress bar
+    jobs = [(m, cfg.seed, steps, cfg.device,
+             {"desc": f"{'vanilla GAN' if m == 'gan' else 'best recipe':<12}", "position": i}
+             if cfg.progress else False) for i, m in enumerate(methods)]
+    done = {r["method"]: r for r in workers.run_all(
+        _mog_one, jobs, workers.n_workers(cfg.jobs, len(jobs), cfg.device))}
     panels, rows, result = [], [], {"steps": steps}
-    for method in ("gan", mog.BEST):
-        t0 = time.perf_counter()
-        watch, snaps = fixed_noise_snapshots(ring, steps, cfg.seed, cfg.device)
-        run = mog.train_mog(method, ring, seed=cfg.seed, steps=steps, device=cfg.device,
-                            callbacks=[watch], progress=cfg.progress)
-        s = run.scores
+    for method in methods:
+        r = done[method]
+        s = r["scores"]
         label = mog.METHODS[method].summary
         if method == mog.BEST:
             label = f"best recipe: {label}"
-        panels.append((label, run.samples, s))
-        rows.append(("vanilla GAN" if method == "gan" else "best recipe", snaps))
-        numpy.save(cfg.out / f"samples_{method}.npy", run.samples, allow_pickle=False)
+        panels.append((label, r["samples"], s))
+        rows.append(("vanilla GAN" if method == "gan" else "best recipe", r["snaps"]))
+        numpy.save(cfg.out / f"samples_{method}.npy", r["samples"], allow_pickle=False)
         result[method] = {"modes": s["modes"], "high_quality": s["high_quality"],
-                          "reverse_kl": s["reverse_kl"],
-                          "seconds": time.perf_counter() - t0,
+                          "reverse_kl": s["reverse_kl"], "seconds": r["seconds"],
                           "over_training": [{"step": sn.step, "modes": sn.scores["modes"],
                                              "high_quality": sn.scores["high_quality"],
                                              "reverse_kl": sn.scores["reverse_kl"]}
-                                            for sn in snaps]}
+                                            for sn in r["snaps"]]}
     backend.manual_seed(cfg.seed)
     real = ring.sample(2000).numpy()
     fig = viz2d.compare_panels(panels, ring, real,

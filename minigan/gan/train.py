@@ -185,6 +185,8 @@ class Trainer:
     D update (the original WGAN). With ``out_dir`` the history is written there as
     CSV and JSON and checkpoints go to ``out_dir/checkpoint.npz`` (every
     ``checkpoint_every`` steps, at the end of ``fit``, and on Ctrl-C).
+    ``progress``: a tqdm bar over the steps (True), none (False), or a dict of
+    tqdm options for the bar, such as ``desc`` and ``position``.
     """
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
@@ -333,8 +335,12 @@ class Trainer:
             else:
                 print(f"no checkpoint at {path}: starting from step {self.global_step}")
         self.interrupted = False
-        bar = tqdm(total=steps, initial=min(self.global_step, steps), disable=not self.progress,
-                   unit="step", desc="training", dynamic_ncols=True)
+        # progress: True/False, or a dict of tqdm options (desc, position) for a run
+        # that shares the terminal with others
+        opts = dict(unit="step", desc="training", dynamic_ncols=True)
+        opts.update(self.progress if isinstance(self.progress, dict) else {})
+        bar = tqdm(total=steps, initial=min(self.global_step, steps),
+                   disable=not self.progress, **opts)
         try:
             with self._ctrl_c_finishes_the_step():
                 while self.global_step < steps:
