@@ -203,3 +203,12 @@ def test_watching_the_run_does_not_change_it():
     b = mog.train_mog("gan", ring, seed=0, steps=10, schedule=sched)
     np.testing.assert_array_equal(a.samples, b.samples)
     assert [s.step for s in snaps] == [2, 10] and snaps[0].fake.shape == (2500, 2)
+
+
+def test_adam_lookahead_without_adam_is_refused():
+    from minigan.optim import SGD
+    ring = data.ring()
+    tr = mog.make_trainer("gan", ring, schedule=mog.Schedule(steps=1))
+    with pytest.raises(ValueError, match="optimizer is SGD.*unroll_lr"):
+        mog.UnrolledTrainer(tr.G, tr.D, tr.g_optimizer, SGD(tr.D.parameters(), lr=0.1),
+                            tr.sample_real, tr.sample_noise)

@@ -10,9 +10,10 @@ optimizer and one schedule, so that a table compares the methods and nothing els
 * D: x (2 m numbers: m samples packed together) -> Dense 128 -> ReLU -> Dense 128
   -> ReLU -> Dense 1 (a logit, or a critic value for WGAN-GP)
 * Adam(lr 1e-3, betas (0.5, 0.999)) for both players, batch 240 samples,
-  3,000 steps (a method may set its own: ``Method.steps``); the learning rate stays at 1e-3 for the first 40% of the
-  steps, then decays linearly to 1e-5 (precise samples: a ring mode has std
-  0.01, and a sample counts as high quality only within 0.03 of its centre).
+  3,000 steps (a method may set its own: ``Method.steps``); the learning rate
+  stays at 1e-3 for the first 40% of the steps, then decays linearly to 1e-5
+  (precise samples: a ring mode has std 0.01, and a sample counts as high
+  quality only within 0.03 of its centre).
 * 2-D noise: a 2-D z makes the mapping onto a handful of blobs much easier to
   learn than 64-D z (tried: far fewer high-quality samples at equal steps).
 
@@ -314,6 +315,10 @@ class UnrolledTrainer(Trainer):
         self.unroll = int(unroll)
         self.unroll_lr = None if unroll_lr is None else float(unroll_lr)
         self.unroll_batch = int(unroll_batch or self.batch_size)
+        if self.unroll_lr is None and not isinstance(self.d_optimizer, Adam):
+            raise ValueError(f"UnrolledTrainer: the look-ahead repeats D's Adam steps, but D's "
+                             f"optimizer is {type(self.d_optimizer).__name__}; use Adam for D, "
+                             f"or pass unroll_lr=eta for plain gradient look-ahead steps")
 
     def step(self):
         # The parent's step does the ordinary D update (and history, checks); its
@@ -343,8 +348,11 @@ class UnrolledTrainer(Trainer):
             return [p - self.unroll_lr * g for p, g in zip(theta, grads)], moments
         group = self.d_optimizer.param_groups[0]
         (b1, b2), lr, eps = group["betas"], group["lr"], group["eps"]
+        wd = group["weight_decay"]
         new_theta, new_moments = [], []
         for p, g, (m, v, t) in zip(theta, grads, moments):
+            if wd:
+                g = g + wd * p                               # Adam's L2 term, as in optim.py
             m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * (g * g)
             step = t + i
             denom = (v / (1 - b2 ** step) + 1e-30).sqrt() + eps   # 1e-30: sqrt'(0) is inf
