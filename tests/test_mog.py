@@ -174,11 +174,13 @@ def test_each_method_trains_its_own_steps_unless_told():
     assert len(run.trainer.history) == 2
 
 
-def test_unrolled_lookahead_continues_d_adam_state():
+@pytest.mark.parametrize("weight_decay", [0.0, 0.05])
+def test_unrolled_lookahead_continues_d_adam_state(weight_decay):
     # The first look-ahead step from D's Adam state equals what D's optimizer would do
     # with the same gradient: compare theta_1 with a real Adam step on a copy.
     ring = data.ring()
     tr = mog.make_trainer("unrolled", ring, schedule=mog.Schedule(batch_size=24, steps=3))
+    tr.d_optimizer.param_groups[0]["weight_decay"] = weight_decay
     tr.fit(2)                                        # D's Adam has a state now
     theta = list(tr.D.parameters())
     g = [minigan.tensor(np.random.default_rng(i).standard_normal(p.shape).astype(np.float32))
