@@ -214,3 +214,11 @@ def test_adam_lookahead_without_adam_is_refused():
     with pytest.raises(ValueError, match="optimizer is SGD.*unroll_lr"):
         mog.UnrolledTrainer(tr.G, tr.D, tr.g_optimizer, SGD(tr.D.parameters(), lr=0.1),
                             tr.sample_real, tr.sample_noise)
+
+
+def test_a_method_may_train_other_steps_on_one_mixture():
+    m = mog.Method("x", "x", steps=50, per_mixture=(("grid25", (("steps", 7),)),))
+    assert mog.steps_of(m) == 50 and mog.steps_of(m, mixture=data.ring()) == 50
+    assert mog.steps_of(m, mixture=data.grid()) == 7
+    run = mog.train_mog(m, "grid", schedule=mog.Schedule(batch_size=24))
+    assert len(run.trainer.history) == 7

@@ -336,8 +336,9 @@ def run_mog_collapse(cfg):
 @experiment("mog-table", "every remedy for mode collapse on the ring and the grid, "
             "5 seeds each, beside PacGAN's published table")
 def run_mog_table(cfg):
-    # each method trains its own number of steps (3,000; the unrolled GAN 1,000, each of
-    # its steps costing about 3; the best recipe 10,000) unless --steps or --quick
+    # each method trains its own number of steps unless --steps or --quick: 3,000;
+    # WGAN-GP 2,500 and the unrolled GAN 1,000 (their steps cost more); the best recipe
+    # 10,000 (mog.steps_of)
     steps = cfg.steps_or(None, 200) if (cfg.steps is not None or cfg.quick) else None
     seeds = range(cfg.seed, cfg.seed + (1 if cfg.quick else SEEDS))
     scores = run_table(cfg.out, seeds=seeds, steps=steps, device=cfg.device,

@@ -449,10 +449,13 @@ def make_trainer(method, mixture, seed=0, device="cpu", schedule=Schedule(), cal
                    **kwargs)
 
 
-def steps_of(method, schedule=None):
-    """How many steps `method` trains for by default: its own ``steps``, else the
-    schedule's (3,000)."""
-    return get_method(method).steps or (schedule or Schedule()).steps
+def steps_of(method, schedule=None, mixture=None):
+    """How many steps `method` trains for by default (on `mixture`, if its
+    ``per_mixture`` settings say otherwise): its own ``steps``, else the schedule's
+    (3,000)."""
+    m = get_method(method)
+    m = m.for_mixture(mixture) if mixture is not None else m
+    return m.steps or (schedule or Schedule()).steps
 
 
 def train_mog(method, dataset="ring", seed=0, steps=None, device="cpu", schedule=None,
@@ -466,7 +469,7 @@ def train_mog(method, dataset="ring", seed=0, steps=None, device="cpu", schedule
     mixture = toy.mixture(dataset) if isinstance(dataset, str) else dataset
     schedule = schedule or Schedule()
     schedule = replace(schedule, steps=int(steps if steps is not None
-                                           else steps_of(method, schedule)))
+                                           else steps_of(method, schedule, mixture)))
     trainer = make_trainer(method, mixture, seed, device, schedule, callbacks, progress)
     trainer.fit(schedule.steps)
     samples = sample_generator(trainer.G, N_EVAL, device)
