@@ -14,10 +14,11 @@ decision buys higher-order gradients: when the graph of the backward pass is
 itself recorded (``create_graph=True``), the gradients are ordinary tensors
 that can be differentiated again, which is what WGAN-GP and R1 need.
 
-``backward()`` visits the graph in reverse topological order (found with an
+````backward()`` visits the graph in reverse topological order (found with an
 explicit stack, so a 20,000-node chain never meets Python's recursion limit),
 adds up the gradients that reach each node, and undoes broadcasting in one
-place (``_unbroadcast``): an op never has to think about it.
+place (``_unbroadcast``): an op never has to think about it. The sweep itself,
+``_reverse_sweep``, is the chain rule in a dozen lines; read it first.
 """
 import contextlib
 
@@ -291,7 +292,53 @@ def check_devices(name, *tensors):
 
 
 # ------------------------------------------------------------------ engine
+# The reverse sweep is the chain rule, node by node:
+#
+#     dL/d(parent) += dL/d(node) * d(node)/d(parent)      for every edge, outputs first
+#
+# ``_reverse_sweep`` is exactly that and nothing more. The bookkeeping around it
+# sits in small helpers below it: the first gradient, the order of the nodes,
+# undoing broadcasting, NaN checks (``detect_anomaly``), storing into ``.grad``,
+# and the pruning that ``grad()`` does to visit only what leads to its inputs.
+
+def _reverse_sweep(order, pending, keep):
+    """Push gradients from the outputs back through `order` (parents before children).
+
+    ``pending`` maps id(node) to dL/d(node) for the roots. Returns dL/d(node)
+    for every node in `keep` (ids) that the gradient reached.
+    """
+    visit = {id(node) for node in order}
+    kept = {}
+    for node in reversed(order):                       # a node after every node that uses it
+        g = pending.pop(id(node), None)                # dL/d(node), summed over its users
+        if g is None:
+            continue
+        if id(node) in keep:
+            kept[id(node)] = g
+        if node._backward is None:                     # a leaf: nothing behind it
+            continue
+        for parent, g_parent in _local_gradients(node, g):   # the chain rule
+            if id(parent) in visit:
+                prev = pending.get(id(parent))
+                pending[id(parent)] = g_parent if prev is None else prev + g_parent
+    return kept
+
+
+def _local_gradients(node, g):
+    """(parent, dL/d(parent)) for each parent that requires grad: the op's own
+    backward, summed back to the parent's shape where the op broadcast it."""
+    for i, (parent, g_parent) in enumerate(zip(node._parents, node._backward(g, node))):
+        if g_parent is None or not parent._requires_grad:
+            continue
+        if g_parent.shape != parent.shape:
+            g_parent = _unbroadcast(g_parent, parent.shape)
+        if _anomaly_enabled:
+            _check_finite_gradient(node, i, parent, g_parent)
+        yield parent, g_parent
+
+
 def _initial_grad(t, grad):
+    """dL/d(root): 1 for a one-element output, else the gradient the caller gave."""
     if grad is None:
         if t.data.size != 1:
             raise RuntimeError(f"backward() without a gradient argument needs a one-element "
@@ -341,56 +388,55 @@ def _unbroadcast(g, shape):
     return g.reshape(shape)
 
 
-def _backprop(roots, grads, create_graph, wanted):
-    """The reverse sweep. With `wanted` (a list of tensors) it returns their
-    gradients instead of accumulating into leaves' ``.grad``."""
+def _check_finite_gradient(node, i, parent, g):
+    xp = backend.array_module(g.data)
+    if not bool(xp.isfinite(g.data).all()):
+        raise FloatingPointError(
+            f"detect_anomaly: the backward of '{node._op}' produced NaN or inf "
+            f"in the gradient of its input {i} (shape {parent.shape})")
+
+
+def _accumulate_into_leaves(order, grads, create_graph):
+    """leaf.grad += dL/d(leaf), in the leaf's own dtype (as PyTorch does: a float32
+    weight used with float64 data still gets a float32 gradient)."""
+    for leaf in order:
+        g = grads.get(id(leaf))
+        if g is None:
+            continue
+        if g.dtype != leaf.dtype:
+            g = g.to(dtype=leaf.dtype) if create_graph else _new(g.data.astype(leaf.dtype))
+        if leaf.grad is not None:
+            leaf.grad = leaf.grad + g
+        elif create_graph:
+            leaf.grad = g                     # keep it in the graph
+        else:                                 # its own memory: g may be shared with
+            leaf.grad = _new(g.data.copy())   # other leaves, or be a read-only view
+
+
+def _only_paths_to(order, wanted_ids):
+    """The nodes of `order` that lie on a path to a wanted tensor: ``grad()`` runs the
+    backward of these alone."""
+    needed = set()
+    for node in order:                     # parents come first
+        if id(node) in wanted_ids or any(id(p) in needed for p in node._parents):
+            needed.add(id(node))
+    return [node for node in order if id(node) in needed]
+
+
+def _backprop(roots, grads, create_graph, wanted=None):
+    """Run the sweep from `roots`. With `wanted` (tensors) it returns their gradients
+    and touches no ``.grad``; without, it accumulates into the leaves' ``.grad``."""
     order = _topological_order(roots)
-    wanted_ids = None
-    if wanted is not None:
-        # Only nodes on a path to a wanted tensor need their backward run.
-        wanted_ids = {id(w) for w in wanted}
-        needed = set()
-        for node in order:           # parents come first
-            if id(node) in wanted_ids or any(id(p) in needed for p in node._parents):
-                needed.add(id(node))
-    found = {}
     pending = {}
     for r, g in zip(roots, grads):
         pending[id(r)] = pending[id(r)] + g if id(r) in pending else g
     with _set_grad_enabled(create_graph):
-        for node in reversed(order):
-            g = pending.pop(id(node), None)
-            if g is None:
-                continue
-            if wanted_ids is not None:
-                if id(node) in wanted_ids:
-                    found[id(node)] = g
-                if id(node) not in needed or node._backward is None:
-                    continue
-            elif node._backward is None:          # a leaf: accumulate into .grad
-                if node.grad is not None:
-                    node.grad = node.grad + g
-                elif create_graph:
-                    node.grad = g                 # keep it in the graph
-                else:                             # its own memory: g may be shared with
-                    node.grad = _new(g.data.copy())   # other leaves, or a read-only view
-                continue
-            parent_grads = node._backward(g, node)
-            for i, (p, pg) in enumerate(zip(node._parents, parent_grads)):
-                if pg is None or not p._requires_grad:
-                    continue
-                if wanted_ids is not None and id(p) not in needed:
-                    continue
-                if pg.shape != p.shape:
-                    pg = _unbroadcast(pg, p.shape)
-                if _anomaly_enabled:
-                    xp = backend.array_module(pg.data)
-                    if not bool(xp.isfinite(pg.data).all()):
-                        raise FloatingPointError(
-                            f"detect_anomaly: the backward of '{node._op}' produced NaN or inf "
-                            f"in the gradient of its input {i} (shape {p.shape})")
-                prev = pending.get(id(p))
-                pending[id(p)] = pg if prev is None else prev + pg
+        if wanted is not None:
+            wanted_ids = {id(w) for w in wanted}
+            return _reverse_sweep(_only_paths_to(order, wanted_ids), pending, wanted_ids)
+        leaves = [node for node in order if node._backward is None]
+        found = _reverse_sweep(order, pending, {id(leaf) for leaf in leaves})
+        _accumulate_into_leaves(leaves, found, create_graph)
     return found
 
 

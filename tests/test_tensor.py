@@ -308,3 +308,15 @@ def test_shape_ops_on_zero_d_tensors_and_numpy_integer_axes():
         x.flatten(5)
     with pytest.raises(ValueError, match="not a permutation"):
         x.permute(0)
+
+
+def test_leaf_gradient_keeps_the_leafs_dtype():
+    # PyTorch gives a leaf's gradient the leaf's dtype: a float32 weight used with
+    # float64 data gets a float32 .grad, with the float64 value rounded once
+    w = minigan.tensor(np.array([1.5, -2.0], np.float32), requires_grad=True)
+    x = minigan.tensor(np.array([0.1, 0.3], np.float64))
+    (w * x).sum().backward()
+    assert w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad.numpy(), np.array([0.1, 0.3], np.float32))
+    (g,) = minigan.grad((w * x).sum(), w)          # grad() returns what reached w, as torch
+    assert g.shape == w.shape
