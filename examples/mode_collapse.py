@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import minigan  # noqa: E402
 from minigan.experiments import RunConfig  # noqa: E402
 from minigan.experiments import mog as lab  # noqa: E402
+from minigan.experiments.mog_recipes import BEST  # noqa: E402
 
 
 def main():
@@ -42,7 +43,7 @@ def main():
 
     cfg = RunConfig("mog", steps=args.steps, out=out, quick=args.quick)
     side = lab.run_mog(cfg)
-    for method in ("gan", lab.mog.BEST):
+    for method in ("gan", BEST):
         s = side[method]
         print(f"2. {method:>10}: {s['modes']}/8 modes, {100 * s['high_quality']:.1f}% high "
               f"quality, reverse KL {s['reverse_kl']:.3f}")

@@ -70,7 +70,8 @@ def _check_device(device):
 
 
 def _jsonable(v):
-    """Numbers from numpy (or cupy) as plain Python numbers; NaN/inf as strings."""
+    """Numbers from numpy (or cupy) as plain Python numbers; an undefined value (NaN,
+    inf) as None, which JSON writes as null."""
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
@@ -78,7 +79,7 @@ def _jsonable(v):
     if hasattr(v, "tolist"):                   # numpy scalars and arrays
         return _jsonable(v.tolist())
     if isinstance(v, float) and not math.isfinite(v):
-        return str(v)
+        return None
     if isinstance(v, (str, int, float, bool)) or v is None:
         return v
     return str(v)
@@ -91,7 +92,7 @@ def write_metrics(out, metrics, cfg, wall_time):
     record["wall_time_s"] = round(wall_time, 3)
     path = pathlib.Path(out) / "metrics.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    tmp.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     os.replace(tmp, path)
     return path
 

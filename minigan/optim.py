@@ -247,3 +247,75 @@ class Adam(Optimizer):
         xp = backend.array_module(p.data)
         denom = xp.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
         p.data -= (group["lr"] / (1 - beta1 ** t)) * (m / denom)
+
+
+# ------------------------------------------------------------- schedules
+class LambdaLR:
+    """A learning-rate schedule, PyTorch's ``LambdaLR``: before step t (0-based),
+
+        lr_t = initial_lr * lr_lambda(t)
+
+    for every parameter group, where ``initial_lr`` is the group's lr when the
+    schedule was made. Call ``step()`` once after each optimizer step (the
+    ``Trainer`` does, if given the schedule). ``lr_lambda`` is any function of
+    the step; ``hold_then_decay`` below is the one the experiments use.
+    ``state_dict`` holds the step, so a resumed run continues the schedule.
+    """
+
+    def __init__(self, optimizer, lr_lambda):
+        if not callable(lr_lambda):
+            raise TypeError(f"LambdaLR: lr_lambda must be a function of the step, got "
+                            f"{type(lr_lambda).__name__}")
+        self.optimizer, self.lr_lambda = optimizer, lr_lambda
+        self.initial_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.last_step = 0
+        self._apply()
+
+    def _apply(self):
+        for group, lr0 in zip(self.optimizer.param_groups, self.initial_lrs):
+            group["lr"] = lr0 * self.lr_lambda(self.last_step)
+
+    def step(self):
+        """Move to the next step's learning rate."""
+        self.last_step += 1
+        self._apply()
+
+    def get_last_lr(self):
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self):
+        return {"last_step": self.last_step, "initial_lrs": list(self.initial_lrs)}
+
+    def load_state_dict(self, state):
+        last_step, lrs = int(state["last_step"]), [float(v) for v in state["initial_lrs"]]
+        if last_step < 0 or len(lrs) != len(self.optimizer.param_groups):
+            raise ValueError(f"LambdaLR.load_state_dict: expected a step >= 0 and "
+                             f"{len(self.optimizer.param_groups)} initial lrs, got step "
+                             f"{last_step} and {len(lrs)} lrs")
+        self.last_step, self.initial_lrs = last_step, lrs
+        self._apply()
+
+
+def hold_then_decay(total_steps, hold=0.5, start=1.0, end=0.1):
+    """A function of the step for ``LambdaLR``: ``start`` for the first ``hold``
+    fraction of the steps, then linearly to ``end`` at step ``total_steps``:
+
+        f(t) = start                                   for t < s = int(hold * T)
+        f(t) = start + (end - start) * min(1, (t - s) / (T - s))       after
+
+    Large steps early, small ones late: a stochastic player settles near the
+    optimum instead of jittering around it. With ``start=1`` it is a factor of
+    the optimizer's lr; the mixture experiments give absolute learning rates
+    as start and end, over an optimizer whose lr is the factor they scale by.
+    """
+    if total_steps < 1 or not 0.0 <= hold <= 1.0:
+        raise ValueError(f"hold_then_decay: need total_steps >= 1 and hold in [0, 1], got "
+                         f"{total_steps} and {hold}")
+    s = int(hold * total_steps)
+    span = max(1, total_steps - s)
+
+    def f(t):
+        if t < s:
+            return start
+        return start + (end - start) * min(1.0, (t - s) / span)
+    return f

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import pathlib
 
+import numpy as np
 import pytest
 
 from minigan.__main__ import main, MAX_STEPS
@@ -107,3 +108,15 @@ def test_mog_trains_its_two_runs_in_workers_and_draws_both_figures(tmp_path):
         assert steps == [1, 2, 6, 20]             # 1%, 3%, 10%, 30%, 100% of 20 steps
         assert 0 <= record[method]["modes"] <= 8
     assert (out / "mog_side_by_side.png").exists() and (out / "mog_over_training.png").exists()
+
+
+def test_metrics_json_writes_an_undefined_value_as_null(tmp_path):
+    from minigan.__main__ import write_metrics
+    from minigan.experiments import RunConfig
+    path = write_metrics(tmp_path, {"reverse_kl": float("nan"), "ok": np.float32(0.5),
+                                    "rows": [{"x": float("inf")}]}, RunConfig("x"), 1.0)
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text and '"nan"' not in text
+    record = json.loads(text)
+    assert record["reverse_kl"] is None and record["rows"][0]["x"] is None
+    assert record["ok"] == 0.5

@@ -4,11 +4,14 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.gan import data, metrics, mog
+from minigan.gan import data, metrics, models
+from minigan.gan.unrolled import UnrolledTrainer, forward_with
+from minigan.experiments import mog_recipes as mog
+from minigan.experiments.mog import snapshot
 
 
 def test_packed_discriminator_judges_m_samples_at_once():
-    D = mog.discriminator(pack=3)
+    D = models.mlp_discriminator(pack=3)
     x = minigan.tensor(np.arange(12, dtype=np.float32).reshape(6, 2))
     assert D(x).shape == (2, 1)
     # consecutive samples form one pack: D's first layer sees [x0 x1 x2] and [x3 x4 x5]
@@ -16,7 +19,7 @@ def test_packed_discriminator_judges_m_samples_at_once():
 
 
 def test_packing_degree_must_divide_the_batch():
-    D = mog.discriminator(pack=4)
+    D = models.mlp_discriminator(pack=4)
     with pytest.raises(ValueError, match=r"divisible by 4, got shape \(6, 2\)"):
         D(minigan.tensor(np.zeros((6, 2), np.float32)))
     sched = mog.Schedule(steps=1, batch_size=250)
@@ -30,11 +33,11 @@ def test_unknown_method_lists_the_known_ones():
         mog.train_mog("pacgan9", "ring", steps=1)
 
 
-def test_mlp_forward_with_own_parameters_is_the_module():
+def test_forward_with_own_parameters_is_the_module():
     for pack in (1, 2):
-        D = mog.discriminator(pack=pack)
+        D = models.mlp_discriminator(pack=pack)
         x = minigan.tensor(np.random.default_rng(0).standard_normal((8, 2)).astype(np.float32))
-        np.testing.assert_allclose(mog.mlp_forward(D, list(D.parameters()), x).numpy(),
+        np.testing.assert_allclose(forward_with(D, list(D.parameters()), x).numpy(),
                                    D(x).numpy(), rtol=1e-6)
 
 
@@ -49,15 +52,15 @@ def test_unrolled_generator_gradient_flows_through_the_lookahead():
                               schedule=mog.Schedule(steps=1))
         tr.unroll = k
         G, D = tr.G, tr.D
-        z = mog.noise_sampler("cpu")(64)
+        z = data.noise_sampler("cpu")(64)
         fake = G(z)
         theta = list(D.parameters())
         for _ in range(k):
             real = ring.sample(64)
-            ld = tr.loss.d_loss(mog.mlp_forward(D, theta, real), mog.mlp_forward(D, theta, fake))
+            ld = tr.loss.d_loss(forward_with(D, theta, real), forward_with(D, theta, fake))
             g = minigan.grad(ld, theta, create_graph=True)
             theta = [p - 0.5 * gi for p, gi in zip(theta, g)]
-        lg = tr.loss.g_loss(mog.mlp_forward(D, theta, fake))
+        lg = tr.loss.g_loss(forward_with(D, theta, fake))
         grads[k] = minigan.grad(lg, list(G.parameters()))[0].numpy()
     assert np.abs(grads[3] - grads[0]).max() > 1e-4 * np.abs(grads[0]).max()
 
@@ -70,8 +73,8 @@ def test_best_recipe_works_in_rescaled_coordinates():
     assert (grid.scale, grid.lr_scale) == (4.0, 1.5) and best.for_mixture(data.ring()).scale == 2.0
     assert mog.get_method("gan").for_mixture(data.grid()) == mog.get_method("gan")
     tr = mog.make_trainer(mog.BEST, data.grid(), schedule=mog.Schedule(steps=100))
-    assert isinstance(tr.G[-1], mog.Rescale) and tr.G[-1].factor == 4.0
-    assert isinstance(tr.D.net[0], mog.Rescale) and tr.D.net[0].factor == 0.25
+    assert isinstance(tr.G[-1], models.Rescale) and tr.G[-1].factor == 4.0
+    assert isinstance(tr.D.net[0], models.Rescale) and tr.D.net[0].factor == 0.25
     assert tr.g_optimizer.param_groups[0]["lr"] == pytest.approx(1.5e-3)
     z = minigan.tensor(np.random.default_rng(0).standard_normal((4, 2)).astype(np.float32))
     h = z
@@ -81,10 +84,18 @@ def test_best_recipe_works_in_rescaled_coordinates():
 
 
 def test_lr_schedule_decays_linearly_after_the_plateau():
-    s = mog.Schedule(steps=100, lr=1e-3, final_lr=1e-5, decay_from=0.4)
-    assert s.lr_at(0) == s.lr_at(39) == 1e-3
-    assert s.lr_at(100) == pytest.approx(1e-5)
-    assert s.lr_at(70) == pytest.approx((1e-3 + 1e-5) / 2)
+    lr_at = mog.Schedule(steps=100, lr=1e-3, final_lr=1e-5, decay_from=0.4).lr_lambda()
+    assert lr_at(0) == lr_at(39) == 1e-3
+    assert lr_at(100) == pytest.approx(1e-5)
+    assert lr_at(70) == pytest.approx((1e-3 + 1e-5) / 2)
+    # the Trainer steps the schedule: the lr of step t (0-based) is lr_at(t), times
+    # the method's factor (1.5 for the best recipe on the grid)
+    tr = mog.make_trainer(mog.BEST, data.grid(), schedule=mog.Schedule(steps=8))
+    grid_lr = mog.Schedule(steps=8, decay_from=0.25, final_lr=1e-6).lr_lambda()
+    for t in range(4):
+        assert tr.g_optimizer.param_groups[0]["lr"] == 1.5 * grid_lr(t)
+        assert tr.d_optimizer.param_groups[0]["lr"] == 1.5 * grid_lr(t)
+        tr.step()
 
 
 def test_same_seed_same_run():
@@ -96,7 +107,7 @@ def test_same_seed_same_run():
 def test_snapshot_has_field_arrows_and_occupancy():
     tr = mog.make_trainer("gan", data.ring(), schedule=mog.Schedule(steps=2))
     tr.fit(2)
-    snap = mog.snapshot(tr, data.ring(), 2, resolution=20, n_arrows=30)
+    snap = snapshot(tr, data.ring(), 2, resolution=20, n_arrows=30)
     assert snap.d_field.shape == (20, 20) and 0 <= snap.d_field.min() <= snap.d_field.max() <= 1
     assert snap.arrows.shape == (30, 2) and np.isfinite(snap.arrows).all()
     assert snap.occupancy.shape == (8,) and snap.occupancy.sum() <= 1.0
@@ -123,7 +134,7 @@ def test_short_vanilla_run_misses_modes_that_the_best_recipe_covers():
 
 
 def test_table_is_recomputed_from_the_saved_samples(tmp_path):
-    from minigan.experiments import mog as lab
+    from minigan.experiments import mog_table as lab
     ring, grid = data.ring(), data.grid()
     minigan.manual_seed(0)
     (tmp_path / "samples").mkdir()
@@ -147,7 +158,7 @@ def test_table_is_recomputed_from_the_saved_samples(tmp_path):
 
 
 def test_recompute_without_samples_says_what_to_run(tmp_path):
-    from minigan.experiments import mog as lab
+    from minigan.experiments import mog_table as lab
     with pytest.raises(FileNotFoundError, match="mog-table"):
         lab.recompute_table(tmp_path)
 
@@ -155,7 +166,7 @@ def test_recompute_without_samples_says_what_to_run(tmp_path):
 def test_table_workers_change_the_time_not_the_numbers(tmp_path):
     # Two worker processes (one BLAS thread each) and one in-process run of the same
     # job give the same samples: the runs are seeded, whatever process trains them.
-    from minigan.experiments import mog as lab
+    from minigan.experiments import mog_table as lab
     jobs = dict(methods=["gan", "pacgan2"], datasets=("ring",), seeds=[0], steps=3,
                 progress=False)
     two = lab.run_table(tmp_path / "a", jobs=2, **jobs)
@@ -212,7 +223,7 @@ def test_adam_lookahead_without_adam_is_refused():
     ring = data.ring()
     tr = mog.make_trainer("gan", ring, schedule=mog.Schedule(steps=1))
     with pytest.raises(ValueError, match="optimizer is SGD.*unroll_lr"):
-        mog.UnrolledTrainer(tr.G, tr.D, tr.g_optimizer, SGD(tr.D.parameters(), lr=0.1),
+        UnrolledTrainer(tr.G, tr.D, tr.g_optimizer, SGD(tr.D.parameters(), lr=0.1),
                             tr.sample_real, tr.sample_noise)
 
 

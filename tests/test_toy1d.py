@@ -107,11 +107,11 @@ def test_label_smoothing_makes_d_approach_alpha_times_d_star(trained):
     assert d.max() < alpha + 0.02
 
 
-def test_train_discriminator_refuses_a_bad_real_label():
+def test_discriminator_trainer_refuses_a_bad_real_label():
     p = toy1d.Gaussian1D(0.0, 1.0)
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
-        toy1d.train_discriminator(toy1d.mlp_discriminator(4), p, toy1d.AffineGenerator(), 2,
-                                  real_label=1.5)
+        toy1d.discriminator_trainer(toy1d.mlp_discriminator(4), p, toy1d.AffineGenerator(), 2,
+                                    real_label=1.5)
 
 
 # ---------------------------------------------------------- vanishing gradients
@@ -138,8 +138,9 @@ def test_one_dimensional_gan_trains_on_every_device(device):
     p = toy1d.Gaussian1D(2.0, 0.75)
     G, D = toy1d.AffineGenerator(-1.0, 0.5), toy1d.mlp_discriminator(8)
     seen = []
-    toy1d.train_gan(G, D, p, 5, device=device, batch_size=64,
-                    callback=lambda step, G, D, info: seen.append(info["g_grad_norm"]))
+    toy1d.gan_trainer(G, D, p, device=device, batch_size=64, progress=False,
+                      callbacks=[lambda tr, step: seen.append(tr.history[-1]["grad_norm_g"])]
+                      ).fit(5)
     assert G.shift.device == device and D[0].weight.device == device
     assert len(seen) == 5 and all(np.isfinite(seen)) and seen[0] > 0
     assert toy1d.probabilities_on(D, [0.0, 1.0], device).shape == (2,)

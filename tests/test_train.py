@@ -424,3 +424,66 @@ def test_resuming_with_other_settings_warns(tmp_path):
     make_trainer(out_dir=tmp_path).fit(2)
     with pytest.warns(UserWarning, match="d_steps: 1 -> 2"):
         make_trainer(out_dir=tmp_path, d_steps=2).fit(3, resume=True)
+
+
+# ------------------------------------------------- G held fixed, schedules
+def test_without_a_generator_optimizer_g_is_held_fixed():
+    G, D = make_models()
+    before = params(G)
+    tr = Trainer(G, D, None, optim.Adam(D.parameters(), lr=1e-2), sample_real, sample_noise,
+                 batch_size=16, progress=False)
+    d_before = params(D)
+    tr.fit(5)
+    assert_same_bits(params(G), before)                      # G never moved
+    assert any(np.abs(a - b).max() > 0 for a, b in zip(params(D), d_before))
+    h = tr.history
+    assert (h["grad_norm_g"] == 0).all() and np.isfinite(h["loss_g"]).all()
+
+
+def test_schedules_step_with_the_trainer_and_resume_exactly(tmp_path):
+    def run(out, steps, resume=False):
+        tr = make_trainer(out)
+        sched = optim.LambdaLR(tr.d_optimizer, optim.hold_then_decay(6, hold=0.5, end=0.1))
+        tr.schedulers.append(sched)
+        lrs = []
+        tr.callbacks.append(Callback(lambda t, s: lrs.append(t.d_optimizer.param_groups[0]["lr"])))
+        tr.fit(steps, resume=resume)
+        return tr, lrs
+    full, lrs = run(tmp_path / "a", 6)
+    f = optim.hold_then_decay(6, hold=0.5, end=0.1)
+    # after step s (1-based) the lr is the one for step s (0-based): 1e-3 * f(s)
+    np.testing.assert_allclose(lrs, [1e-3 * f(s) for s in range(1, 7)], rtol=1e-12)
+    assert lrs[1] == 1e-3 and lrs[-1] == pytest.approx(1e-4)
+    run(tmp_path / "b", 4)
+    resumed, _ = run(tmp_path / "b", 6, resume=True)
+    assert resumed.schedulers[0].last_step == 6
+    assert_same_bits(params(resumed.D), params(full.D))
+    assert_same_bits(params(resumed.G), params(full.G))
+
+
+# ------------------------------------------------------- all-or-nothing loads
+def test_a_failed_load_changes_nothing(tmp_path):
+    tr = make_trainer(tmp_path)
+    tr.fit(3)
+    path = tr.save_checkpoint()
+    other = make_trainer()
+    other.D = nn.Sequential(nn.Dense(DATA, 8), nn.LeakyReLU(0.2), nn.Dense(8, 1))  # another D
+    other.d_optimizer = optim.Adam(other.D.parameters(), lr=1e-3)
+    g, d = params(other.G), params(other.D)
+    g_state = other.g_optimizer.state_dict()
+    with pytest.raises(RuntimeError, match="(?s)checkpoint.s discriminator does not fit.*shape mismatch"):
+        other.load_checkpoint(path)
+    assert_same_bits(params(other.G), g)            # G was not overwritten before D failed
+    assert_same_bits(params(other.D), d)
+    assert other.global_step == 0 and len(other.history) == 0
+    assert other.g_optimizer.state_dict()["state"].keys() == g_state["state"].keys()
+    assert other.last_checkpoint is None
+
+
+def test_a_checkpoint_that_is_not_a_trainers_gets_a_clear_error(tmp_path):
+    G, _ = make_models()
+    minigan.save(G.state_dict(), tmp_path / "g.npz")
+    tr = make_trainer()
+    with pytest.raises(ValueError, match=r"not a Trainer checkpoint: it lacks generator.*"
+                                         r"model.load_state_dict"):
+        tr.load_checkpoint(tmp_path / "g.npz")

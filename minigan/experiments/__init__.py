@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, asdict
 EXPERIMENTS = {}          # name -> Experiment
 
 # modules in minigan/experiments/ that register experiments, in listing order
-_MODULES = ("games", "toy1d", "vanishing", "mog")
+_MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table")
 
 
 @dataclass(frozen=True)

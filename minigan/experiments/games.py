@@ -8,7 +8,9 @@ orbits forever around (0, 0)"). The dynamics are computed by autodiff in
 import numpy
 
 from . import experiment
-from ..gan import games, viz
+from ..gan import games
+from .figures import phase_plane
+from .figures.style import plt, save, suptitle
 
 BILINEAR_START = (1.0, 0.5)
 BILINEAR_STEP = 0.1
@@ -53,33 +55,33 @@ def bilinear(cfg):
     grid = numpy.linspace(-lim, lim, 41)
     field = games.vector_field(game, grid, grid, cfg.device)
     labels = {m: f"{m}: {dist[m][-1]:.2g}" for m in games.METHODS}
-    fig, ax = viz.plt.subplots(figsize=(7.2, 6.8))
-    viz.phase_portrait(ax, field, {labels[m]: paths[m] for m in games.METHODS},
+    fig, ax = plt.subplots(figsize=(7.2, 6.8))
+    phase_plane.phase_portrait(ax, field, {labels[m]: paths[m] for m in games.METHODS},
                        (-lim, lim), (-lim, lim), xlabel="x (player 1 minimizes xy)",
                        ylabel="y (player 2 maximizes xy)")
     ax.legend(loc="upper left", fontsize=8, title="method: final distance", title_fontsize=8,
               framealpha=0.9)
-    viz.suptitle(fig, "The bilinear game  min_x max_y xy",
+    suptitle(fig, "The bilinear game  min_x max_y xy",
                  f"step {eta}, {steps} steps from {BILINEAR_START}: simultaneous GDA spirals "
                  f"out x{dist['simultaneous'][-1] / dist['simultaneous'][0]:.2f}, alternating "
                  f"cycles, the others converge")
-    viz.save(fig, cfg.out / "bilinear_phase.png")
+    save(fig, cfg.out / "bilinear_phase.png")
 
     # Figure 2: distance against steps, theory dashed
     rates = {m: games.bilinear_rate(m, eta) for m in games.METHODS if m != "alternating"}
-    fig, ax = viz.plt.subplots(figsize=(7.5, 4.8))
-    viz.distance_plot(ax, dist, rates=rates)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    phase_plane.distance_plot(ax, dist, rates=rates)
     ax.legend(fontsize=8, ncol=2, title="measured (colour) and theory (dotted)",
               title_fontsize=8)
-    viz.suptitle(fig, "Distance to the equilibrium (0, 0), bilinear game",
+    suptitle(fig, "Distance to the equilibrium (0, 0), bilinear game",
                  f"simultaneous: x{metrics['simultaneous_rate_measured']:.6f} per step "
                  f"(theory sqrt(1+eta^2) = {rates['simultaneous']:.6f}); "
                  f"extragradient x{metrics['extragradient_rate_measured']:.6f} "
                  f"(theory {rates['extragradient']:.6f})")
-    viz.save(fig, cfg.out / "bilinear_distance.png")
+    save(fig, cfg.out / "bilinear_distance.png")
 
     # Animation: the trajectories unfolding over the field
-    viz.animate_paths(field, paths, cfg.out / "bilinear_trajectories.gif", (-lim, lim),
+    phase_plane.animate_paths(field, paths, cfg.out / "bilinear_trajectories.gif", (-lim, lim),
                       (-lim, lim), title="bilinear game,", frames=25 if cfg.quick else 40)
     return metrics
 
@@ -127,34 +129,34 @@ def dirac_gan(cfg):
     labels = ("theta (generator: where its samples sit)",
               "psi (discriminator slope)")
 
-    fig, axes = viz.plt.subplots(1, 2, figsize=(13.5, 6.4))
-    viz.phase_portrait(axes[0], field,
+    fig, axes = plt.subplots(1, 2, figsize=(13.5, 6.4))
+    phase_plane.phase_portrait(axes[0], field,
                        {f"{m}: {d_method[m][-1]:.1e}": by_method[m] for m in games.METHODS},
                        (-lim, lim), (-lim, lim), xlabel=labels[0], ylabel=labels[1],
                        title="standard GAN loss, six gradient methods")
     axes[0].legend(loc="upper left", fontsize=8, title="method: final distance",
                    title_fontsize=8, framealpha=0.9)
     # the right panel's field is the standard one too: each variant bends it differently
-    viz.phase_portrait(axes[1], field,
+    phase_plane.phase_portrait(axes[1], field,
                        {f"{v}: {d_variant[v][-1]:.1e}": by_variant[v] for v in variants},
                        (-lim, lim), (-lim, lim), xlabel=labels[0], ylabel=labels[1],
                        title="simultaneous GDA, seven losses/regularizers\n"
                              "(stream lines: the standard loss's field)")
     axes[1].legend(loc="upper left", fontsize=8, title="loss: final distance",
                    title_fontsize=8, framealpha=0.9)
-    viz.suptitle(fig, "Dirac-GAN: data at 0, generator at theta, D(x) = psi x",
+    suptitle(fig, "Dirac-GAN: data at 0, generator at theta, D(x) = psi x",
                  f"step {eta}, {steps} steps from (theta, psi) = {DIRAC_START}: plain GDA ends "
                  f"at distance {d_method['simultaneous'][-1]:.2f} (start {start_d:.2f}); "
                  f"with R1 (gamma=1) at {d_variant['R1'][-1]:.1e}")
-    viz.save(fig, cfg.out / "dirac_phase.png")
+    save(fig, cfg.out / "dirac_phase.png")
 
-    fig, axes = viz.plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
-    viz.distance_plot(axes[0], d_method, title="standard loss, by method")
-    viz.distance_plot(axes[1], d_variant, title="simultaneous GDA, by loss/regularizer")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    phase_plane.distance_plot(axes[0], d_method, title="standard loss, by method")
+    phase_plane.distance_plot(axes[1], d_variant, title="simultaneous GDA, by loss/regularizer")
     axes[0].legend(fontsize=8, ncol=2)
     axes[1].legend(fontsize=8, ncol=2)
-    viz.suptitle(fig, "Dirac-GAN: distance to the equilibrium (0, 0)",
+    suptitle(fig, "Dirac-GAN: distance to the equilibrium (0, 0)",
                  "fast: consensus, SGA and R1; slow: optimistic, extragradient, instance noise; "
                  "never: plain GDA, WGAN (straight line on a log scale = linear rate)")
-    viz.save(fig, cfg.out / "dirac_distance.png")
+    save(fig, cfg.out / "dirac_distance.png")
     return metrics

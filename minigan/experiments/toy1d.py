@@ -13,7 +13,9 @@ import numpy
 
 from . import experiment
 from .. import backend
-from ..gan import toy1d, viz
+from ..gan import toy1d
+from .figures import densities_1d
+from .figures.style import plt, save, suptitle, color
 
 P_DATA = (2.0, 0.75)          # p_data = N(2, 0.75^2)
 FIXED_G = (0.0, 1.0)          # the fixed generator: p_g = N(0, 1)
@@ -31,15 +33,18 @@ def fit_optimal_discriminator(steps, real_label=1.0, seed=0, snapshot_steps=(), 
     D = toy1d.mlp_discriminator(hidden)
     snaps, values = {}, []
 
-    def watch(step, D):
+    def watch(trainer, step):
         if step in snapshot_steps:
             snaps[step] = toy1d.probabilities_on(D, GRID, device)
         if track_value and (step % max(steps // 60, 1) == 0 or step == steps):
             values.append((step, toy1d.game_value(D, p_data, G.density(), n=4001,
                                                   device=device)))
-    toy1d.train_discriminator(D, p_data, G, steps, batch_size=batch_size,
-                              real_label=real_label, device=device, callback=watch,
-                              progress=progress)
+    trainer = toy1d.discriminator_trainer(
+        D, p_data, G, steps, batch_size=batch_size, real_label=real_label, device=device,
+        callbacks=[watch], seed=seed,
+        progress={"desc": "D vs fixed G", "leave": False} if progress else False)
+    watch(trainer, 0)
+    trainer.fit(steps)
     return D, p_data, G.density(), snaps, values
 
 
@@ -81,24 +86,24 @@ def optimal_discriminator(cfg):
     # Figure 1: a row of panels, D converging to D*
     backend.manual_seed(cfg.seed)
     g_samples = toy1d.AffineGenerator(*FIXED_G).sample(20000).numpy().ravel()
-    fig, axes = viz.plt.subplots(1, len(stages), figsize=(4.3 * len(stages), 3.9))
+    fig, axes = plt.subplots(1, len(stages), figsize=(4.3 * len(stages), 3.9))
     for i, (ax, s) in enumerate(zip(axes, stages)):
         e = float(numpy.abs(snaps[s] - d_star)[toy1d.where_either_density_matters(
             p_data, p_g, GRID)].max())
-        axes2 = viz.density_panel(ax, GRID, pd, snaps[s], d_star, p_g=pg, g_samples=g_samples,
+        axes2 = densities_1d.density_panel(ax, GRID, pd, snaps[s], d_star, p_g=pg, g_samples=g_samples,
                                   legend=False,
                                   title=f"D after {s} steps: max|D - D*| = {e:.3f}")
-    viz.suptitle(fig, "With G fixed, the trained D approaches D* = p_data / (p_data + p_g)",
+    suptitle(fig, "With G fixed, the trained D approaches D* = p_data / (p_data + p_g)",
                  f"p_data = {p_data}, p_g = {p_g}; after {steps} steps max|D - D*| = {err:.3f} "
                  f"where either density is above 1% of its peak")
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))
-    viz.row_legend(fig, *axes2)
-    viz.save(fig, cfg.out / "optimal_discriminator_stages.png")
+    densities_1d.row_legend(fig, *axes2)
+    save(fig, cfg.out / "optimal_discriminator_stages.png")
 
     # Figure 2: the value climbing to -log 4 + 2 JSD, and label smoothing
-    fig, (a1, a2) = viz.plt.subplots(1, 2, figsize=(12.5, 4.3))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12.5, 4.3))
     st, vals = zip(*values)
-    a1.plot(st, vals, color=viz.color("D"), lw=2, label="V(G, D) of the trained D")
+    a1.plot(st, vals, color=color("D"), lw=2, label="V(G, D) of the trained D")
     a1.axhline(c_g, color="black", ls="--", lw=1.2,
                label=f"-log 4 + 2 JSD = {c_g:.4f}  (max over D)")
     a1.axhline(-math.log(4), color="grey", ls=":", lw=1.2,
@@ -110,7 +115,7 @@ def optimal_discriminator(cfg):
                  fontsize=10.5)
     a1.legend(fontsize=8.5, loc="lower right")
     a1.grid(alpha=0.3)
-    _, a2r = viz.density_panel(a2, GRID, pd, snaps_s[steps], SMOOTH_ALPHA * d_star, p_g=pg,
+    _, a2r = densities_1d.density_panel(a2, GRID, pd, snaps_s[steps], SMOOTH_ALPHA * d_star, p_g=pg,
                                d_label=f"D trained with real label {SMOOTH_ALPHA}",
                                legend=False, title=f"one-sided label smoothing: "
                                                    f"max|D - {SMOOTH_ALPHA} D*| = {err_s:.3f}")
@@ -120,15 +125,15 @@ def optimal_discriminator(cfg):
         h, lab = h + hh, lab + ll
     lab = [x.replace("D* = p_data/(p_data+p_g)", f"{SMOOTH_ALPHA} D*") for x in lab]
     a2.legend(h, lab, loc="upper left", fontsize=8)
-    viz.suptitle(fig, "At D*, the value is -log 4 + 2 JSD(p_data || p_g)",
+    suptitle(fig, "At D*, the value is -log 4 + 2 JSD(p_data || p_g)",
                  f"JSD = {jsd:.4f} nats, V of the trained D = {v:.4f}; with real label "
                  f"alpha = {SMOOTH_ALPHA}, D tops out at {metrics['label_smoothing_max_D']:.3f}, "
                  f"never 1")
     fig.tight_layout(rect=(0, 0, 1, 0.92))
-    viz.save(fig, cfg.out / "optimal_discriminator_value.png")
+    save(fig, cfg.out / "optimal_discriminator_value.png")
 
     # Animation: D during training
-    viz.animate_density(GRID, pd, [dict(D=snaps[s], D_star=d_star, p_g=pg,
+    densities_1d.animate_density(GRID, pd, [dict(D=snaps[s], D_star=d_star, p_g=pg,
                                         title=f"D vs fixed G, step {s} of {steps}")
                                    for s in sorted(gif_steps)],
                         cfg.out / "optimal_discriminator.gif")
@@ -151,16 +156,19 @@ def gan_1d(cfg):
     gif_steps = set(numpy.linspace(0, steps, 31 if cfg.quick else 61).astype(int).tolist())
     snaps, trace = {}, []
 
-    def snapshot(step, G, D, info=None):
+    def snapshot(trainer, step):
         if step in stages or step in gif_steps:
             snaps[step] = (G.density(), toy1d.probabilities_on(D, GRID, cfg.device),
                            G.sample(2000, cfg.device).numpy().ravel())
         p_g = G.density()
         trace.append((step, p_g.mean, p_g.std, toy1d.jsd(p_data, p_g) if step % 10 == 0
                       else numpy.nan))
-    snapshot(0, G, D)
-    toy1d.train_gan(G, D, p_data, steps, g_loss="non-saturating", device=cfg.device,
-                    lr_d=0.01, lr_g=0.01, callback=snapshot, progress=cfg.progress)
+    trainer = toy1d.gan_trainer(G, D, p_data, "non-saturating", lr_d=0.01, lr_g=0.01,
+                                device=cfg.device, callbacks=[snapshot], seed=cfg.seed,
+                                progress={"desc": "1-D GAN", "leave": False}
+                                if cfg.progress else False)
+    snapshot(trainer, 0)
+    trainer.fit(steps)
     p_g = G.density()
     mask = (GRID > p_data.mean - 2 * p_data.std) & (GRID < p_data.mean + 2 * p_data.std)
     d_end = toy1d.probabilities_on(D, GRID, cfg.device)
@@ -174,39 +182,39 @@ def gan_1d(cfg):
 
     pd = p_data.pdf(GRID)
     letters = "abcdefgh"
-    fig, axes = viz.plt.subplots(1, len(stages), figsize=(4.3 * len(stages), 3.9))
+    fig, axes = plt.subplots(1, len(stages), figsize=(4.3 * len(stages), 3.9))
     for i, (ax, s) in enumerate(zip(axes, stages)):
         pg_s, d_s, samples = snaps[s]
-        axes2 = viz.density_panel(ax, GRID, pd, d_s,
+        axes2 = densities_1d.density_panel(ax, GRID, pd, d_s,
                                   toy1d.optimal_discriminator(p_data, pg_s, GRID),
                                   p_g=pg_s.pdf(GRID), g_samples=samples, legend=False,
                                   title=f"({letters[i]}) step {s}: p_g = {pg_s}")
-    viz.suptitle(fig, "A GAN on the line: p_g moves onto p_data, D flattens towards 1/2",
+    suptitle(fig, "A GAN on the line: p_g moves onto p_data, D flattens towards 1/2",
                  f"non-saturating loss, Adam; JSD(p_data || p_g) {metrics['jsd_start']:.3f} -> "
                  f"{metrics['jsd_end']:.4f} nats; p_g {metrics['p_g_start']} -> {p_g}")
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))
-    viz.row_legend(fig, *axes2)
-    viz.save(fig, cfg.out / "gan1d_stages.png")
+    densities_1d.row_legend(fig, *axes2)
+    save(fig, cfg.out / "gan1d_stages.png")
 
-    fig, ax = viz.plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(7, 3.8))
     t = numpy.array(trace, float)
-    ax.plot(t[:, 0], t[:, 1], color=viz.color("p_g"), lw=2, label="mean of p_g")
-    ax.plot(t[:, 0], t[:, 2], color=viz.color("p_g"), lw=2, ls="--", label="std of p_g")
-    ax.axhline(p_data.mean, color=viz.color("p_data"), lw=1.2, label="mean of p_data")
-    ax.axhline(p_data.std, color=viz.color("p_data"), lw=1.2, ls="--", label="std of p_data")
+    ax.plot(t[:, 0], t[:, 1], color=color("p_g"), lw=2, label="mean of p_g")
+    ax.plot(t[:, 0], t[:, 2], color=color("p_g"), lw=2, ls="--", label="std of p_g")
+    ax.axhline(p_data.mean, color=color("p_data"), lw=1.2, label="mean of p_data")
+    ax.axhline(p_data.std, color=color("p_data"), lw=1.2, ls="--", label="std of p_data")
     ax.set_xlabel("step")
     ax.set_ylabel("value")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center right")
-    viz.suptitle(fig, "The generator's parameters during training",
+    suptitle(fig, "The generator's parameters during training",
                  f"end: mean {p_g.mean:.3f} (data {p_data.mean}), std {p_g.std:.3f} "
                  f"(data {p_data.std})")
-    viz.save(fig, cfg.out / "gan1d_parameters.png")
+    save(fig, cfg.out / "gan1d_parameters.png")
 
     frames = []
     for s in sorted(gif_steps):
         pg_s, d_s, _ = snaps[s]
         frames.append(dict(D=d_s, D_star=toy1d.optimal_discriminator(p_data, pg_s, GRID),
                            p_g=pg_s.pdf(GRID), title=f"1-D GAN, step {s} of {steps}: p_g = {pg_s}"))
-    viz.animate_density(GRID, pd, frames, cfg.out / "gan1d_training.gif")
+    densities_1d.animate_density(GRID, pd, frames, cfg.out / "gan1d_training.gif")
     return metrics

@@ -16,7 +16,8 @@ import numpy
 from . import experiment
 from .. import backend
 from ..tensor import Tensor, grad
-from ..gan import losses, toy1d, viz
+from ..gan import losses, toy1d
+from .figures.style import plt, save, suptitle, color
 
 P_DATA = (2.0, 0.75)
 G_START = (-3.0, 0.3)        # far from the data, where a pretrained D is confident
@@ -42,12 +43,14 @@ def strong_discriminator(seed=0, steps=PRETRAIN_STEPS, device="cpu"):
     backend.manual_seed(seed)
     p_data = toy1d.Gaussian1D(*P_DATA)
     D = toy1d.mlp_discriminator(16)
-    toy1d.train_discriminator(D, p_data, toy1d.AffineGenerator(*G_START), steps, device=device)
+    toy1d.discriminator_trainer(D, p_data, toy1d.AffineGenerator(*G_START), steps,
+                                device=device, seed=seed, progress=False).fit(steps)
     return D
 
 
 def race(steps, seed=0, device="cpu", pretrain_steps=PRETRAIN_STEPS, progress=False):
-    """Both G losses from the same G and the same strong D; per-step traces."""
+    """Both G losses from the same G and the same strong D; per-step traces
+    (step, G's mean, G's std, ||grad of L_G||, D at G's mean)."""
     D0 = strong_discriminator(seed, pretrain_steps, device)
     p_data = toy1d.Gaussian1D(*P_DATA)
     traces = {}
@@ -58,12 +61,14 @@ def race(steps, seed=0, device="cpu", pretrain_steps=PRETRAIN_STEPS, progress=Fa
         G = toy1d.AffineGenerator(*G_START)
         rows = []
 
-        def record(step, G, D, info):
-            with_d = toy1d.probabilities_on(D, [G.shift.item()], device)[0]
-            rows.append((step, G.shift.item(), abs(G.scale.item()), info["g_grad_norm"],
-                         with_d))
-        toy1d.train_gan(G, D, p_data, steps, g_loss=g_loss, g_optimizer="sgd", lr_g=G_LR,
-                        lr_d=0.005, device=device, callback=record, progress=progress)
+        def record(trainer, step):
+            with_d = toy1d.probabilities_on(trainer.D, [trainer.G.shift.item()], device)[0]
+            rows.append((step, trainer.G.shift.item(), abs(trainer.G.scale.item()),
+                         trainer.history[-1]["grad_norm_g"], with_d))
+        toy1d.gan_trainer(G, D, p_data, g_loss, g_optimizer="sgd", lr_g=G_LR, lr_d=0.005,
+                          device=device, callbacks=[record], seed=seed + 1,
+                          progress={"desc": f"1-D GAN ({g_loss})", "leave": False}
+                          if progress else False).fit(steps)
         traces[g_loss] = numpy.array(rows)
     return traces
 
@@ -91,10 +96,10 @@ def vanishing_gradients(cfg):
         "non_saturating_g_mean_end": float(ns[-1, 1]),
     }
 
-    fig, (a1, a2, a3) = viz.plt.subplots(1, 3, figsize=(16, 4.6))
-    a1.loglog(d, g_sat, color=viz.color("saturating"), lw=2,
+    fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(16, 4.6))
+    a1.loglog(d, g_sat, color=color("saturating"), lw=2,
               label="saturating: G minimizes log(1 - D(G(z)))  |grad| = D")
-    a1.loglog(d, g_ns, color=viz.color("non-saturating"), lw=2,
+    a1.loglog(d, g_ns, color=color("non-saturating"), lw=2,
               label="non-saturating: G minimizes -log D(G(z))  |grad| = 1 - D")
     a1.axvline(0.01, color="grey", ls=":", lw=1)
     a1.annotate(f"D(G(z)) = 0.01:\n{n1[0] / s1[0]:.0f}x larger", (0.01, s1[0]),
@@ -107,7 +112,7 @@ def vanishing_gradients(cfg):
     a1.set_title("the generator's gradient through the logit", fontsize=10.5)
 
     for tr, name in ((sat, "minimax"), (ns, "non-saturating")):
-        c = viz.color("saturating" if name == "minimax" else name)
+        c = color("saturating" if name == "minimax" else name)
         lab = "saturating (minimax)" if name == "minimax" else name
         a2.semilogy(tr[:, 0], numpy.maximum(tr[:, 3], 1e-12), color=c, lw=1.8, label=lab)
         a3.plot(tr[:, 0], tr[:, 1], color=c, lw=2, label=lab)
@@ -116,16 +121,16 @@ def vanishing_gradients(cfg):
     a2.grid(alpha=0.3, which="major")
     a2.legend(fontsize=8)
     a2.set_title("G's gradient norm, D pretrained (strong)", fontsize=10.5)
-    a3.axhline(P_DATA[0], color=viz.color("p_data"), lw=1.2, ls="--", label="mean of p_data")
+    a3.axhline(P_DATA[0], color=color("p_data"), lw=1.2, ls="--", label="mean of p_data")
     a3.set_xlabel("step")
     a3.set_ylabel("mean of p_g (G's shift)")
     a3.grid(alpha=0.3)
     a3.legend(fontsize=8, loc="center right")
     a3.set_title("where G's samples are", fontsize=10.5)
-    viz.suptitle(fig, "Vanishing gradients: a confident D silences the saturating loss",
+    suptitle(fig, "Vanishing gradients: a confident D silences the saturating loss",
                  f"at D(G(z)) = 0.01 the non-saturating gradient is {n1[0] / s1[0]:.0f}x larger; "
                  f"from mean {G_START[0]} with data at {P_DATA[0]}, after {steps} SGD steps G's "
                  f"mean is {sat[-1, 1]:.2f} (saturating) vs {ns[-1, 1]:.2f} (non-saturating)")
     fig.tight_layout(rect=(0, 0, 1, 0.92))
-    viz.save(fig, cfg.out / "vanishing_gradients.png")
+    save(fig, cfg.out / "vanishing_gradients.png")
     return metrics

@@ -1,9 +1,19 @@
-"""GANs on top of the engine: what each player minimizes, and how they take turns.
+"""GANs on top of the engine: the techniques a user imports into their own code.
 
-Reading order: ``losses`` (the objectives and penalties) -> ``train`` (the
-alternating loop of the lecture's algorithm). Beside them: ``games`` (two-player
-differentiable games), ``data`` (toy distributions and MNIST), ``metrics`` and
-``viz``; import those modules by name (``from minigan.gan import data``).
+Reading order:
+
+* ``losses``: what each player minimizes, and the penalties (WGAN-GP, R1);
+* ``train``: the alternating loop of the lecture's algorithm (``Trainer``), with
+  its override points;
+* ``models``: the networks, and PacGAN's packing and the rescaling layer;
+* ``unrolled``: the unrolled GAN, a Trainer whose generator looks ahead;
+* ``data``: toy distributions (mixtures of Gaussians) and noise;
+* ``metrics``: mode coverage, high-quality samples, reverse KL;
+* ``games``: two-player differentiable games (the bilinear game, Dirac-GAN);
+* ``toy1d``: a GAN on the real line, where D* and the game's value are exact.
+
+Import the modules by name (``from minigan.gan import data``). Recipes, settings
+and figures are the lab's: ``minigan.experiments``.
 """
 from . import losses, train  # noqa: F401
 from .losses import (LOSSES, GANLoss, get_loss, clip_weights,  # noqa: F401

@@ -134,3 +134,11 @@ def mixture(name):
     if name not in DATASETS:
         raise ValueError(f"unknown toy dataset {name!r}; known: {', '.join(DATASETS)}")
     return DATASETS[name]()
+
+
+def noise_sampler(device="cpu", dim=2):
+    """A sampler for a Trainer: ``sample(n)`` gives z ~ N(0, I), shape (n, dim), float32,
+    from minigan's seeded generator."""
+    def sample(n):
+        return Tensor(backend.generator(device).standard_normal((n, dim), dtype="float32"))
+    return sample

@@ -19,7 +19,7 @@ from scipy import integrate
 
 from .. import backend, nn, optim
 from ..tensor import Tensor, no_grad
-from . import losses
+from .train import Trainer
 
 
 # ---------------------------------------------------------------- densities
@@ -150,81 +150,50 @@ def where_either_density_matters(p_data, p_g, x, frac=0.01):
 
 
 # ---------------------------------------------------------------- training
-def train_discriminator(D, p_data, G, steps, batch_size=512, lr=0.02, real_label=1.0,
-                        device="cpu", callback=None, progress=False):
-    """Train D against a fixed G with Adam, fresh samples every step.
+# Both 1-D runs are the ordinary Trainer (``minigan.gan.train``) fed with the
+# 1-D samplers: nothing here is a loop of its own.
 
-    D minimizes  -E_data[alpha log D] - E_data[(1-alpha) log(1-D)] - E_g[log(1-D)]
-    (``losses.bce_d_loss`` with real label alpha). The learning rate decays
-    linearly to a tenth in the last half, so the stochastic D settles onto D*.
-    ``callback(step, D)`` is called before step 0 and after every step.
-    D and G are moved to `device` first.
+def gan_trainer(G, D, p_data, loss="non-saturating", lr_d=0.02, lr_g=0.02, g_optimizer="adam",
+                batch_size=256, device="cpu", **trainer_kwargs):
+    """The lecture's algorithm on the line: a Trainer of G against D on p_data.
+
+    ``loss``: "non-saturating" (G minimizes -E log D(G(z))) or "minimax" (G
+    minimizes E log(1 - D(G(z))), the saturating one); D minimizes the BCE loss.
+    D trains with Adam (betas 0.5, 0.999), G with Adam or plain SGD
+    (``g_optimizer="sgd"``: its step is lr times the raw gradient, so a vanishing
+    gradient shows). Other arguments (d_steps, callbacks, seed, progress, ...) go
+    to ``Trainer``; call ``.fit(steps)``.
     """
-    D.to(device)
-    G.to(device)
-    opt = optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    it = range(steps)
-    if progress:
-        from tqdm import tqdm
-        it = tqdm(it, desc="D vs fixed G", leave=False)
-    if callback:
-        callback(0, D)
-    for step in it:
-        frac = step / max(steps - 1, 1)
-        opt.param_groups[0]["lr"] = lr * (1.0 if frac < 0.5 else 1.0 - 1.8 * (frac - 0.5))
-        real = p_data.sample(batch_size, device)
-        with no_grad():
-            fake = G.sample(batch_size, device)
-        loss = losses.bce_d_loss(D(real), D(fake), real_target=real_label)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if callback:
-            callback(step + 1, D)
-    return D
-
-
-def train_gan(G, D, p_data, steps, g_loss="non-saturating", d_steps=1, batch_size=256,
-              lr_d=0.02, lr_g=0.02, g_optimizer="adam", device="cpu", callback=None,
-              progress=False):
-    """The lecture's algorithm on the line: d_steps of D, then one of G, repeated.
-
-    g_loss: "non-saturating" (G minimizes -E log D(G(z))) or "minimax"
-    (G minimizes E log(1 - D(G(z))), the saturating one).
-    ``callback(step, G, D, info)`` gets, after each step, the G loss and the norm
-    of G's gradient (to watch it vanish).
-    """
-    g_losses = {"non-saturating": losses.non_saturating_g_loss,
-                "minimax": losses.minimax_g_loss}
-    if g_loss not in g_losses:
-        raise ValueError(f"train_gan: unknown g_loss {g_loss!r}; known: {', '.join(g_losses)}")
+    if loss not in ("non-saturating", "minimax"):
+        raise ValueError(f"gan_trainer: loss must be 'non-saturating' or 'minimax', got {loss!r}")
     if g_optimizer not in ("adam", "sgd"):
-        raise ValueError(f"train_gan: g_optimizer must be 'adam' or 'sgd', got {g_optimizer!r}")
-    D.to(device)
+        raise ValueError(f"gan_trainer: g_optimizer must be 'adam' or 'sgd', got {g_optimizer!r}")
     G.to(device)
-    opt_d = optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
+    D.to(device)
     opt_g = (optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999)) if g_optimizer == "adam"
              else optim.SGD(G.parameters(), lr=lr_g))
-    it = range(steps)
-    if progress:
-        from tqdm import tqdm
-        it = tqdm(it, desc=f"1-D GAN ({g_loss})", leave=False)
-    for step in it:
-        for _ in range(d_steps):
-            real = p_data.sample(batch_size, device)
-            with no_grad():
-                fake = G.sample(batch_size, device)
-            d_loss = losses.bce_d_loss(D(real), D(fake))
-            opt_d.zero_grad()
-            d_loss.backward()
-            opt_d.step()
-        loss = g_losses[g_loss](D(G.sample(batch_size, device)))
-        opt_g.zero_grad()
-        loss.backward()
-        grad_norm = math.sqrt(sum(float((p.grad.data ** 2).sum()) for p in G.parameters()))
-        opt_d.zero_grad()           # G's backward also reached D's parameters: drop that
-        opt_g.step()
-        if callback:
-            callback(step + 1, G, D, {"g_loss": loss.item(), "d_loss": d_loss.item(),
-                                      "g_grad_norm": grad_norm})
-    return G, D
+    opt_d = optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
+    return Trainer(G, D, opt_g, opt_d, lambda n: p_data.sample(n, device),
+                   lambda n: noise(n, device), loss=loss, batch_size=batch_size,
+                   **trainer_kwargs)
+
+
+def discriminator_trainer(D, p_data, G, steps, lr=0.02, batch_size=512, real_label=1.0,
+                          device="cpu", **trainer_kwargs):
+    """A Trainer of D alone against a fixed G (``g_optimizer=None``), for `steps` steps.
+
+    D minimizes  -E_data[alpha log D] - E_data[(1-alpha) log(1-D)] - E_g[log(1-D)]
+    (real label alpha), with Adam and fresh samples every step. Its learning rate
+    holds for half the steps, then decays linearly to a tenth
+    (``optim.hold_then_decay``), so the stochastic D settles onto D*.
+    """
+    if not 0.0 < real_label <= 1.0:
+        raise ValueError(f"discriminator_trainer: real_label alpha must be in (0, 1], got "
+                         f"{real_label}")
+    G.to(device)
+    D.to(device)
+    opt_d = optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+    settle = optim.LambdaLR(opt_d, optim.hold_then_decay(steps, hold=0.5, end=0.1))
+    return Trainer(G, D, None, opt_d, lambda n: p_data.sample(n, device),
+                   lambda n: noise(n, device), loss="minimax", batch_size=batch_size,
+                   label_smoothing=1.0 - real_label, schedulers=[settle], **trainer_kwargs)

@@ -34,6 +34,8 @@ from ..tensor import no_grad
 from .losses import LOSSES, get_loss, clip_weights
 
 CHECKPOINT_NAME = "checkpoint.npz"
+TRAINER_STATE_KEYS = ("generator", "discriminator", "g_optimizer", "d_optimizer", "step",
+                      "history", "rng", "config")
 
 
 class TrainingDiverged(FloatingPointError):
@@ -173,26 +175,39 @@ def _derived_seed(seed, step):
 class Trainer:
     """Train a generator G and a discriminator D against each other.
 
-    ``sample_real(m)`` returns m real samples and ``sample_noise(m)`` m noise vectors
-    z (Tensors on the models' device). They should draw their randomness from
-    ``minigan.backend.generator(device)``: then the same ``seed`` gives the same run,
-    and a resumed run continues exactly.
+    What the run is fed (the two ways to supply samples):
+
+    * ``sample_real(m)``: m real samples, a Tensor on the models' device;
+    * ``sample_noise(m)``: m noise vectors z.
+
+    They should draw their randomness from ``minigan.backend.generator(device)``:
+    then the same ``seed`` gives the same run, and a resumed run continues exactly.
+
+    The override points (a subclass replaces one of these and keeps the rest:
+    history, schedules, checkpoints, Ctrl-C):
+
+    * ``update_discriminator(x, z)``: one D update on real x and fakes G(z);
+    * ``update_generator(z)``: one G update, D held fixed (the unrolled GAN,
+      ``minigan.gan.unrolled``, replaces this one).
 
     ``loss`` names a pair from ``minigan.gan.losses.LOSSES``; ``d_steps`` is the
     lecture's k; ``penalty(D, real, fake)`` is added to D's loss (e.g.
     ``gradient_penalty``, ``r1_penalty``); ``label_smoothing`` s makes the real label
     1 - s (one-sided); ``weight_clip`` c clips D's weights into [-c, c] after each
-    D update (the original WGAN). With ``out_dir`` the history is written there as
-    CSV and JSON and checkpoints go to ``out_dir/checkpoint.npz`` (every
-    ``checkpoint_every`` steps, at the end of ``fit``, and on Ctrl-C).
-    ``progress``: a tqdm bar over the steps (True), none (False), or a dict of
-    tqdm options for the bar, such as ``desc`` and ``position``.
+    D update (the original WGAN). ``g_optimizer=None`` holds G fixed and trains D
+    alone (the optimal discriminator of a given G). ``schedulers``: learning-rate
+    schedules (``minigan.optim.LambdaLR``), each stepped after every step.
+    With ``out_dir`` the history is written there as CSV and JSON and checkpoints
+    go to ``out_dir/checkpoint.npz`` (every ``checkpoint_every`` steps, at the end
+    of ``fit``, and on Ctrl-C). ``progress``: a tqdm bar over the steps (True),
+    none (False), or a dict of tqdm options for the bar, such as ``desc`` and
+    ``position``.
     """
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
                  sample_noise, loss="non-saturating", d_steps=1, batch_size=64, penalty=None,
                  label_smoothing=0.0, weight_clip=None, out_dir=None, checkpoint_every=None,
-                 callbacks=(), progress=True, seed=0):
+                 callbacks=(), progress=True, seed=0, schedulers=()):
         self.G, self.D = generator, discriminator
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.sample_real, self.sample_noise = sample_real, sample_noise
@@ -225,6 +240,7 @@ class Trainer:
         self.checkpoint_every = checkpoint_every
         self.callbacks = [cb if isinstance(cb, Callback) else Callback(cb)
                           for cb in (callbacks or ())]
+        self.schedulers = list(schedulers or ())
         self.progress = progress
         self.seed = int(seed)
         self.history = History()
@@ -249,9 +265,14 @@ class Trainer:
         for _ in range(self.d_steps):                      # for k steps:
             z = self.sample_noise(m)                       #   sample m noise samples
             x = self.sample_real(m)                        #   sample m examples
-            d_stats.append(self._update_discriminator(x, z))   # ascend V (descend L_D)
-        z = self.sample_noise(m)                           # sample m noise samples
-        loss_g, grad_norm_g = self._update_generator(z)    # descend L_G
+            d_stats.append(self.update_discriminator(x, z))    # ascend V (descend L_D)
+        if self.g_optimizer is not None:
+            z = self.sample_noise(m)                       # sample m noise samples
+            loss_g, grad_norm_g = self.update_generator(z)     # descend L_G
+        else:                                              # G held fixed: report its loss
+            loss_g, grad_norm_g = self._generator_loss(z), 0.0
+        for schedule in self.schedulers:                   # the next step's learning rates
+            schedule.step()
 
         self.global_step += 1
         loss_d, d_real, d_fake, grad_norm_d, penalty = (float(numpy.mean(column))
@@ -263,9 +284,13 @@ class Trainer:
         self._in_step = False
         return record
 
-    def _update_discriminator(self, x, z):
-        """One D update on real samples x and fakes G(z); returns
-        (loss_d, D(x) mean, D(G(z)) mean, ||grad_D||, penalty)."""
+    def update_discriminator(self, x, z):
+        """Override point: one D update on real samples x and fakes G(z), G held fixed.
+
+            L_D = loss.d_loss(D(x), D(G(z))) [+ penalty(D, x, G(z))],   theta_D -= step(dL_D)
+
+        Returns (loss_d, mean D(x), mean D(G(z)), ||grad L_D||, penalty); the means
+        are probabilities for the BCE losses."""
         with no_grad():                                    # G is held fixed while D learns
             fake = self.G(z)
         real_logits, fake_logits = self.D(x), self.D(fake)
@@ -283,8 +308,12 @@ class Trainer:
         return (loss_d.item(), self._report(real_logits), self._report(fake_logits), grad_norm,
                 0.0 if penalty is None else penalty.item())
 
-    def _update_generator(self, z):
-        """One G update on the fakes G(z), D held fixed; returns (loss_g, ||grad_G||)."""
+    def update_generator(self, z):
+        """Override point: one G update on the fakes G(z), D held fixed.
+
+            L_G = loss.g_loss(D(G(z))),   theta_G -= step(dL_G/dtheta_G)
+
+        Returns (loss_g, ||dL_G/dtheta_G||): the norm of the gradient the step applied."""
         with _frozen(self.D):
             loss_g = self.loss.g_loss(self.D(self.G(z)))
             self._check_finite("loss_g", loss_g.item())
@@ -293,6 +322,11 @@ class Trainer:
         grad_norm = _grad_norm(self.G)
         self.g_optimizer.step()
         return loss_g.item(), grad_norm
+
+    def _generator_loss(self, z):
+        """L_G of the current players on z, without an update (G held fixed)."""
+        with no_grad():
+            return self.loss.g_loss(self.D(self.G(z))).item()
 
     def _d_loss(self, real_logits, fake_logits):
         if self.label_smoothing:
@@ -418,12 +452,15 @@ class Trainer:
 
     def state_dict(self):
         """Everything a run needs to continue exactly: both networks, both optimizers,
-        the step, the history, and the random generators' states (as JSON text)."""
+        the schedules, the step, the history, and the random generators' states
+        (as JSON text)."""
         # numpy's bit_generator.state is a dict of (large) ints: JSON keeps them exact
         rng = {"cpu": backend.generator("cpu").bit_generator.state}
         return {"generator": self.G.state_dict(), "discriminator": self.D.state_dict(),
-                "g_optimizer": self.g_optimizer.state_dict(),
+                "g_optimizer": ({} if self.g_optimizer is None
+                                else self.g_optimizer.state_dict()),
                 "d_optimizer": self.d_optimizer.state_dict(),
+                "schedulers": json.dumps([s.state_dict() for s in self.schedulers]),
                 "step": self.global_step, "history": self.history.to_json(),
                 "rng": json.dumps(rng), "config": json.dumps(self._config())}
 
@@ -433,14 +470,34 @@ class Trainer:
                 "label_smoothing": self.label_smoothing, "seed": self.seed}
 
     def load_state_dict(self, state):
-        """Continue from ``state`` (what ``state_dict`` returned, e.g. via a checkpoint)."""
-        self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["discriminator"])
-        self.g_optimizer.load_state_dict(state["g_optimizer"])
-        self.d_optimizer.load_state_dict(state["d_optimizer"])
-        self.global_step = int(state["step"])
-        self.history = History.from_json(str(state["history"]))
+        """Continue from ``state`` (what ``state_dict`` returned, e.g. via a checkpoint).
+
+        All or nothing: if any part does not fit (a network of another shape, an
+        optimizer of other groups), the error names it and the Trainer is left
+        exactly as it was."""
+        missing = [k for k in TRAINER_STATE_KEYS if k not in state]
+        if missing:
+            raise ValueError(
+                f"this is not a Trainer checkpoint: it lacks {', '.join(missing)} (it holds "
+                f"{', '.join(map(str, state)) or 'nothing'}). A model saved with "
+                f"minigan.save(model.state_dict(), path) loads with "
+                f"model.load_state_dict(minigan.load(path))")
+        # read every text part first: a malformed one fails before anything changes
+        history = History.from_json(str(state["history"]))
         saved = json.loads(str(state["config"]))
+        cpu_rng = json.loads(str(state["rng"]))["cpu"]
+        schedules = json.loads(str(state["schedulers"])) if "schedulers" in state else []
+        if len(schedules) != len(self.schedulers):
+            raise ValueError(f"the checkpoint has {len(schedules)} learning-rate schedules, "
+                             f"this Trainer {len(self.schedulers)}")
+        before = self.state_dict()
+        try:
+            self._load_parts(state, schedules)
+        except Exception:
+            self._load_parts(before, json.loads(before["schedulers"]))   # undo what loaded
+            raise
+        self.global_step = int(state["step"])
+        self.history = history
         changed = [f"{k}: {saved.get(k)!r} -> {v!r}" for k, v in self._config().items()
                    if saved.get(k) != v]
         if changed:
@@ -449,7 +506,22 @@ class Trainer:
         # Generators: the CPU one is restored exactly. CuPy cannot save its generator's
         # state, so the GPU one is re-seeded from (seed, step): same statistics, other draws.
         backend.manual_seed(_derived_seed(self.seed, self.global_step))
-        backend.generator("cpu").bit_generator.state = json.loads(str(state["rng"]))["cpu"]
+        backend.generator("cpu").bit_generator.state = cpu_rng
+
+    def _load_parts(self, state, schedules):
+        """Load the networks, optimizers and schedules; an error names the part."""
+        parts = [("generator", self.G), ("discriminator", self.D),
+                 ("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)]
+        for name, part in parts:
+            if part is None:                               # G held fixed: no optimizer
+                continue
+            try:
+                part.load_state_dict(state[name])
+            except (ValueError, RuntimeError, KeyError, TypeError) as e:
+                raise type(e)(f"the checkpoint's {name} does not fit this Trainer's: "
+                              f"{e}") from e
+        for schedule, st in zip(self.schedulers, schedules):
+            schedule.load_state_dict(st)
 
     def save_checkpoint(self, path=None):
         """Write the checkpoint atomically (``minigan.save``) and return its path.

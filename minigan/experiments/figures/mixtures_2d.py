@@ -10,12 +10,12 @@
 * ``training_gif``: those panels over training, as a GIF;
 * ``compare_panels``: final samples of several methods side by side, with scores.
 
-The numbers come from ``minigan.gan.mog.snapshot`` (NumPy arrays); nothing here
-touches tensors.
+The numbers come from ``minigan.experiments.mog.snapshot`` (NumPy arrays);
+nothing here touches tensors.
 """
 import numpy
 
-from .viz import plt, save, animate  # noqa: F401  (save is re-exported for callers)
+from .style import plt, animate
 
 FAKE = "#d62728"       # generated samples: red
 CENTER = "#1f77b4"     # mode centres: blue crosses

@@ -1,0 +1,73 @@
+"""What every figure of the lab shares: matplotlib set up for files, one colour per
+idea, titles with a key number under them, PNG and GIF writers.
+
+Every figure says what it shows: a title, axis labels, a legend, the
+equilibrium marked, and a subtitle carrying the key number, so that a
+student can read it without the code beside it. Functions draw into an
+``Axes`` they are given (so figures compose) or return a finished ``Figure``.
+"""
+import pathlib
+
+import matplotlib
+matplotlib.use("Agg")      # files only, never a window (must precede pyplot)
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.animation import FuncAnimation, PillowWriter  # noqa: E402
+
+# one fixed colour per idea, so the same method looks the same in every figure
+COLORS = {
+    "simultaneous": "#d62728", "alternating": "#ff7f0e", "optimistic": "#2ca02c",
+    "extragradient": "#1f77b4", "consensus": "#9467bd", "sga": "#8c564b",
+    "standard": "#d62728", "non-saturating": "#ff7f0e", "wgan": "#7f7f7f",
+    "wgan (clip)": "#bcbd22", "wgan-gp": "#17becf", "instance noise": "#1f77b4",
+    "R1": "#2ca02c", "saturating": "#d62728",
+    "p_data": "#1f77b4", "p_g": "#2ca02c", "D": "#d62728", "D*": "#000000",
+}
+
+
+# methods whose curves coincide on some game get a dash pattern, so both stay visible
+STYLES = {"extragradient": (0, (5, 3)), "sga": (0, (1.5, 2)), "wgan (clip)": (0, (5, 3))}
+
+
+def color(name, i=0):
+    return COLORS.get(name, f"C{i % 10}")
+
+
+def style(label, i=0):
+    """(colour, linestyle, linewidth) for a curve labelled "name" or "name: number"."""
+    name = label.split(":")[0].strip()
+    dashed = name in STYLES
+    return color(name, i), STYLES.get(name, "-"), 2.2 if dashed else 1.6
+
+
+def save(fig, path, dpi=110):
+    """Write `fig` as a PNG (creating the folder) and close it; returns the path."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def suptitle(fig, title, subtitle=None):
+    """A bold title and, under it, a caption-like line with the key number."""
+    fig.suptitle(title, fontsize=13, fontweight="bold", y=1.0)
+    if subtitle:
+        fig.text(0.5, 0.955, subtitle, ha="center", va="top", fontsize=9.5, color="#444444",
+                 transform=fig.transFigure)
+
+
+def animate(draw_frame, n_frames, path, fps=8, figsize=(7, 4)):
+    """A GIF: ``draw_frame(fig, i)`` draws frame i on a cleared figure."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = plt.figure(figsize=figsize)
+
+    def update(i):
+        fig.clear()
+        draw_frame(fig, i)
+        return []
+
+    anim = FuncAnimation(fig, update, frames=n_frames, blit=False)
+    anim.save(path, writer=PillowWriter(fps=fps), dpi=80)
+    plt.close(fig)
+    return path
