@@ -223,7 +223,3 @@ def to(x, device=None, dtype=None):
         return x
     src_device, src_dtype = x.device, x.dtype
     return make_op(data, (x,), lambda g, out: (to(g, src_device, src_dtype),), "to")
-
-
-def zeros_like_tensor(x):
-    return _new(backend.array_module(x.data).zeros_like(x.data))
