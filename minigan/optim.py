@@ -18,6 +18,9 @@ Parameters may be given as one list, or as a list of groups (dicts with a
 'params' list and their own hyperparameters), as in PyTorch.
 """
 import math
+import numbers
+
+import numpy
 
 from . import backend
 from .tensor import Tensor
@@ -49,6 +52,32 @@ def _group_list(params, defaults, name):
     return out
 
 
+def _describe(value):
+    """How an unexpected value reads in an error message."""
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    return f"{value!r} (of type {type(value).__name__})"
+
+
+def _number(opt, name, value, low=0.0, high=math.inf, low_open=False, high_open=False,
+            meaning=""):
+    """`value` as a float, or a clear error: it must be a finite real number in the range
+    [low, high] (an end excluded when its `*_open` is True)."""
+    if isinstance(value, (bool, numpy.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{opt}: {name}{meaning} must be a number, got {_describe(value)}")
+    value = float(value)
+    if high == math.inf:                                  # e.g. ">= 0"
+        allowed = f"{'>' if low_open else '>='} {low:g}"
+    else:                                                 # e.g. "in [0, 1)"
+        allowed = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    too_low = value < low or (low_open and value == low)
+    too_high = value > high or (high_open and value == high)
+    if not math.isfinite(value) or too_low or too_high:
+        raise ValueError(f"{opt}: {name}{meaning} must be a finite number {allowed}, "
+                         f"got {value}")
+    return value
+
+
 def _on_device_of(a, p):
     """State array `a` on the device of parameter p (after ``model.to(...)``)."""
     return backend.to_device(a, p.device) if backend.device_of(a) != p.device else a
@@ -57,6 +86,7 @@ def _on_device_of(a, p):
 class Optimizer:
     """Shared machinery: parameter groups, per-parameter state, zero_grad, state dicts."""
     _state_arrays = ()            # which entries of a parameter's state are arrays
+    _state_keys = ()              # every entry of a (non-empty) parameter's state
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -66,12 +96,11 @@ class Optimizer:
         self.state = {}           # id(param) -> dict
 
     def _validate(self, group):
-        if group["lr"] < 0:
-            raise ValueError(f"{type(self).__name__}: the learning rate lr must be >= 0, "
-                             f"got {group['lr']}")
-        if group["weight_decay"] < 0:
-            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, "
-                             f"got {group['weight_decay']}")
+        """Check one group's hyperparameters (raising a clear TypeError or ValueError);
+        may normalize them in place (Adam's betas become a tuple)."""
+        name = type(self).__name__
+        _number(name, "lr", group["lr"], meaning=" (the learning rate)")
+        _number(name, "weight_decay", group["weight_decay"])
 
     def _params(self):
         return [p for g in self.param_groups for p in g["params"]]
@@ -120,42 +149,89 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         """Continue from a saved state: hyperparameters and per-parameter state (moved
-        to each parameter's device and dtype). The groups must match in number and size."""
-        name = type(self).__name__
-        groups = state_dict["param_groups"]
+        to each parameter's device and dtype). The groups must match in number and size.
+
+        All or nothing: the whole state is checked first (the hyperparameters as the
+        constructor checks them, each saved array's shape against its parameter's),
+        and only then installed, so a state that is refused leaves this optimizer
+        exactly as it was.
+        """
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(f"{name}: expected the dict that state_dict() returns, with "
+                             f"'state' and 'param_groups', got {_describe(state_dict)[:80]}")
+        groups = list(state_dict["param_groups"])
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"{name}.load_state_dict: the state has {len(groups)} parameter "
+            raise ValueError(f"{name}: the state has {len(groups)} parameter "
                              f"groups, this optimizer has {len(self.param_groups)}")
-        for saved, own in zip(groups, self.param_groups):
+        # 1. the hyperparameters, checked on copies of the groups
+        new_groups = []
+        for gi, (saved, own) in enumerate(zip(groups, self.param_groups)):
             if len(saved["params"]) != len(own["params"]):
-                raise ValueError(f"{name}.load_state_dict: a group of {len(saved['params'])} "
+                raise ValueError(f"{name}: a group of {len(saved['params'])} "
                                  f"parameters in the state, {len(own['params'])} here")
+            group = dict(own)
+            for k, v in saved.items():
+                if k == "params":
+                    continue
+                if k not in own:
+                    raise ValueError(f"{name}: group {gi} of the state has a setting {k!r} that "
+                                     f"{type(self).__name__} does not have (is this the state "
+                                     f"of another kind of optimizer?)")
+                group[k] = tuple(v) if isinstance(own[k], tuple) and \
+                    isinstance(v, (list, tuple)) else v
+            try:
+                self._validate(group)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"{name}: group {gi} of the state: {e}") from None
+            new_groups.append(group)
+        # 2. the per-parameter state, converted into new arrays
         params = self._params()
         new_state = {}
         for key, s in state_dict["state"].items():
-            i = int(key)
+            try:
+                i = int(key)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name}: the state's keys must be parameter numbers "
+                                 f"('0', '1', ...), got {key!r}") from None
             if not 0 <= i < len(params):
-                raise ValueError(f"{name}.load_state_dict: state for parameter {i}, but there "
+                raise ValueError(f"{name}: state for parameter {i}, but there "
                                  f"are only {len(params)}")
+            if not s:
+                continue
+            if set(s) != set(self._state_keys):
+                raise ValueError(f"{name}: the state of parameter {i} has the entries "
+                                 f"{sorted(s)}, {type(self).__name__} keeps "
+                                 f"{sorted(self._state_keys)}")
             p = params[i]
             entry = {}
             for k, v in s.items():
                 if k in self._state_arrays:
                     v = v.data if isinstance(v, Tensor) else v
+                    if not hasattr(v, "shape") or not hasattr(v, "dtype"):
+                        raise TypeError(f"{name}: '{k}' of parameter {i} must be an array, got "
+                                        f"{_describe(v)}")
                     if tuple(v.shape) != tuple(p.shape):
-                        raise ValueError(f"{name}.load_state_dict: '{k}' of parameter {i} has "
+                        raise ValueError(f"{name}: '{k}' of parameter {i} has "
                                          f"shape {tuple(v.shape)}, the parameter {tuple(p.shape)}")
+                    if not (numpy.issubdtype(v.dtype, numpy.floating)
+                            or numpy.issubdtype(v.dtype, numpy.integer)):
+                        raise TypeError(f"{name}: '{k}' of parameter {i} holds {v.dtype} "
+                                        f"values, numbers were expected")
                     v = backend.to_device(v, p.device)
                     v = backend.module_for(p.device).array(v, dtype=p.dtype)   # a copy
                 elif k == "step":
+                    if isinstance(v, (bool, numpy.bool_)) or not isinstance(v, numbers.Real) \
+                            or not math.isfinite(v) or v != int(v) or v < 0:
+                        raise ValueError(f"{name}: 'step' of parameter {i} must be a whole "
+                                         f"number >= 0, got {_describe(v)}")
                     v = int(v)
                 entry[k] = v
             new_state[id(p)] = entry
-        for saved, own in zip(groups, self.param_groups):
-            for k, v in saved.items():
-                if k != "params":
-                    own[k] = tuple(v) if isinstance(own.get(k), tuple) else v
-            self._validate(own)
+        # 3. everything checked: install it
+        for group, own in zip(new_groups, self.param_groups):
+            own.clear()
+            own.update(group)
         self.state = new_state
 
     def __repr__(self):
@@ -174,6 +250,7 @@ class SGD(Optimizer):
         update:    p = p - lr * d
     """
     _state_arrays = ("momentum_buffer",)
+    _state_keys = ("momentum_buffer",)
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False):
@@ -182,8 +259,11 @@ class SGD(Optimizer):
 
     def _validate(self, group):
         super()._validate(group)
-        if group["momentum"] < 0:
-            raise ValueError(f"SGD: momentum must be >= 0, got {group['momentum']}")
+        _number("SGD", "momentum", group["momentum"], 0.0, 1.0, high_open=True)
+        _number("SGD", "dampening", group["dampening"], 0.0, 1.0)
+        if not isinstance(group["nesterov"], (bool, numpy.bool_)):
+            raise TypeError(f"SGD: nesterov must be True or False, got "
+                            f"{_describe(group['nesterov'])}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
 
@@ -214,18 +294,21 @@ class Adam(Optimizer):
     GANs often use lr=2e-4, betas=(0.5, 0.999) (the DCGAN paper's choice).
     """
     _state_arrays = ("exp_avg", "exp_avg_sq")
+    _state_keys = ("step", "exp_avg", "exp_avg_sq")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     def _validate(self, group):
         super()._validate(group)
-        betas = tuple(group["betas"])
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {group['betas']}")
-        if group["eps"] < 0:
-            raise ValueError(f"Adam: eps must be >= 0, got {group['eps']}")
+        betas = group["betas"]
+        if isinstance(betas, str) or not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair of numbers in [0, 1), such as "
+                            f"(0.9, 0.999), got {_describe(betas)}")
+        for k, b in enumerate(betas):
+            _number("Adam", f"betas[{k}]", b, 0.0, 1.0, high_open=True)
+        group["betas"] = tuple(betas)
+        _number("Adam", "eps", group["eps"], 0.0, low_open=True)
 
     def _update(self, p, g, state, group):
         beta1, beta2 = group["betas"]

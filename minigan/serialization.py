@@ -22,12 +22,24 @@ Safety, because a checkpoint may come from anywhere:
   object is refused, and nothing in it is ever run;
 * writing goes to a temporary file in the same folder that is then renamed over
   the target (``os.replace``, atomic), so a crash mid-write never leaves half a
-  checkpoint where a good one was.
+  checkpoint where a good one was;
+* a process killed mid-write (``kill -9``, a power cut) leaves its temporary file
+  behind, named ``.<target name>.<8 random characters>.tmp``; the next ``save`` or
+  ``load`` of that target removes such leftovers. Only names of exactly that form
+  are touched, and never one that a running save is still writing (the writer
+  holds a lock on its file while it writes).
 """
+import errno
 import json
 import os
+import re
 import tempfile
 import zipfile
+
+try:
+    import fcntl               # POSIX: file locks tell a live writer from a leftover
+except ImportError:            # Windows: an open file cannot be deleted anyway
+    fcntl = None
 
 import numpy
 
@@ -103,9 +115,14 @@ def save(obj, path):
     arrays[MANIFEST] = numpy.asarray(json.dumps(structure), dtype=str)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"save: the folder {folder!r} does not exist, so "
+                                f"the checkpoint cannot be written there; create it first, "
+                                f"e.g. os.makedirs({folder!r}, exist_ok=True)", path)
+    _remove_leftover_temporaries(path)
+    tmp = None
     try:
+        fd, tmp = _new_temporary(path, folder)
         with os.fdopen(fd, "wb") as f:
             # what numpy.savez does, minus its argument names (a key called 'file' is fine
             # here) and with pickling switched off
@@ -115,11 +132,74 @@ def save(obj, path):
                         numpy.lib.format.write_array(entry, a, allow_pickle=False)
             f.flush()
             os.fsync(f.fileno())                  # on disk before it takes the real name
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+            if fcntl is not None:
+                os.replace(tmp, path)             # while locked: no cleaner takes it first
+        if fcntl is None:
+            os.replace(tmp, path)                 # Windows renames only closed files
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename != path:
+            # name the checkpoint, not the temporary file the user never asked for
+            raise type(e)(e.errno, f"save: could not write the checkpoint "
+                                   f"({e.strerror or e})", path) from e
         raise
+
+
+def _temporary_pattern(path):
+    """The names ``save`` gives its temporary files for `path`: ``.<name>.XXXXXXXX.tmp``."""
+    return re.compile(r"\." + re.escape(os.path.basename(path)) + r"\.[a-z0-9_]{8}\.tmp")
+
+
+def _new_temporary(path, folder):
+    """Create and lock a temporary file for `path` in `folder`: (file descriptor, name).
+
+    The lock (POSIX) marks the file as being written, so that another process's
+    ``_remove_leftover_temporaries`` leaves it alone. In the instant between
+    creating and locking, a cleaner may have removed it (nothing links to it any
+    more): then take a new one.
+    """
+    while True:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
+                                   suffix=".tmp")
+        if fcntl is None:
+            return fd, tmp
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)       # waits while a cleaner holds it
+        except OSError:                          # a file system without locks: cleaners
+            return fd, tmp                       # cannot lock it either, so they skip it
+        if os.fstat(fd).st_nlink > 0:
+            return fd, tmp
+        os.close(fd)
+
+
+def _remove_leftover_temporaries(path):
+    """Remove the temporary files that interrupted saves of `path` left beside it.
+
+    Only files named as ``save`` names its temporaries for this very target, and
+    only those no live writer holds locked (POSIX), or that can be deleted at all
+    (Windows refuses to delete a file that is open).
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    pattern = _temporary_pattern(path)
+    try:
+        names = [e.name for e in os.scandir(folder) if pattern.fullmatch(e.name)]
+    except OSError:
+        return
+    for name in names:
+        leftover = os.path.join(folder, name)
+        try:
+            if fcntl is None:
+                os.unlink(leftover)
+                continue
+            fd = os.open(leftover, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # refused: a save is writing it
+                os.unlink(leftover)                              # while we hold the lock
+            finally:
+                os.close(fd)
+        except OSError:
+            pass           # gone already, being written, or not ours to delete: leave it
 
 
 # -------------------------------------------------------------------- load
@@ -195,6 +275,7 @@ def load(path):
     values). A file that is not an .npz, is truncated, or carries pickled objects
     raises ``CheckpointError`` naming the file."""
     path = os.fspath(path)
+    _remove_leftover_temporaries(path)
     arrays = _read_arrays(path)
     if MANIFEST not in arrays:
         return _nest(arrays)

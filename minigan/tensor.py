@@ -79,6 +79,8 @@ def _as_array(data, dtype=None, device=None):
 
     numpy/cupy arrays keep their dtype; Python scalars and lists become float32
     (bools stay bool, and lists of ints become int64 only if asked for).
+    None, strings and other objects that are not numbers are refused with a
+    TypeError (NumPy would quietly turn None into nan).
     """
     if isinstance(data, Tensor):
         data = data.data
@@ -86,11 +88,22 @@ def _as_array(data, dtype=None, device=None):
         device = backend.device_of(data) if hasattr(data, "dtype") else backend.default_device()
     xp = backend.module_for(device)
     if hasattr(data, "dtype") and hasattr(data, "shape"):   # an array (or numpy scalar)
+        if data.dtype.kind in "OUSV":
+            raise TypeError(f"a tensor holds numbers, but this array holds {data.dtype} "
+                            f"values; convert them to numbers first")
         arr = backend.to_device(data, device) if backend.device_of(data) != device else data
         arr = xp.asarray(arr, dtype=dtype)
     else:
+        if data is None:
+            raise TypeError("tensor(None): a tensor needs numbers (a number, a list of "
+                            "numbers or an array), got None")
+        probe = numpy.asarray(data)
+        if probe.dtype.kind in "OUSV":            # None inside a list, strings, objects
+            what = "strings" if probe.dtype.kind in "US" else \
+                "None or other objects that are not numbers (F.stack combines tensors)"
+            raise TypeError(f"a tensor holds numbers, but {repr(data)[:60]} holds {what}; "
+                            f"give a number, a list of numbers or an array")
         if dtype is None:
-            probe = numpy.asarray(data)
             dtype = probe.dtype if probe.dtype == numpy.bool_ else DEFAULT_DTYPE
         arr = xp.asarray(data, dtype=dtype)
     return arr

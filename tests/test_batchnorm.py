@@ -6,6 +6,7 @@ import pytest
 import minigan
 import minigan.functional as F
 from conftest import needs_torch
+import reference as R
 
 SHAPES = [(8, 3), (4, 3, 5), (4, 3, 5, 6)]
 
@@ -95,6 +96,65 @@ def test_formulas_by_hand():
     np.testing.assert_allclose(rm.numpy(), [0.5 * 4, 0.5 * 13])
     # unbiased variances: [20/3, 36/3]
     np.testing.assert_allclose(rv.numpy(), [0.5 + 0.5 * 20 / 3, 0.5 + 0.5 * 12])
+
+
+def test_running_statistics_after_three_calls_by_hand():
+    """PyTorch's convention with momentum 0.1: running = 0.9 running + 0.1 batch, and the
+    running variance takes the unbiased batch variance (n - 1 in the denominator).
+
+    batch [1, 3]:  mean 2, unbiased var 2   ->  rm = 0.2,   rv = 0.9 + 0.2   = 1.1
+    batch [2, 6]:  mean 4, unbiased var 8   ->  rm = 0.58,  rv = 0.99 + 0.8  = 1.79
+    batch [-1, 1]: mean 0, unbiased var 2   ->  rm = 0.522, rv = 1.611 + 0.2 = 1.811
+    """
+    rm, rv = minigan.tensor(np.zeros(1)), minigan.tensor(np.ones(1))
+    for batch, (want_m, want_v) in [([1.0, 3.0], (0.2, 1.1)), ([2.0, 6.0], (0.58, 1.79)),
+                                    ([-1.0, 1.0], (0.522, 1.811))]:
+        F.batch_norm(minigan.tensor(np.array(batch).reshape(2, 1)), rm, rv, training=True,
+                     momentum=0.1)
+        np.testing.assert_allclose(rm.numpy(), [want_m], rtol=1e-14)
+        np.testing.assert_allclose(rv.numpy(), [want_v], rtol=1e-14)
+
+
+@pytest.mark.parametrize("shape", [(16, 4), (6, 4, 3, 5), (4, 3, 5)])
+@pytest.mark.parametrize("momentum", [0.1, 0.35])
+@pytest.mark.parametrize("affine", [True, False])
+def test_training_and_eval_agree_with_numpy_reference(shape, momentum, affine, device):
+    """What the PyTorch comparison checks, without PyTorch: five training steps on
+    drifting batches (output, gradients of x, weight and bias, running statistics),
+    then an evaluation pass with the running statistics."""
+    C = shape[1]
+    _, w, b = _arrays(shape, np.float64)
+    if not affine:
+        w = b = None
+    mw, mb = (None, None) if not affine else \
+        (minigan.tensor(a, requires_grad=True, device=device) for a in (w, b))
+    rm = minigan.tensor(np.zeros(C), device=device)
+    rv = minigan.tensor(np.ones(C), device=device)
+    ref_m, ref_v = np.zeros(C), np.ones(C)
+    rng = np.random.default_rng(5)
+    for step in range(5):
+        x = rng.standard_normal(shape) * (1 + step) + step      # statistics drift
+        g = rng.standard_normal(shape)
+        mx = minigan.tensor(x, requires_grad=True, device=device)
+        for t in (mw, mb):
+            if t is not None:
+                t.grad = None
+        y = F.batch_norm(mx, rm, rv, mw, mb, training=True, momentum=momentum)
+        y.backward(minigan.tensor(g, device=device))
+        ry, ref_m, ref_v, rdx, rdw, rdb = R.batch_norm_train(x, w, b, ref_m, ref_v, momentum,
+                                                             g=g)
+        np.testing.assert_allclose(y.numpy(), ry, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(mx.grad.numpy(), rdx, rtol=1e-9, atol=1e-11)
+        if affine:
+            np.testing.assert_allclose(mw.grad.numpy(), rdw, rtol=1e-10, atol=1e-11)
+            np.testing.assert_allclose(mb.grad.numpy(), rdb, rtol=1e-10, atol=1e-11)
+        np.testing.assert_allclose(rm.numpy(), ref_m, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(rv.numpy(), ref_v, rtol=1e-12)
+    x = rng.standard_normal(shape)
+    y = F.batch_norm(minigan.tensor(x, device=device), rm, rv, mw, mb, training=False)
+    np.testing.assert_allclose(y.numpy(), R.batch_norm_eval(x, ref_m, ref_v, w, b),
+                               rtol=1e-12, atol=1e-13)
+    assert not np.allclose(y.numpy(), R.batch_norm_train(x, w, b)[0])   # not batch statistics
 
 
 def test_eval_uses_running_statistics_and_leaves_them_alone():

@@ -7,6 +7,7 @@ import minigan
 import minigan.functional as F
 from minigan.ops import conv as C
 from conftest import needs_torch
+import reference as R
 
 N_CASES = 60
 
@@ -81,6 +82,78 @@ def test_agrees_with_torch_on_random_configurations(transposed, dtype, tol, devi
             err = _rel_err(mine, ref)
             assert mine.dtype == dtype, f"case {i} {cfg}: {what} is {mine.dtype}"
             assert err < tol, f"case {i} {cfg}: {what} relative error {err:.3g} >= {tol:g}"
+
+
+def _run_numpy(cfg, transposed, device):
+    """The configuration in minigan (float64) and in the NumPy reference (tests/reference.py)."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(cfg["x"])
+    w = rng.standard_normal(cfg["w"])
+    b = rng.standard_normal(cfg["w"][1 if transposed else 0]) if cfg["bias"] else None
+    kwargs = {k: v for k, v in cfg.items() if k not in ("x", "w", "bias")}
+    mx, mw = (minigan.tensor(a, requires_grad=True, device=device) for a in (x, w))
+    mb = None if b is None else minigan.tensor(b, requires_grad=True, device=device)
+    y = (F.conv_transpose2d if transposed else F.conv2d)(mx, mw, mb, **kwargs)
+    g = rng.standard_normal(y.shape)
+    y.backward(minigan.tensor(g, device=device))
+    ry, rdx, rdw, rdb = (R.conv_transpose2d if transposed else R.conv2d)(x, w, b, g=g, **kwargs)
+    pairs = [("output", y, ry), ("d input", mx.grad, rdx), ("d weight", mw.grad, rdw)]
+    if b is not None:
+        pairs.append(("d bias", mb.grad, rdb))
+    return pairs
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["conv2d", "conv_transpose2d"])
+def test_agrees_with_numpy_reference_on_random_configurations(transposed, device):
+    """The same N_CASES configurations as the PyTorch comparison, without PyTorch: forward,
+    input, weight and bias gradients against a tap-by-tap NumPy loop."""
+    for i in range(N_CASES):
+        cfg = _case(i, transposed)
+        for what, mine, ref in _run_numpy(cfg, transposed, device):
+            assert mine.shape == ref.shape, f"case {i} {cfg}: {what} shape {mine.shape}"
+            err = np.abs(mine.numpy() - ref).max() / max(np.abs(ref).max(), 1e-30)
+            assert err < 1e-10, f"case {i} {cfg}: {what} relative error {err:.3g}"
+
+
+def test_output_sizes_by_the_formulas():
+    """conv: floor((H + 2p - d(k - 1) - 1) / s) + 1;
+    transposed: (H - 1) s - 2p + d(k - 1) + op + 1."""
+    assert C.conv_output_size(28, 4, 2, 1, 1) == 14            # DCGAN's discriminator
+    assert C.conv_output_size(7, 3, 2, 1, 1) == 4 == C.conv_output_size(8, 3, 2, 1, 1)
+    assert C.conv_output_size(10, 3, 3, 0, 2) == 2             # (10 - 4 - 1) // 3 + 1
+    assert C.conv_transpose_output_size(7, 4, 2, 1, 0, 1) == 14
+    assert C.conv_transpose_output_size(4, 3, 2, 1, 0, 1) == 7
+    assert C.conv_transpose_output_size(4, 3, 2, 1, 1, 1) == 8   # output_padding adds one
+    assert C.conv_transpose_output_size(3, 2, 3, 0, 2, 2) == 11  # 6 + 2 + 2 + 1
+    x = minigan.tensor(np.ones((1, 1, 4, 4)))
+    w = minigan.tensor(np.ones((1, 2, 3, 3)))
+    assert F.conv_transpose2d(x, w, stride=2, padding=1).shape == (1, 2, 7, 7)
+    assert F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1).shape == (1, 2, 8, 8)
+    assert F.conv_transpose2d(x, w, stride=2, padding=1,
+                              output_padding=(1, 0)).shape == (1, 2, 8, 7)
+    # without padding, the extra row and column get the bias only (nothing lands there)
+    y = F.conv_transpose2d(x, w, minigan.tensor(np.array([0.5, -1.0])), stride=2,
+                           output_padding=1)
+    assert y.shape == (1, 2, 10, 10)
+    np.testing.assert_array_equal(y.numpy()[0, :, -1, :], [[0.5] * 10, [-1.0] * 10])
+    np.testing.assert_array_equal(y.numpy()[0, :, :, -1], [[0.5] * 10, [-1.0] * 10])
+    assert (y.numpy()[0, :, -2, :-1] != [[0.5], [-1.0]]).all()
+    # conv2d with stride 2 maps both 7 and 8 back to 4; output_padding picks 8
+    assert F.conv2d(minigan.tensor(np.ones((1, 2, 8, 8))), w, stride=2,
+                    padding=1).shape == (1, 1, 4, 4)
+
+
+def test_conv_transpose2d_scatters_the_kernel_by_hand():
+    """Two input pixels, stride 2: each drops a copy of the kernel, 2 pixels apart, and
+    the copies overlap in one column where they add up."""
+    x = minigan.tensor(np.array([[[[1.0, 10.0]]]]))              # (1, 1, 1, 2)
+    w = minigan.tensor(np.arange(1.0, 10.0).reshape(1, 1, 3, 3))
+    y = F.conv_transpose2d(x, w, stride=2).numpy()[0, 0]
+    k = np.arange(1.0, 10.0).reshape(3, 3)
+    want = np.zeros((3, 5))
+    want[:, 0:3] += k
+    want[:, 2:5] += 10 * k
+    np.testing.assert_array_equal(y, want)
 
 
 def test_random_configurations_cover_the_space():
@@ -228,6 +301,25 @@ def test_gradient_penalty_through_a_conv_critic_agrees_with_torch(torch_one_thre
     np.testing.assert_allclose(mp.item(), tp.item(), rtol=1e-12)
     for m, t in zip(mt[1:], tt[1:]):
         np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_gradient_penalty_through_a_conv_critic_gradcheck():
+    """The same penalty as the PyTorch comparison, checked by finite differences: the
+    weight gradients of (||dD/dx|| - 1)^2, a second derivative through both convolutions."""
+    rng = np.random.default_rng(3)
+    x = minigan.tensor(rng.standard_normal((2, 1, 5, 4)))
+    w1, w2 = (minigan.tensor(rng.standard_normal(s), requires_grad=True)
+              for s in ((3, 1, 3, 3), (3, 2, 2, 2)))
+
+    def penalty(w1, w2):
+        with minigan.enable_grad():          # the numerical side calls this in no_grad
+            xi = x.detach()
+            xi.requires_grad = True
+            h = F.leaky_relu(F.conv2d(xi, w1, stride=2, padding=1), 0.2)
+            d = (F.conv_transpose2d(h, w2, stride=2) ** 2).sum()
+            (gx,) = minigan.grad(d, xi, create_graph=True)
+            return (((gx * gx).sum(axis=(1, 2, 3)) ** 0.5 - 1) ** 2).mean()
+    assert minigan.gradcheck(penalty, (w1, w2))
 
 
 # ------------------------------------------------------------------ errors

@@ -212,6 +212,60 @@ def test_losses_and_gradients_match_torch(name, smoothing):
     np.testing.assert_allclose(grad_g.numpy(), tgg.numpy(), rtol=1e-9, atol=1e-14)
 
 
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+# name: (dL_D/d real, dL_D/d fake, dL_G/d fake) for N logits each, smoothing alpha
+HAND_GRADIENTS = {
+    "minimax": (lambda r, f, a: (_sig(r) - a) / r.size, lambda r, f, a: _sig(f) / f.size,
+                lambda f: -_sig(f) / f.size),
+    "non-saturating": (lambda r, f, a: (_sig(r) - a) / r.size, lambda r, f, a: _sig(f) / f.size,
+                       lambda f: -_sig(-f) / f.size),
+    "least-squares": (lambda r, f, a: (r - a) / r.size, lambda r, f, a: f / f.size,
+                      lambda f: (f - 1) / f.size),
+    "wasserstein": (lambda r, f, a: -np.ones_like(r) / r.size,
+                    lambda r, f, a: np.ones_like(f) / f.size, lambda f: -np.ones_like(f) / f.size),
+    "hinge": (lambda r, f, a: -1.0 * (r < 1) / r.size, lambda r, f, a: (f > -1) / f.size,
+              lambda f: -np.ones_like(f) / f.size),
+}
+
+
+@pytest.mark.parametrize("name", list(L.LOSSES))
+@pytest.mark.parametrize("smoothing", [1.0, 0.9])
+def test_gradients_match_hand_formulas(name, smoothing):
+    """The gradients the PyTorch comparison checks, written out: for the BCE losses
+    d/dl of -[a log sigmoid(l) + (1 - a) log sigmoid(-l)] is sigmoid(l) - a, and so on."""
+    pair = L.get_loss(name)
+    if smoothing != 1.0 and not pair.smoothable:
+        pytest.skip("this loss has no label smoothing")
+    rng = np.random.default_rng(3)
+    real, fake = rng.normal(size=(16, 1)) * 3, rng.normal(size=(16, 1)) * 3
+    r, f = t64(real, True), t64(fake, True)
+    kw = {"real_target": smoothing} if pair.smoothable else {}
+    gr, gf = minigan.grad(pair.d_loss(r, f, **kw), [r, f])
+    (gg,) = minigan.grad(pair.g_loss(f), f)
+    d_real, d_fake, g_fake = HAND_GRADIENTS[name]
+    np.testing.assert_allclose(gr.numpy(), d_real(real, fake, smoothing), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gf.numpy(), d_fake(real, fake, smoothing), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gg.numpy(), g_fake(fake), rtol=1e-12, atol=1e-15)
+
+
+def test_r1_penalty_gradcheck_wrt_the_weights():
+    """R1 = gamma/2 E||dD/dx||^2 through a tanh critic: its weight gradients (second
+    order) against finite differences, as the PyTorch comparison checks them."""
+    rng = np.random.default_rng(5)
+    _, b1, _, b2 = (t64(a) for a in random_critic(rng, d_in=4, hidden=6))
+    W1, _, W2, _ = (t64(a, True) for a in random_critic(rng, d_in=4, hidden=6))
+    real = t64(rng.normal(size=(7, 4)))
+
+    def r1(w1, w2):
+        def d(x):
+            return F.linear(F.tanh(F.linear(x, w1, b1)), w2, b2)
+        return L.r1_penalty(d, real, gamma=10.0)
+    assert minigan.gradcheck(r1, [W1, W2])
+
+
 # --------------------------------------------------------------- registry
 def test_registry_names_and_unknown_name():
     assert set(L.LOSSES) == {"minimax", "non-saturating", "least-squares", "wasserstein", "hinge"}

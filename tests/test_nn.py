@@ -13,6 +13,7 @@ from minigan import nn, optim
 from minigan.nn import init
 
 from conftest import needs_torch, HAVE_TORCH
+import reference as R
 
 if HAVE_TORCH:
     import torch
@@ -193,6 +194,27 @@ def test_load_state_dict_lists_every_problem_at_once():
     res = m.load_state_dict(sd, strict=False)
     assert res.missing_keys == ["1.bias"] and res.unexpected_keys == ["extra"]
     assert (m[0].weight.data == 7).all()
+
+
+@pytest.mark.parametrize("spoil,words", [
+    (lambda sd: sd.__setitem__("1.running_var", np.zeros(5)), ["shape", "1.running_var"]),
+    (lambda sd: sd.__setitem__("2.bias", np.array(["a", "b"])), ["not numbers", "2.bias"]),
+    (lambda sd: sd.__setitem__("2.bias", np.array([1 + 2j, 3j])), ["not numbers", "complex"]),
+    (lambda sd: sd.pop("2.weight"), ["missing", "2.weight"]),
+], ids=["shape", "strings", "complex", "missing"])
+def test_a_refused_load_state_dict_changes_nothing(spoil, words):
+    """All or nothing: a problem in a late entry leaves the earlier ones untouched too."""
+    m = nn.Sequential(nn.Dense(3, 4), nn.BatchNorm1d(4), nn.Dense(4, 2))
+    m(minigan.tensor(np.random.randn(5, 3).astype(np.float32)))       # moves running stats
+    before = m.state_dict()
+    incoming = {k: np.full_like(v, 7.0) for k, v in before.items()}   # all valid...
+    spoil(incoming)                                                   # ...but one
+    with pytest.raises(RuntimeError) as e:
+        m.load_state_dict(incoming)
+    for word in words:
+        assert word in str(e.value), f"{word!r} missing from: {e.value}"
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v, before[k], err_msg=f"{k} was overwritten")
 
 
 def test_to_moves_parameters_and_buffers(device):
@@ -431,6 +453,174 @@ def test_reshape_agrees_with_torch_unflatten():
     ours = nn.Reshape(3, 2, 2)(minigan.tensor(x)).numpy()
     theirs = torch.nn.Unflatten(1, (3, 2, 2))(torch.tensor(x)).numpy()
     np.testing.assert_array_equal(ours, theirs)
+
+
+# --------------------------------------- the same layers against NumPy, without PyTorch
+NUMPY_LAYERS = [
+    (lambda: nn.Dense(5, 3), (6, 5)),
+    (lambda: nn.Linear(4, 2, bias=False), (2, 3, 4)),
+    (lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 7, 6)),
+    (lambda: nn.Conv2d(2, 3, (3, 2), stride=(1, 2), padding=(1, 0), dilation=(2, 1), bias=False),
+     (2, 2, 6, 7)),
+    (lambda: nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1), (2, 4, 3, 3)),
+    (lambda: nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1, bias=False),
+     (2, 2, 4, 3)),
+    (lambda: nn.ConvTranspose2d(3, 2, (2, 3), stride=(2, 1), dilation=2), (1, 3, 3, 4)),
+    (lambda: nn.BatchNorm1d(4), (8, 4)),
+    (lambda: nn.BatchNorm1d(3, momentum=0.3), (5, 3, 4)),
+    (lambda: nn.BatchNorm2d(3, eps=1e-3), (4, 3, 5, 5)),
+    (lambda: nn.BatchNorm2d(2, affine=False), (3, 2, 4, 4)),
+    (lambda: nn.BatchNorm2d(2, track_running_stats=False), (3, 2, 4, 4)),
+    (lambda: nn.LeakyReLU(0.2), (4, 5)),
+    (lambda: nn.ReLU(), (4, 5)),
+    (lambda: nn.Tanh(), (4, 5)),
+    (lambda: nn.Sigmoid(), (4, 5)),
+    (lambda: nn.Flatten(), (2, 3, 4, 2)),
+    (lambda: nn.Reshape(3, 2, 2), (3, 12)),
+]
+
+
+def _numpy_layer(layer, x, g, state):
+    """The layer's formula in NumPy: (output, input gradient, {parameter: gradient}).
+
+    `state` holds NumPy copies of the layer's running statistics, updated in training
+    mode as PyTorch does."""
+    p = {n: t.numpy().astype(np.float64) for n, t in layer.named_parameters()}
+    w, b = p.get("weight"), p.get("bias")
+    if isinstance(layer, nn.Dense):
+        lead = x.reshape(-1, x.shape[-1])
+        grads = {"weight": g.reshape(-1, g.shape[-1]).T @ lead}
+        if b is not None:
+            grads["bias"] = g.reshape(-1, g.shape[-1]).sum(axis=0)
+        return x @ w.T + (0 if b is None else b), g @ w, grads
+    if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+        kw = dict(stride=layer.stride, padding=layer.padding, dilation=layer.dilation)
+        if isinstance(layer, nn.ConvTranspose2d):
+            y, dx, dw, db = R.conv_transpose2d(x, w, b, output_padding=layer.output_padding,
+                                               g=g, **kw)
+        else:
+            y, dx, dw, db = R.conv2d(x, w, b, g=g, **kw)
+        return y, dx, {"weight": dw, **({} if b is None else {"bias": db})}
+    if isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        if layer.training or not state:
+            y, rm, rv, dx, dw, db = R.batch_norm_train(x, w, b, state.get("running_mean"),
+                                                       state.get("running_var"),
+                                                       layer.momentum, layer.eps, g=g)
+            if state:
+                state.update(running_mean=rm, running_var=rv)
+        else:
+            rm, rv = state["running_mean"], state["running_var"]
+            y = R.batch_norm_eval(x, rm, rv, w, b, layer.eps)
+            cs = (1, -1) + (1,) * (x.ndim - 2)
+            xhat = R.batch_norm_eval(x, rm, rv, eps=layer.eps)
+            axes = (0,) + tuple(range(2, x.ndim))
+            scale = (1.0 if w is None else w.reshape(cs)) / np.sqrt(rv.reshape(cs) + layer.eps)
+            dx, dw, db = g * scale, (g * xhat).sum(axis=axes), g.sum(axis=axes)
+        return y, dx, ({"weight": dw, "bias": db} if w is not None else {})
+    if isinstance(layer, nn.LeakyReLU):
+        slope = np.where(x > 0, 1.0, layer.negative_slope)
+        return x * slope, g * slope, {}
+    if isinstance(layer, nn.ReLU):
+        return np.maximum(x, 0), g * (x > 0), {}
+    if isinstance(layer, nn.Tanh):
+        y = np.tanh(x)
+        return y, g * (1 - y * y), {}
+    if isinstance(layer, nn.Sigmoid):
+        y = 1 / (1 + np.exp(-x))
+        return y, g * y * (1 - y), {}
+    if isinstance(layer, (nn.Flatten, nn.Reshape)):
+        y = x.reshape(x.shape[0], -1) if isinstance(layer, nn.Flatten) else \
+            x.reshape((x.shape[0],) + layer.shape)
+        return y, g.reshape(x.shape), {}
+    raise AssertionError(f"no NumPy formula for {type(layer).__name__}")
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 1e-4)],
+                         ids=["float64", "float32"])
+@pytest.mark.parametrize("make,shape", NUMPY_LAYERS,
+                         ids=[f"{type(m()).__name__}-{i}" for i, (m, _) in enumerate(NUMPY_LAYERS)])
+def test_layers_agree_with_numpy_formulas(make, shape, dtype, tol, device):
+    """What test_layers_agree_with_torch checks, against the formulas themselves:
+    output, input and parameter gradients and running statistics, three training
+    steps and then evaluation (the reference in float64 on the same inputs)."""
+    layer = make().to(device, dtype)
+    for p in layer.parameters():             # random parameters, so every term shows
+        p.data[...] = minigan.tensor(np.random.uniform(0.5, 1.5, p.shape).astype(dtype),
+                                     device=device).data
+    state = {n: b.numpy().astype(np.float64) for n, b in layer.named_buffers()}
+    for mode in ("train", "train", "train", "eval"):
+        layer.train(mode == "train")
+        x = np.random.randn(*shape).astype(dtype)
+        xm = minigan.tensor(x, requires_grad=True, device=device)
+        layer.zero_grad()
+        y = layer(xm)
+        g = np.random.randn(*y.shape).astype(dtype)
+        y.backward(minigan.tensor(g, device=device))
+        ry, rdx, rgrads = _numpy_layer(layer, x.astype(np.float64), g.astype(np.float64), state)
+        where = f"{type(layer).__name__} {mode}"
+        assert y.shape == ry.shape and y.dtype == dtype and xm.grad.dtype == dtype, where
+
+        def close(mine, ref, what):
+            err = np.abs(mine.numpy() - ref).max() / max(np.abs(ref).max(), 1e-30)
+            assert err < tol, f"{where} {what}: relative error {err:.3g}"
+        close(y, ry, "output")
+        close(xm.grad, rdx, "input gradient")
+        for name, p in layer.named_parameters():
+            close(p.grad, rgrads[name], f"d {name}")
+        for name, buf in layer.named_buffers():
+            close(buf, state[name], name)
+
+
+def test_batchnorm_module_running_statistics_by_hand():
+    """BatchNorm1d(1, momentum=0.1), three training batches, then eval: the numbers of
+    test_batchnorm's hand example, through the module."""
+    bn = nn.BatchNorm1d(1, momentum=0.1).double()
+    for batch in ([1.0, 3.0], [2.0, 6.0], [-1.0, 1.0]):
+        bn(minigan.tensor(np.array(batch).reshape(2, 1)))
+    np.testing.assert_allclose(bn.running_mean.numpy(), [0.522], rtol=1e-14)
+    np.testing.assert_allclose(bn.running_var.numpy(), [1.811], rtol=1e-14)
+    y = bn.eval()(minigan.tensor(np.array([[0.522 + 2.0]])))
+    np.testing.assert_allclose(y.numpy(), [[2.0 / np.sqrt(1.811 + 1e-5)]], rtol=1e-12)
+
+
+def test_initializers_follow_the_formulas():
+    """Without PyTorch: the gains of torch.nn.init.calculate_gain and the bounds and
+    standard deviations of Glorot (Xavier) and He (Kaiming) initialization."""
+    assert init.calculate_gain("linear") == 1.0 and init.calculate_gain("sigmoid") == 1.0
+    assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2.0), rel=1e-15)
+    assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04), rel=1e-15)
+    assert init.calculate_gain("tanh") == pytest.approx(5 / 3, rel=1e-15)
+    assert init.calculate_gain("selu") == pytest.approx(0.75, rel=1e-15)
+    w = nn.Parameter(np.zeros((256, 128, 3, 3), np.float32))
+    fan_in, fan_out = 128 * 9, 256 * 9
+    assert init.calculate_fan_in_and_fan_out(w) == (fan_in, fan_out)
+    uniform = math.sqrt(1 / 3)                     # the std of U(-1, 1)
+    glorot = 2.0 * math.sqrt(6 / (fan_in + fan_out))      # xavier_uniform's bound, gain 2
+    checks = [  # (initializer, expected mean, expected std, bound or None)
+        (lambda t: init.xavier_uniform_(t, gain=2.0), 0.0, glorot * uniform, glorot),
+        (lambda t: init.xavier_normal_(t), 0.0, math.sqrt(2 / (fan_in + fan_out)), None),
+        (lambda t: init.kaiming_uniform_(t, a=0.2, mode="fan_out"), 0.0,
+         math.sqrt(2 / 1.04) * math.sqrt(3 / fan_out) * uniform,
+         math.sqrt(2 / 1.04) * math.sqrt(3 / fan_out)),
+        (lambda t: init.kaiming_normal_(t, nonlinearity="relu"), 0.0,
+         math.sqrt(2.0) / math.sqrt(fan_in), None),
+        (lambda t: init.normal_(t, 0.5, 0.02), 0.5, 0.02, None),
+        (lambda t: init.uniform_(t, -3, 1), -1.0, 2 * uniform, None),
+    ]
+    for make, mean, std, bound in checks:
+        a = make(w).numpy().astype(np.float64)
+        assert abs(a.mean() - mean) < 0.01 * (std + abs(mean))
+        assert abs(a.std() - std) < 0.01 * std
+        if bound is not None:
+            assert np.abs(a).max() <= bound * (1 + 1e-6) and np.abs(a).max() > 0.99 * bound
+
+
+def test_reshape_by_hand():
+    x = np.arange(24.0).reshape(2, 12)
+    y = nn.Reshape(3, 2, 2)(minigan.tensor(x)).numpy()
+    assert y.shape == (2, 3, 2, 2) and y[1, 2, 0, 1] == 12 + 2 * 4 + 0 * 2 + 1
+    np.testing.assert_array_equal(nn.Reshape(-1, 4)(minigan.tensor(x)).numpy(),
+                                  x.reshape(2, 3, 4))
 
 
 def test_dropout_fraction_scaling_and_eval_identity():

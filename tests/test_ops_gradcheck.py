@@ -6,6 +6,7 @@ difference is valid there:
   normal   standard normal
   pos      in [0.5, 2]          (log, sqrt, the base of a real power)
   away     |v| in [0.5, 2], random sign  (divisors; away from the kink of abs)
+  prob     in [0.1, 0.9]        (probability targets of binary cross-entropy)
 Shapes cover broadcasting, 0-d scalars and size-one axes.
 
 At the end, what a derivative check cannot see: dropout's mask statistics,
@@ -27,6 +28,8 @@ def make(spec, device, rng):
         v = rng.uniform(0.5, 2.0, shape)
     elif kind == "away":
         v = rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+    elif kind == "prob":
+        v = rng.uniform(0.1, 0.9, shape)
     else:
         raise ValueError(kind)
     return minigan.tensor(np.asarray(v, dtype=np.float64), requires_grad=True, device=device)
@@ -42,6 +45,10 @@ def P(*shape):
 
 def A(*shape):
     return (shape, "away")
+
+
+def Q(*shape):
+    return (shape, "prob")
 
 
 BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (3,)),
@@ -160,7 +167,7 @@ case("linear_3d_input", F.linear, N(2, 3, 4), N(2, 4), N(2))
 for red in ("mean", "sum", "none"):
     case(f"bce_with_logits_{red}",
          lambda x, t, r=red: F.binary_cross_entropy_with_logits(x, t, reduction=r),
-         N(4, 3), P(4, 3))
+         N(4, 3), Q(4, 3))
     case(f"mse_loss_{red}", lambda x, y, r=red: F.mse_loss(x, y, reduction=r), N(4, 3), N(4, 3))
 
 
@@ -294,3 +301,33 @@ def test_mse_loss_reductions(reduction, value):
         loss.backward()
     scale = {"mean": 0.25, "sum": 1.0, "none": 1.0}[reduction]
     np.testing.assert_allclose(x.grad.numpy(), scale * 2 * (x.numpy() - y.numpy()))
+
+
+@pytest.mark.parametrize("loss", [F.binary_cross_entropy_with_logits, F.mse_loss],
+                         ids=["bce_with_logits", "mse_loss"])
+def test_mean_loss_of_an_empty_batch_is_nan_as_in_torch(loss):
+    """An empty batch (0 examples): reduction='mean' gives NaN like PyTorch (not a
+    ZeroDivisionError), 'sum' gives 0, and backward gives the empty gradient."""
+    x = minigan.tensor(np.zeros((0, 1), np.float32), requires_grad=True)
+    t = minigan.tensor(np.zeros((0, 1), np.float32))
+    mean = loss(x, t)
+    assert mean.dtype == np.float32 and np.isnan(mean.item())
+    mean.backward()
+    assert x.grad.shape == (0, 1)
+    assert loss(x, t, reduction="sum").item() == 0.0
+    assert loss(x, t, reduction="none").shape == (0, 1)
+
+
+@pytest.mark.parametrize("target", [[0.0, 1.5], [-0.1, 1.0], [0.5, float("nan")]])
+def test_bce_target_outside_zero_one_is_refused(target):
+    x = minigan.tensor(np.zeros(2))
+    with pytest.raises(ValueError, match=r"binary_cross_entropy_with_logits.*\[0, 1\]"):
+        F.binary_cross_entropy_with_logits(x, minigan.tensor(np.array(target)))
+
+
+def test_bce_targets_at_the_ends_are_fine():
+    x = minigan.tensor(np.array([2.0, -1.0, 0.0]))
+    loss = F.binary_cross_entropy_with_logits(x, minigan.tensor(np.array([0.0, 1.0, 0.5])))
+    sp = np.log1p(np.exp(-np.abs([2.0, -1.0, 0.0])))
+    want = np.mean(np.maximum([2.0, -1.0, 0.0], 0) - np.array([0.0, -1.0, 0.0]) + sp)
+    assert loss.item() == pytest.approx(want, rel=1e-12)

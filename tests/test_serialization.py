@@ -151,3 +151,110 @@ def test_zip_entries_are_stored_under_slash_keys(tmp_path):
     minigan.save({"G": _model().state_dict()}, tmp_path / "c.npz")
     names = zipfile.ZipFile(tmp_path / "c.npz").namelist()
     assert "G/0.weight.npy" in names and "G/1.running_var.npy" in names
+
+
+# ------------------------------------------- a missing folder, leftovers of crashes
+def test_save_into_a_missing_folder_names_the_target(tmp_path):
+    target = tmp_path / "no" / "such" / "folder" / "ckpt.npz"
+    with pytest.raises(FileNotFoundError) as e:
+        minigan.save({"step": 1}, target)
+    msg = str(e.value)
+    assert str(target) in msg and "does not exist" in msg and "makedirs" in msg
+    assert ".tmp" not in msg                       # not the temporary file's name
+    assert e.value.filename == str(target)
+
+
+def test_save_onto_a_folder_names_the_target(tmp_path):
+    target = tmp_path / "ckpt.npz"
+    target.mkdir()
+    with pytest.raises(OSError) as e:
+        minigan.save({"step": 1}, target)
+    assert str(target) in str(e.value) and ".tmp" not in str(e.value)
+    assert os.listdir(tmp_path) == ["ckpt.npz"]    # no temporary file left behind
+
+
+def _leftovers(folder, target="ckpt.npz"):
+    """Files named as save names its temporaries for `target`, as a killed save leaves them."""
+    names = [f".{target}.a1b2c3d4.tmp", f".{target}.zz_09xyq.tmp"]
+    for name in names:
+        (folder / name).write_bytes(b"PK\x03\x04 half a checkpoint")
+    return names
+
+
+UNRELATED = ["ckpt.npz.tmp", ".ckpt.npz.tmp", ".ckpt.npz.a1b2c3d4.tmp.keep",
+             ".ckpt.npz.a1b2c3d4e.tmp", ".other.npz.a1b2c3d4.tmp", ".ckpt.npz.A1B2C3D4.tmp",
+             "notes.txt", ".xckpt.npz.a1b2c3d4.tmp", ".ckpt.npz.ab.cd.ef.tmp"]
+
+
+@pytest.mark.parametrize("action", ["save", "load"])
+def test_leftover_temporaries_are_removed_at_the_next_save_or_load(tmp_path, action):
+    target = tmp_path / "ckpt.npz"
+    minigan.save({"step": 1}, target)
+    for name in UNRELATED:
+        (tmp_path / name).write_bytes(b"not minigan's")
+    stale = _leftovers(tmp_path)
+    if action == "save":
+        minigan.save({"step": 2}, target)
+    else:
+        assert minigan.load(target) == {"step": 1}
+    left = set(os.listdir(tmp_path))
+    assert not left & set(stale), "a leftover temporary survived"
+    assert left == set(UNRELATED) | {"ckpt.npz"}, "something else was removed"
+    for name in UNRELATED:
+        assert (tmp_path / name).exists()
+
+
+def test_leftovers_beside_a_missing_checkpoint_go_at_its_load(tmp_path):
+    stale = _leftovers(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        minigan.load(tmp_path / "ckpt.npz")
+    assert not set(os.listdir(tmp_path)) & set(stale)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or os.name != "posix", reason="POSIX only")
+def test_a_save_killed_mid_write_is_cleaned_up_next_time(tmp_path):
+    """kill -9 in the middle of writing: the old checkpoint survives, the temporary
+    file stays behind, and the next save of the same target removes it."""
+    import signal
+    import subprocess
+    import sys
+    target = tmp_path / "ckpt.npz"
+    minigan.save({"step": 1}, target)
+    code = (
+        "import os, signal, sys, numpy as np\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "import minigan\n"
+        "real = np.lib.format.write_array\n"
+        "calls = []\n"
+        "def write(*a, **k):\n"
+        "    calls.append(1)\n"
+        "    if len(calls) == 2:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return real(*a, **k)\n"
+        "np.lib.format.write_array = write\n"
+        "minigan.save({'w': np.ones(1000), 'v': np.ones(1000), 'step': 2}, sys.argv[1])\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(minigan.__file__)))
+    done = subprocess.run([sys.executable, "-c", code, str(target), root], timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    left = [n for n in os.listdir(tmp_path) if n != "ckpt.npz"]
+    assert len(left) == 1 and left[0].startswith(".ckpt.npz.") and left[0].endswith(".tmp")
+    assert minigan.load(target) == {"step": 1}          # the old checkpoint is intact...
+    assert os.listdir(tmp_path) == ["ckpt.npz"]         # ...and loading it cleaned up
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file locks are POSIX here")
+def test_a_temporary_still_being_written_is_left_alone(tmp_path):
+    """Another process saving the same target holds a lock on its temporary file:
+    a save or load meanwhile (a monitor reading the latest checkpoint) must not
+    delete it from under the writer."""
+    import fcntl
+    target = tmp_path / "ckpt.npz"
+    minigan.save({"step": 1}, target)
+    busy = tmp_path / ".ckpt.npz.k3y_0abc.tmp"
+    with open(busy, "wb") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)           # what a writer holds
+        minigan.save({"step": 2}, target)
+        assert minigan.load(target) == {"step": 2}
+        assert busy.exists()
+    minigan.load(target)                                  # the writer died: now it goes
+    assert not busy.exists()

@@ -208,6 +208,42 @@ def test_dtype_rules():
     assert ((x32 > 1) * 2).dtype == np.int64                       # a mask times a count
 
 
+@pytest.mark.parametrize("data,words", [
+    (None, ["tensor(None)", "numbers"]),
+    ([1.0, None], ["None", "numbers"]),
+    ("0.5", ["strings", "numbers"]),
+    (["1", "2"], ["strings"]),
+    (np.array([1.0, None]), ["object"]),
+    (np.array(["a"]), ["<U1"]),
+])
+def test_non_numbers_are_a_type_error_not_nan(data, words):
+    """NumPy turns None into nan; a tensor refuses it (and strings, and objects)."""
+    for make in (lambda: minigan.tensor(data), lambda: minigan.tensor(data, dtype="float64"),
+                 lambda: minigan.Tensor(data)):
+        with pytest.raises(TypeError) as e:
+            make()
+        for word in words:
+            assert word in str(e.value), f"{word!r} missing from: {e.value}"
+
+
+@pytest.mark.parametrize("shape,axis", [((0,), None), ((0, 3), None), ((0, 3), 0),
+                                        ((3, 0), 1), ((2, 0, 4), (1, 2))])
+def test_mean_of_nothing_is_nan_as_in_torch(shape, axis):
+    """torch.zeros(0).mean() is nan (0/0): so is minigan's, quietly, and its gradient
+    is the empty gradient of the empty input."""
+    x = minigan.tensor(np.zeros(shape), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # no "mean of empty slice" warning
+        y = x.mean(axis=axis)
+        expected_shape = np.zeros(shape).sum(axis=axis).shape
+        assert y.shape == expected_shape and np.isnan(y.numpy()).all()
+        y.sum().backward()
+    assert x.grad.shape == shape
+    if HAVE_TORCH:
+        t = torch.zeros(shape, dtype=torch.float64).mean(**({} if axis is None else {"dim": axis}))
+        assert tuple(t.shape) == y.shape and torch.isnan(t).all()
+
+
 def test_gradients_keep_the_dtype():
     x = minigan.tensor([1.0, 2.0], requires_grad=True)
     (F.sigmoid(x * 3.0) ** 2).sum().backward()

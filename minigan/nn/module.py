@@ -263,26 +263,40 @@ class Module:
         """Copy the arrays of ``state_dict`` into this module's parameters and buffers.
 
         Every problem is collected first and reported in one error: missing keys,
-        unexpected keys, and entries whose shape differs from the module's. With
-        ``strict=False`` missing and unexpected keys are allowed (and returned),
-        a shape mismatch never is. Values may be numpy/cupy arrays or Tensors; they
-        are copied onto each parameter's device and cast to its dtype.
+        unexpected keys, entries whose shape differs from the module's, and entries
+        that are not numbers. With ``strict=False`` missing and unexpected keys are
+        allowed (and returned), the other problems never are. Values may be
+        numpy/cupy arrays or Tensors; they are copied onto each parameter's device
+        and cast to its dtype.
+
+        All or nothing: every entry is checked and converted before the first one is
+        copied in, so a refused state dict leaves the module exactly as it was.
         Returns (missing_keys, unexpected_keys).
         """
         own = OrderedDict(self.named_parameters())
         own.update(self.named_buffers())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        misshaped = []
+        misshaped, unreadable, converted = [], [], []
         for k, t in own.items():
-            if k in state_dict:
-                shape = tuple(numpy.shape(_raw(state_dict[k])))
-                if shape != tuple(t.shape):
-                    misshaped.append(f"{k}: checkpoint has shape {shape}, "
-                                     f"{type(self).__name__} has {tuple(t.shape)}")
+            if k not in state_dict:
+                continue
+            value = _raw(state_dict[k])
+            shape = tuple(numpy.shape(value))
+            if shape != tuple(t.shape):
+                misshaped.append(f"{k}: checkpoint has shape {shape}, "
+                                 f"{type(self).__name__} has {tuple(t.shape)}")
+                continue
+            kind = value.dtype if hasattr(value, "dtype") else numpy.asarray(value).dtype
+            if kind.kind not in "biuf":      # bool, integers, floats: not complex, str, object
+                unreadable.append(f"{k}: checkpoint holds {kind} values, numbers were expected")
+                continue
+            converted.append((t, _as_array(value, dtype=t.dtype, device=t.device)))
         problems = []
         if misshaped:
             problems.append("shape mismatch:\n    " + "\n    ".join(misshaped))
+        if unreadable:
+            problems.append("not numbers:\n    " + "\n    ".join(unreadable))
         if strict and missing:
             problems.append("missing keys (in the model, not in the state dict): "
                             + ", ".join(missing))
@@ -292,10 +306,8 @@ class Module:
         if problems:
             raise RuntimeError(f"Error loading the state dict into {type(self).__name__}:\n  "
                                + "\n  ".join(problems))
-        for k, t in own.items():
-            if k in state_dict:
-                value = _raw(state_dict[k])
-                t.data[...] = _as_array(value, dtype=t.dtype, device=t.device)
+        for t, array in converted:             # everything checked: now copy it in
+            t.data[...] = array
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------- printing

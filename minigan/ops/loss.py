@@ -10,23 +10,38 @@ def _check_same_shape(name, a, b):
 
 
 def _reduced(data, reduction, xp):
+    """The per-element losses reduced: their mean (NaN for an empty batch, as in
+    PyTorch), their sum, or all of them (reduction='none')."""
     if reduction == "mean":
-        return data.mean()
+        return data.mean() if data.size else data.sum() * float("nan")
     if reduction == "sum":
         return data.sum()
     return data
 
 
 def _spread(g, reduction, n, shape):
-    """The gradient of the reduction step: 1/n (mean), 1 (sum) or elementwise (none)."""
+    """The gradient of the reduction step: 1/n (mean), 1 (sum) or elementwise (none).
+    (An empty batch has an empty gradient, whatever the factor.)"""
     if reduction == "none":
         return g
     g = g.reshape((1,) * len(shape))
-    return g * (1.0 / n) if reduction == "mean" else g
+    return g * (1.0 / n) if reduction == "mean" and n else g
+
+
+def _check_target_range(name, target):
+    """BCE needs targets in [0, 1] (probabilities, or labels 0 and 1): one min/max check."""
+    t = target.data
+    if t.size == 0:
+        return
+    low, high = float(t.min()), float(t.max())
+    if not (0.0 <= low and high <= 1.0):          # NaN fails this too
+        raise ValueError(f"{name}: the target must be probabilities in [0, 1] (labels such "
+                         f"as 1 for real and 0 for fake), but its values run from {low:g} "
+                         f"to {high:g}")
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
-    """BCE on logits x with targets t in [0, 1]:
+    """BCE on logits x with targets t in [0, 1] (others are refused with a ValueError):
 
         l = -[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))]
           = max(x, 0) - x t + log(1 + e^{-|x|})        (the stable form used here)
@@ -39,6 +54,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     target = lift(target, logits)
     check_devices("binary_cross_entropy_with_logits", logits, target)
     _check_same_shape("binary_cross_entropy_with_logits", logits, target)
+    _check_target_range("binary_cross_entropy_with_logits", target)
     xp = backend.array_module(logits.data)
     x, t = logits.data, target.data
     per = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))

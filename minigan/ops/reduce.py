@@ -60,9 +60,17 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Mean over axes.   dL/dx = dL/dy / n, with n the number of averaged elements."""
+    """Mean over axes.   dL/dx = dL/dy / n, with n the number of averaged elements.
+
+    The mean of nothing (n = 0, e.g. an empty batch) is NaN, as in PyTorch; its
+    gradient is empty, like x.
+    """
     axes, keep = _axes(x, axis, dim, keepdims, keepdim)
     n = _count(x, axes)
+    if n == 0:           # 0/0: NaN, without NumPy's "mean of empty slice" warning
+        data = x.data.sum(axis=axes, keepdims=keep) * float("nan")
+        return make_op(data, (x,), lambda g, out: (_restore(g, x.shape, axes).broadcast_to(
+            x.shape),), "mean")                   # x is empty: so is its gradient
     data = x.data.mean(axis=axes, keepdims=keep)
     return make_op(data, (x,),
                    lambda g, out: (_restore(g, x.shape, axes).broadcast_to(x.shape) * (1.0 / n),),

@@ -1,0 +1,142 @@
+"""Plain NumPy references for the tests that must catch bugs without PyTorch.
+
+Written the slow, obvious way (a loop over kernel taps, the formulas of the
+papers), sharing no code with minigan: where minigan and these agree, and where
+torch is installed minigan and torch agree too, a bug has nowhere to hide.
+Each function returns the output and, given the gradient ``g`` arriving at the
+output, the gradients of the inputs.
+"""
+import numpy as np
+
+
+def _pair(v):
+    return (v, v) if np.isscalar(v) else tuple(v)
+
+
+def _taps(kh, kw, dh, dw, sh, sw, OH, OW):
+    """For each kernel tap (i, j): the strided slices of the padded large image that
+    the tap meets, one row/column per small pixel:  h = oh * s + i * d."""
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, (slice(i * dh, i * dh + sh * (OH - 1) + 1, sh),
+                         slice(j * dw, j * dw + sw * (OW - 1) + 1, sw))
+
+
+def conv_output_size(size, k, s, p, d):
+    """floor((size + 2p - d (k - 1) - 1) / s) + 1."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def conv_transpose_output_size(size, k, s, p, op, d):
+    """(size - 1) s - 2p + d (k - 1) + op + 1."""
+    return (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, g=None):
+    """y[n, o, oh, ow] = b[o] + sum_{c, i, j} w[o, c, i, j] xpad[n, c, oh s + i d, ow s + j d].
+
+    Returns y, or (y, dx, dw, db) when the output gradient g is given.
+    """
+    (sh, sw), (ph, pw), (dh, dw_) = _pair(stride), _pair(padding), _pair(dilation)
+    N, C, H, W = x.shape
+    O, _, kh, kw = w.shape
+    OH, OW = conv_output_size(H, kh, sh, ph, dh), conv_output_size(W, kw, sw, pw, dw_)
+    xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    y = np.zeros((N, O, OH, OW))
+    for i, j, (hs, ws) in _taps(kh, kw, dh, dw_, sh, sw, OH, OW):
+        y += np.einsum("nchw,oc->nohw", xpad[:, :, hs, ws], w[:, :, i, j])
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    if g is None:
+        return y
+    dxpad, dwt = np.zeros_like(xpad), np.zeros(w.shape)
+    for i, j, (hs, ws) in _taps(kh, kw, dh, dw_, sh, sw, OH, OW):
+        dxpad[:, :, hs, ws] += np.einsum("nohw,oc->nchw", g, w[:, :, i, j])
+        dwt[:, :, i, j] = np.einsum("nohw,nchw->oc", g, xpad[:, :, hs, ws])
+    dx = dxpad[:, :, ph:ph + H, pw:pw + W]
+    return y, dx, dwt, (g.sum(axis=(0, 2, 3)) if b is not None else None)
+
+
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, g=None):
+    """Every small pixel scatters w[c, :, :, :] x[n, c, h, w] into the large image:
+    ypad[n, o, h s + i d, w s + j d] += w[c, o, i, j] x[n, c, h, w], then the padding is cut.
+
+    Returns y, or (y, dx, dw, db) when the output gradient g is given.
+    """
+    (sh, sw), (ph, pw), (dh, dw_) = _pair(stride), _pair(padding), _pair(dilation)
+    oph, opw = _pair(output_padding)
+    N, C, H, W = x.shape
+    _, O, kh, kw = w.shape
+    LH = conv_transpose_output_size(H, kh, sh, ph, oph, dh)
+    LW = conv_transpose_output_size(W, kw, sw, pw, opw, dw_)
+    ypad = np.zeros((N, O, LH + 2 * ph, LW + 2 * pw))
+    for i, j, (hs, ws) in _taps(kh, kw, dh, dw_, sh, sw, H, W):
+        ypad[:, :, hs, ws] += np.einsum("nchw,co->nohw", x, w[:, :, i, j])
+    y = ypad[:, :, ph:ph + LH, pw:pw + LW].copy()
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    if g is None:
+        return y
+    gpad = np.pad(g, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dx, dwt = np.zeros(x.shape), np.zeros(w.shape)
+    for i, j, (hs, ws) in _taps(kh, kw, dh, dw_, sh, sw, H, W):
+        dx += np.einsum("nohw,co->nchw", gpad[:, :, hs, ws], w[:, :, i, j])
+        dwt[:, :, i, j] = np.einsum("nchw,nohw->co", x, gpad[:, :, hs, ws])
+    return y, dx, dwt, (g.sum(axis=(0, 2, 3)) if b is not None else None)
+
+
+def _channel_shape(x):
+    return (1, -1) + (1,) * (x.ndim - 2)
+
+
+def batch_norm_train(x, weight=None, bias=None, running_mean=None, running_var=None,
+                     momentum=0.1, eps=1e-5, g=None):
+    """Training mode, PyTorch's conventions:
+
+        mean, var = the batch's per-channel mean and *biased* variance
+        y = (x - mean) / sqrt(var + eps) * weight + bias
+        running_mean <- (1 - momentum) running_mean + momentum mean
+        running_var  <- (1 - momentum) running_var  + momentum var n / (n - 1)   (unbiased)
+
+    Returns (y, new_running_mean, new_running_var), plus (dx, dweight, dbias) given g:
+        dx = weight / sqrt(var + eps) * (g - mean(g) - xhat mean(g xhat))
+    """
+    axes = (0,) + tuple(range(2, x.ndim))
+    n = x.size // x.shape[1]
+    cs = _channel_shape(x)
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    xhat = (x - mean.reshape(cs)) / np.sqrt(var.reshape(cs) + eps)
+    w = np.ones(x.shape[1]) if weight is None else weight
+    y = xhat * w.reshape(cs) + (0.0 if bias is None else bias.reshape(cs))
+    rm = None if running_mean is None else (1 - momentum) * running_mean + momentum * mean
+    rv = None if running_var is None else \
+        (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    if g is None:
+        return y, rm, rv
+    gm = g.mean(axis=axes, keepdims=True)
+    gxm = (g * xhat).mean(axis=axes, keepdims=True)
+    dx = (w / np.sqrt(var + eps)).reshape(cs) * (g - gm - xhat * gxm)
+    return y, rm, rv, dx, (g * xhat).sum(axis=axes), g.sum(axis=axes)
+
+
+def batch_norm_eval(x, running_mean, running_var, weight=None, bias=None, eps=1e-5):
+    """y = (x - running_mean) / sqrt(running_var + eps) * weight + bias."""
+    cs = _channel_shape(x)
+    y = (x - running_mean.reshape(cs)) / np.sqrt(running_var.reshape(cs) + eps)
+    if weight is not None:
+        y = y * weight.reshape(cs)
+    if bias is not None:
+        y = y + bias.reshape(cs)
+    return y
+
+
+def unbroadcast(g, shape):
+    """The gradient of a broadcast: sum g over the axes that broadcasting added or
+    stretched from size 1, so that it has `shape` again."""
+    g = np.asarray(g)
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g.reshape(shape)
