@@ -2,13 +2,19 @@
 
     python -m minigan list
     python -m minigan run NAME [--steps N] [--seed S] [--device cpu|cuda]
-                               [--out DIR] [--quick] [--no-progress]
+                               [--out DIR] [--quick] [--no-progress] [--jobs J] [--resume]
 
 ``run`` writes the experiment's figures (PNG, and GIF where training unfolds
 over time) and ``metrics.json`` (its key numbers, the configuration and the
 wall time) into DIR, by default ``runs/NAME/``. Everything that can be checked
 before training (the name, the step count, the device, the output folder) is
 checked first, so a mistake costs seconds, not a training run.
+
+Ctrl-C stops every training run of the experiment at a step boundary and saves
+its checkpoint under DIR/checkpoints/; ``metrics.json`` then says
+``"interrupted": true`` with the step each run reached, and the command exits
+with code 130. ``--resume`` continues every unfinished run from its checkpoint,
+to the same result an uninterrupted run gives.
 """
 import argparse
 import json
@@ -42,6 +48,8 @@ def _parser():
     r.add_argument("--quick", action="store_true",
                    help="a short run (under a minute on 2 CPU cores), every figure still drawn")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out from its checkpoints")
     r.add_argument("--jobs", type=int, default=None,
                    help="worker processes for experiments made of many independent runs "
                         "(mog-table; default: one per CPU core, 1 with --device cuda)")
@@ -97,6 +105,34 @@ def write_metrics(out, metrics, cfg, wall_time):
     return path
 
 
+def write_interrupted(out, name, reached, cfg, wall_time):
+    """metrics.json of a run stopped by Ctrl-C: what each training run reached."""
+    record = {"interrupted": True, "steps_reached": dict(sorted(reached.items()))}
+    return write_metrics(out, record, cfg, wall_time)
+
+
+def check_resume(out, cfg):
+    """--resume must continue the same run: the settings of the interrupted one."""
+    path = pathlib.Path(out) / "metrics.json"
+    if not path.exists():
+        if not (pathlib.Path(out) / "checkpoints").exists():
+            raise UsageError(f"--resume: nothing to resume in {str(out)!r} (no checkpoints/ "
+                             f"and no metrics.json); run without --resume, or give the "
+                             f"--out of the interrupted run")
+        return
+    try:
+        old = json.loads(path.read_text()).get("config", {})
+    except ValueError:
+        return
+    keys = ("name", "steps", "seed", "device", "quick")
+    changed = [f"{k} {old.get(k)!r} -> {getattr(cfg, k)!r}" for k in keys
+               if k in old and old.get(k) != getattr(cfg, k)]
+    if changed:
+        raise UsageError(f"--resume: the run in {str(out)!r} had other settings ("
+                         + ", ".join(changed) + "); resume with the same ones, or start a "
+                         "new run without --resume")
+
+
 def cmd_list():
     from .experiments import load_all
     exps = load_all()
@@ -107,7 +143,7 @@ def cmd_list():
 
 
 def cmd_run(args):
-    from .experiments import get, RunConfig
+    from .experiments import get, RunConfig, Interrupted, REACHED
     try:
         exp = get(args.name)
     except KeyError as e:
@@ -116,6 +152,8 @@ def cmd_run(args):
         raise UsageError(f"--steps must be between 1 and {MAX_STEPS}, got {args.steps}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if not 0 <= args.seed < 2 ** 32:
+        raise UsageError(f"--seed must be between 0 and {2 ** 32 - 1}, got {args.seed}")
     _check_device(args.device)
     out = check_out_dir(args.out if args.out else pathlib.Path("runs") / args.name)
 
@@ -125,15 +163,41 @@ def cmd_run(args):
     backend.manual_seed(args.seed)
     cfg = RunConfig(name=args.name, steps=args.steps, seed=args.seed, device=args.device,
                     out=out, quick=args.quick, progress=not args.no_progress,
-                    jobs=args.jobs)
+                    jobs=args.jobs, resume=args.resume)
+    if args.resume:
+        check_resume(out, cfg)
     print(f"running {exp.name}: {exp.summary}")
     start = time.perf_counter()
-    metrics = exp.fn(cfg) or {}
+    REACHED.clear()
+    try:
+        metrics = exp.fn(cfg) or {}
+    except (Interrupted, KeyboardInterrupt) as e:
+        reached = dict(REACHED, **getattr(e, "steps", {}))
+        write_interrupted(out, exp.name, reached, cfg, time.perf_counter() - start)
+        where = (f"checkpoints in {out / 'checkpoints'}; continue with: python -m minigan "
+                 f"run {exp.name} --out {out}" + _same_settings(args) + " --resume"
+                 if reached else "nothing to resume; run it again")
+        print(f"\ninterrupted: {where}", file=sys.stderr)
+        return 130
     wall = time.perf_counter() - start
     path = write_metrics(out, metrics, cfg, wall)
     files = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif"))
     print(f"done in {wall:.1f} s; wrote {path}" + (f" and {', '.join(files)}" if files else ""))
     return 0
+
+
+def _same_settings(args):
+    """The options that must be repeated for --resume to continue the same run."""
+    opts = ""
+    if args.steps is not None:
+        opts += f" --steps {args.steps}"
+    if args.seed:
+        opts += f" --seed {args.seed}"
+    if args.device != "cpu":
+        opts += f" --device {args.device}"
+    if args.quick:
+        opts += " --quick"
+    return opts
 
 
 def main(argv=None):

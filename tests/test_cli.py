@@ -8,6 +8,7 @@ import pathlib
 import numpy as np
 import pytest
 
+import minigan
 from minigan.__main__ import main, MAX_STEPS
 from minigan import experiments
 
@@ -68,7 +69,7 @@ def test_quick_run_writes_metrics_and_a_png(capsys, tmp_path):
     record = json.loads((out / "metrics.json").read_text())
     assert record["config"] == {"name": "vanishing-gradients", "steps": 20, "seed": 3,
                                 "device": "cpu", "out": str(out), "quick": True,
-                                "progress": False, "jobs": None}
+                                "progress": False, "jobs": None, "resume": False}
     assert record["wall_time_s"] > 0
     assert record["ratio_non_saturating_over_saturating_at_D_0.01"] == pytest.approx(99.0)
     png = out / "vanishing_gradients.png"
@@ -120,3 +121,71 @@ def test_metrics_json_writes_an_undefined_value_as_null(tmp_path):
     record = json.loads(text)
     assert record["reverse_kl"] is None and record["rows"][0]["x"] is None
     assert record["ok"] == 0.5
+
+
+# ------------------------------------------------------------------- Ctrl-C
+def _run_and_ctrl_c(args, out, n_runs, after=1.0):
+    """Start `python -m minigan run ...` in its own process group, wait until its
+    training runs have started, press Ctrl-C (SIGINT to the whole group, as a
+    terminal does), and return (exit code, output)."""
+    import signal
+    import time
+    p = subprocess.Popen([sys.executable, "-m", "minigan", "run", *args, "--out", str(out),
+                          "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, start_new_session=True)
+    ck, t0 = out / "checkpoints", time.time()
+    while time.time() - t0 < 120 and p.poll() is None and not (
+            ck.exists() and len(list(ck.iterdir())) >= n_runs):
+        time.sleep(0.1)
+    time.sleep(after)
+    os.killpg(p.pid, signal.SIGINT)
+    text, _ = p.communicate(timeout=300)
+    return p.returncode, text
+
+
+def _without(record, *keys):
+    return {k: v for k, v in record.items() if k not in keys}
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_worker_and_resume_gives_the_uninterrupted_result(tmp_path):
+    args = ["mog", "--steps", "3000", "--jobs", "2"]
+    out = tmp_path / "stopped"
+    rc, text = _run_and_ctrl_c(args, out, n_runs=2)
+    assert rc == 130, text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("interrupted:") and "--resume" in last and "--steps 3000" in last
+    record = json.loads((out / "metrics.json").read_text())
+    assert record["interrupted"] is True
+    reached = record["steps_reached"]
+    assert set(reached) == {"gan", "pacgan2-rescaled"}
+    assert all(0 < s < 3000 for s in reached.values()), reached    # stopped mid-run
+    for name, step in reached.items():                           # each saved where it stopped
+        assert minigan.load(out / "checkpoints" / name / "checkpoint.npz")["step"] == step
+    assert main(["run", *args, "--out", str(out), "--no-progress", "--resume"]) == 0
+    assert main(["run", *args, "--out", str(tmp_path / "straight"), "--no-progress"]) == 0
+    resumed = json.loads((out / "metrics.json").read_text())
+    straight = json.loads((tmp_path / "straight" / "metrics.json").read_text())
+    assert "interrupted" not in resumed
+    for method in ("gan", "pacgan2-rescaled"):
+        assert _without(resumed[method], "seconds") == _without(straight[method], "seconds")
+    assert (np.load(out / "samples_gan.npy") == np.load(tmp_path / "straight" /
+                                                       "samples_gan.npy")).all()
+
+
+def test_resume_refuses_other_settings_and_an_empty_folder(capsys, tmp_path):
+    assert main(["run", "gan-1d", "--steps", "3", "--no-progress", "--out",
+                 str(tmp_path / "a")]) == 0
+    capsys.readouterr()
+    assert main(["run", "gan-1d", "--steps", "4", "--no-progress", "--resume", "--out",
+                 str(tmp_path / "a")]) == 2
+    assert "other settings (steps 3 -> 4)" in capsys.readouterr().err
+    assert main(["run", "gan-1d", "--no-progress", "--resume", "--out",
+                 str(tmp_path / "empty")]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_negative_seed_is_refused_up_front(capsys, tmp_path):
+    assert main(["run", "gan-1d", "--seed", "-1", "--out", str(tmp_path)]) == 2
+    assert "--seed must be between 0 and" in capsys.readouterr().err

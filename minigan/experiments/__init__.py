@@ -5,12 +5,20 @@ An experiment is a function ``fn(cfg: RunConfig) -> dict`` registered with the
 ``cfg.out`` and returns its key numbers; the command line adds the
 configuration and the wall time and saves them as ``metrics.json``.
 
+Every training run of an experiment goes through ``RunConfig.fit``: its
+checkpoint and history live under ``out/checkpoints/NAME/``, ``--resume``
+continues it from there, and a Ctrl-C saves it and raises ``Interrupted``,
+which the command line turns into an honest ``metrics.json`` and exit code 130.
+
 The modules that define experiments are imported only when the registry is
 asked for (``load_all``), so ``import minigan`` stays light.
 """
 import importlib
+import os
 import pathlib
 from dataclasses import dataclass, field, asdict
+
+from ..gan.train import Callback, CHECKPOINT_NAME
 
 EXPERIMENTS = {}          # name -> Experiment
 
@@ -43,6 +51,7 @@ class RunConfig:
     quick: bool = False
     progress: bool = True
     jobs: int = None
+    resume: bool = False
 
     def steps_or(self, default, quick_default=None):
         """The step count to use: --steps if given, else the (quick) default."""
@@ -56,6 +65,63 @@ class RunConfig:
         d = asdict(self)
         d["out"] = str(self.out)
         return d
+
+    def run_dir(self, name):
+        """Where the training run `name` keeps its checkpoint and history."""
+        return pathlib.Path(self.out) / "checkpoints" / name
+
+    def fit(self, trainer, steps, name, first=()):
+        """Train `trainer` to `steps` as the run `name` of this experiment.
+
+        Its checkpoint and history go to ``run_dir(name)``; with ``--resume`` it
+        continues from the checkpoint there (a finished run just loads). The
+        recorders in `first` take a record at step 0 of a fresh run. A Ctrl-C, or
+        a stop asked of the worker processes, ends the run at a step boundary
+        with its checkpoint saved, and raises ``Interrupted``.
+        """
+        from . import workers
+        trainer.out_dir, trainer.verbose = str(self.run_dir(name)), False
+        os.makedirs(trainer.out_dir, exist_ok=True)
+        path = os.path.join(trainer.out_dir, CHECKPOINT_NAME)
+        if self.resume and os.path.exists(path):
+            trainer.load_checkpoint(path)
+        if trainer.global_step == 0:
+            for recorder in first:
+                recorder.take(trainer, 0)
+        poll = Callback(lambda tr, step: tr.request_stop() if workers.stop_requested() else None)
+        trainer.callbacks.append(poll)
+        try:
+            trainer.fit(steps)
+        finally:
+            trainer.callbacks.remove(poll)
+            REACHED[name] = trainer.global_step
+        if trainer.interrupted:
+            raise Interrupted(REACHED)
+        return trainer
+
+
+def fit(cfg, trainer, steps, name, first=()):
+    """``cfg.fit(trainer, steps, name, first)``, or without a RunConfig (a call from
+    code or a test) a plain ``trainer.fit`` after the `first` records."""
+    if cfg is not None:
+        return cfg.fit(trainer, steps, name, first)
+    for recorder in first:
+        recorder.take(trainer, 0)
+    trainer.fit(steps)
+    return trainer
+
+
+# name of each training run of this process's experiment -> the step it reached
+REACHED = {}
+
+
+class Interrupted(Exception):
+    """An experiment stopped by Ctrl-C, every trainer's checkpoint saved.
+    ``steps``: each training run's name -> the step it reached."""
+
+    def __init__(self, steps):
+        super().__init__(f"interrupted ({len(steps)} runs)")
+        self.steps = dict(steps)
 
 
 def experiment(name, summary):

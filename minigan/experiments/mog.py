@@ -11,11 +11,11 @@
 Who trains how is ``mog_recipes``; the figures are ``figures.mixtures_2d``.
 """
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy
 
-from . import experiment, workers
+from . import experiment, fit, workers, REACHED
 from . import mog_recipes as recipes
 from .figures import mixtures_2d
 from .figures.style import save
@@ -23,7 +23,7 @@ from .. import backend
 from .. import functional as F
 from ..gan import data, metrics
 from ..gan.models import Packed
-from ..gan.train import Callback
+from ..gan.train import Recorder
 from ..tensor import Tensor, grad, no_grad
 
 
@@ -83,7 +83,7 @@ SNAPSHOT_FRACTIONS = (0.01, 0.03, 0.1, 0.3, 1.0)
 
 
 def fixed_noise_snapshots(mixture, steps, seed, device="cpu", fractions=SNAPSHOT_FRACTIONS):
-    """A callback that records G's samples at a few steps, and the list it fills.
+    """A Recorder of G's samples at a few steps (``as_snapshots`` reads its records).
 
     The samples come from one fixed batch of noise drawn with its own NumPy
     generator, so watching the run does not change it: the trainer's random
@@ -93,29 +93,34 @@ def fixed_noise_snapshots(mixture, steps, seed, device="cpu", fractions=SNAPSHOT
         (metrics.N_EVAL, recipes.NOISE_DIM)).astype(numpy.float32)
     z = Tensor(z, device=device)
     at = {max(1, round(f * steps)) for f in fractions}
-    snaps = []
 
     def take(trainer, step):
         if step in at:
             with no_grad():
                 x = trainer.G(z).numpy()
             s = metrics.mode_scores(x, mixture)
-            snaps.append(Snapshot(step, x, s, numpy.asarray(s["counts"]) / len(x),
-                                      mixtures_2d.extent_of(mixture)))
-    return Callback(take, at_end=False), snaps
+            return asdict(Snapshot(step, x, s, numpy.asarray(s["counts"]) / len(x),
+                                   mixtures_2d.extent_of(mixture)))
+    return Recorder(take, at_end=False)
+
+
+def as_snapshots(recorder):
+    """The Snapshots a Recorder of snapshots (saved as plain dicts) holds."""
+    return [Snapshot(**r) for r in recorder.records]
 
 
 def _mog_one(job):
     """One run of the `mog` figure (in a worker): its final samples and scores, the
     fixed-noise snapshots over training, and its wall time."""
-    method, seed, steps, device, progress = job
+    cfg, method, steps, progress = job
     ring = data.mixture("ring")
     t0 = time.perf_counter()
-    watch, snaps = fixed_noise_snapshots(ring, steps, seed, device)
-    run = recipes.train_mog(method, ring, seed=seed, steps=steps, device=device, callbacks=[watch],
-                        progress=progress)
-    return dict(method=method, samples=run.samples, scores=run.scores, snaps=snaps,
-                seconds=time.perf_counter() - t0)
+    watch = fixed_noise_snapshots(ring, steps, cfg.seed, cfg.device)
+    run = recipes.train_mog(method, ring, seed=cfg.seed, steps=steps, device=cfg.device,
+                            callbacks=[watch], progress=progress,
+                            fit=lambda tr, n: cfg.fit(tr, n, method))
+    return dict(method=method, samples=run.samples, scores=run.scores,
+                snaps=as_snapshots(watch), seconds=time.perf_counter() - t0)
 
 
 @experiment("mog", "mode collapse on a ring of 8 Gaussians: the vanilla GAN beside "
@@ -126,9 +131,11 @@ def run_mog(cfg):
     methods = ("gan", recipes.BEST)
     # the two runs train at the same time, in two worker processes (one per core),
     # each with its own progress bar
-    jobs = [(m, cfg.seed, steps, cfg.device,
+    jobs = [(cfg, m, steps,
              {"desc": f"{'vanilla GAN' if m == 'gan' else 'best recipe':<12}", "position": i}
              if cfg.progress else False) for i, m in enumerate(methods)]
+    for m in methods:
+        REACHED.setdefault(m, 0)               # a run that never starts reached step 0
     done = {r["method"]: r for r in workers.run_all(
         _mog_one, jobs, workers.n_workers(cfg.jobs, len(jobs), cfg.device))}
     panels, rows, result = [], [], {"steps": steps}
@@ -183,23 +190,24 @@ def near_radius(mixture):
     return float(d[d > 0].min()) / 4.0
 
 
-def collapse_run(steps, seed=0, device="cpu", n_snapshots=COLLAPSE_SNAPSHOTS, progress=False):
+def collapse_run(steps, seed=0, device="cpu", n_snapshots=COLLAPSE_SNAPSHOTS, progress=False,
+                 cfg=None):
     """Train the collapsing GAN, snapshotting it `n_snapshots` times; returns
-    (trainer, mixture, list of Snapshot)."""
+    (trainer, mixture, list of Snapshot). With `cfg`, it trains as that experiment's
+    run "collapse" (checkpointed, resumable)."""
     ring = data.mixture("ring-unrolled")
     schedule = recipes.Schedule(steps=steps, batch_size=512, lr=1e-3, final_lr=1e-3,
-                            decay_from=1.0)
+                                decay_from=1.0)
     every = max(1, steps // n_snapshots)
-    snaps = []
     radius = near_radius(ring)
 
     def take(trainer, step):
-        snaps.append(snapshot(trainer, ring, step, device, n=1000, occupancy_radius=radius))
+        return asdict(snapshot(trainer, ring, step, device, n=1000, occupancy_radius=radius))
+    watch = Recorder(take, every=every)
     trainer = recipes.make_trainer(COLLAPSE_METHOD, ring, seed, device, schedule,
-                               callbacks=[Callback(take, every=every)], progress=progress)
-    take(trainer, 0)
-    trainer.fit(steps)
-    return trainer, ring, snaps
+                                   callbacks=[watch], progress=progress)
+    fit(cfg, trainer, steps, "collapse", first=[watch])
+    return trainer, ring, as_snapshots(watch)
 
 
 @experiment("mog-collapse", "a vanilla GAN collapsing onto one mode at a time and cycling "
@@ -208,7 +216,7 @@ def run_mog_collapse(cfg):
     steps = cfg.steps_or(COLLAPSE_STEPS, COLLAPSE_QUICK_STEPS)
     trainer, ring, snaps = collapse_run(steps, cfg.seed, cfg.device,
                                         COLLAPSE_SNAPSHOTS if not cfg.quick else 8,
-                                        cfg.progress)
+                                        cfg.progress, cfg)
     backend.manual_seed(cfg.seed + 1)
     real = ring.sample(1000).numpy()
     occ = numpy.stack([s.occupancy for s in snaps], axis=1)          # (K, T)

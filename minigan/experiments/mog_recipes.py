@@ -203,19 +203,20 @@ def steps_of(method, schedule=None, mixture=None):
 
 
 def train_mog(method, dataset="ring", seed=0, steps=None, device="cpu", schedule=None,
-              callbacks=(), progress=False):
+              callbacks=(), progress=False, fit=None):
     """Train `method` on `dataset` ('ring', 'grid', 'ring-unrolled' or a mixture) and
     score 2,500 final samples. Returns a MogRun.
 
     ``steps``: None trains the method's own number of steps (``steps_of``); a number
-    overrides it.
+    overrides it. ``fit(trainer, steps)``: how to train (default ``trainer.fit``; an
+    experiment passes its ``RunConfig.fit``, which checkpoints and resumes).
     """
     mixture = toy.mixture(dataset) if isinstance(dataset, str) else dataset
     schedule = schedule or Schedule()
     schedule = replace(schedule, steps=int(steps if steps is not None
                                            else steps_of(method, schedule, mixture)))
     trainer = make_trainer(method, mixture, seed, device, schedule, callbacks, progress)
-    trainer.fit(schedule.steps)
+    (fit or Trainer.fit)(trainer, schedule.steps)
     samples = sample_generator(trainer.G, N_EVAL, device)
     return MogRun(get_method(method).name, getattr(mixture, "name", str(dataset)), seed,
                   trainer, samples, metrics.mode_scores(samples, mixture))

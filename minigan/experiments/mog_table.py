@@ -14,7 +14,7 @@ import time
 import numpy
 from tqdm.auto import tqdm
 
-from . import experiment, workers
+from . import experiment, workers, RunConfig, REACHED
 from . import mog_recipes as recipes
 from ..gan import data, metrics
 
@@ -31,7 +31,7 @@ PUBLISHED = {
 
 
 def _sample_file(out, dataset, method, seed):
-    return pathlib.Path(out) / "samples" / f"{dataset}__{method}__seed{seed}.npy"
+    return pathlib.Path(out) / "samples" / f"{run_name(dataset, method, seed)}.npy"
 
 
 # ------------------------------------------------------------------ table
@@ -121,11 +121,18 @@ def recompute_table(out):
     return table_rows(scores)
 
 
+def run_name(dataset, method, seed):
+    """The name of one run of the table (its checkpoint folder and samples file)."""
+    return f"{dataset}__{method}__seed{seed}"
+
+
 def _one_run(job):
     """Train and score one (dataset, method, seed); save its samples. Runs in a worker."""
-    out, ds, m, seed, steps, device = job
+    cfg, ds, m, seed, steps = job
+    out = cfg.out
     t0, c0 = time.perf_counter(), time.process_time()
-    run = recipes.train_mog(m, ds, seed=seed, steps=steps, device=device)
+    run = recipes.train_mog(m, ds, seed=seed, steps=steps, device=cfg.device,
+                            fit=lambda tr, n: cfg.fit(tr, n, run_name(ds, m, seed)))
     path = _sample_file(out, ds, m, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     numpy.save(path, run.samples.astype(numpy.float32), allow_pickle=False)
@@ -136,20 +143,24 @@ def _one_run(job):
 
 
 def run_table(out, methods=None, datasets=DATASETS, seeds=range(SEEDS), steps=None,
-              device="cpu", progress=True, jobs=None):
+              device="cpu", progress=True, jobs=None, resume=False):
     """Train every (dataset, method, seed), save its samples, return the per-run scores.
 
     ``steps``: None trains each method its own number of steps (``recipes.steps_of``).
     ``jobs``: worker processes (``workers.n_workers``: default one per CPU core).
     The runs are seeded and every worker uses one BLAS thread, so the workers
-    change the time, not the numbers.
+    change the time, not the numbers. Each run keeps its checkpoint under
+    ``out/checkpoints/``; ``resume`` continues the unfinished ones (a finished
+    one just loads). A Ctrl-C stops them all and raises ``Interrupted``.
     """
+    cfg = RunConfig("mog-table", out=pathlib.Path(out), device=device, resume=resume)
     methods = list(methods or recipes.METHODS)
     for m in methods:
         recipes.get_method(m)                       # an unknown name fails before any training
     # seed by seed: a table cut short still has every method for the seeds it finished
-    jobs_list = [(out, ds, m, s, steps, device) for s in seeds for ds in datasets
-                 for m in methods]
+    jobs_list = [(cfg, ds, m, s, steps) for s in seeds for ds in datasets for m in methods]
+    for job in jobs_list:
+        REACHED.setdefault(run_name(*job[1:4]), 0)     # a run that never starts reached 0
     scores = []
     with tqdm(total=len(jobs_list), desc="mog-table runs", unit="run", disable=not progress,
               dynamic_ncols=True) as bar:
@@ -172,7 +183,7 @@ def run_mog_table(cfg):
     steps = cfg.steps_or(None, 200) if (cfg.steps is not None or cfg.quick) else None
     seeds = range(cfg.seed, cfg.seed + (1 if cfg.quick else SEEDS))
     scores = run_table(cfg.out, seeds=seeds, steps=steps, device=cfg.device,
-                       progress=cfg.progress, jobs=cfg.jobs)
+                       progress=cfg.progress, jobs=cfg.jobs, resume=cfg.resume)
     rows = table_rows(scores)
     md = write_table(rows, cfg.out)
     (cfg.out / "runs.json").write_text(json.dumps(scores, indent=1) + "\n")

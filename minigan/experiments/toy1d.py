@@ -11,9 +11,10 @@ import math
 
 import numpy
 
-from . import experiment
+from . import experiment, fit
 from .. import backend
 from ..gan import toy1d
+from ..gan.train import Recorder
 from .figures import densities_1d
 from .figures.style import plt, save, suptitle, color
 
@@ -24,27 +25,29 @@ GRID = numpy.linspace(-3.5, 5.0, 801)
 
 
 def fit_optimal_discriminator(steps, real_label=1.0, seed=0, snapshot_steps=(), device="cpu",
-                              hidden=16, batch_size=512, track_value=True, progress=False):
+                              hidden=16, batch_size=512, track_value=True, progress=False,
+                              cfg=None, name="d-star"):
     """Train D against the fixed G; return D, the densities, D's snapshots on GRID
-    and (with track_value) the value V(G, D) at about 60 points of training."""
+    and (with track_value) the value V(G, D) at about 60 points of training.
+    With `cfg`, it trains as that experiment's run `name` (checkpointed, resumable)."""
     backend.manual_seed(seed)
     p_data = toy1d.Gaussian1D(*P_DATA)
     G = toy1d.AffineGenerator(*FIXED_G)
     D = toy1d.mlp_discriminator(hidden)
-    snaps, values = {}, []
 
-    def watch(trainer, step):
-        if step in snapshot_steps:
-            snaps[step] = toy1d.probabilities_on(D, GRID, device)
-        if track_value and (step % max(steps // 60, 1) == 0 or step == steps):
-            values.append((step, toy1d.game_value(D, p_data, G.density(), n=4001,
-                                                  device=device)))
+    def look(trainer, step):
+        d = toy1d.probabilities_on(D, GRID, device) if step in snapshot_steps else None
+        v = (toy1d.game_value(D, p_data, G.density(), n=4001, device=device)
+             if track_value and (step % max(steps // 60, 1) == 0 or step == steps) else None)
+        return {"step": step, "d": d, "value": v} if d is not None or v is not None else None
+    watch = Recorder(look)
     trainer = toy1d.discriminator_trainer(
         D, p_data, G, steps, batch_size=batch_size, real_label=real_label, device=device,
         callbacks=[watch], seed=seed,
         progress={"desc": "D vs fixed G", "leave": False} if progress else False)
-    watch(trainer, 0)
-    trainer.fit(steps)
+    fit(cfg, trainer, steps, name, first=[watch])
+    snaps = {r["step"]: r["d"] for r in watch.records if r["d"] is not None}
+    values = [(r["step"], r["value"]) for r in watch.records if r["value"] is not None]
     return D, p_data, G.density(), snaps, values
 
 
@@ -62,9 +65,11 @@ def optimal_discriminator(cfg):
     stages = sorted({0, max(steps // 30, 1), max(steps // 6, 1), steps})
     gif_steps = set(numpy.linspace(0, steps, 31 if cfg.quick else 46).astype(int).tolist())
     D, p_data, p_g, snaps, values = fit_optimal_discriminator(
-        steps, 1.0, cfg.seed, set(stages) | gif_steps, cfg.device, progress=cfg.progress)
+        steps, 1.0, cfg.seed, set(stages) | gif_steps, cfg.device, progress=cfg.progress,
+        cfg=cfg, name="d-star")
     D_s, _, _, snaps_s, _ = fit_optimal_discriminator(
-        steps, SMOOTH_ALPHA, cfg.seed, {steps}, cfg.device, progress=cfg.progress)
+        steps, SMOOTH_ALPHA, cfg.seed, {steps}, cfg.device, progress=cfg.progress,
+        cfg=cfg, name="d-star-smoothed")
 
     d_star = toy1d.optimal_discriminator(p_data, p_g, GRID)
     pd, pg = p_data.pdf(GRID), p_g.pdf(GRID)
@@ -154,21 +159,23 @@ def gan_1d(cfg):
     D = toy1d.mlp_discriminator(16)
     stages = sorted({0, steps // 10, steps // 3, steps})
     gif_steps = set(numpy.linspace(0, steps, 31 if cfg.quick else 61).astype(int).tolist())
-    snaps, trace = {}, []
 
-    def snapshot(trainer, step):
-        if step in stages or step in gif_steps:
-            snaps[step] = (G.density(), toy1d.probabilities_on(D, GRID, cfg.device),
-                           G.sample(2000, cfg.device).numpy().ravel())
-        p_g = G.density()
-        trace.append((step, p_g.mean, p_g.std, toy1d.jsd(p_data, p_g) if step % 10 == 0
-                      else numpy.nan))
+    def look(trainer, step):
+        p_g, shown = G.density(), step in stages or step in gif_steps
+        return {"step": step, "mean": p_g.mean, "std": p_g.std,
+                "jsd": toy1d.jsd(p_data, p_g) if step % 10 == 0 else None,
+                "d": toy1d.probabilities_on(D, GRID, cfg.device) if shown else None,
+                "samples": G.sample(2000, cfg.device).numpy().ravel() if shown else None}
+    watch = Recorder(look)
     trainer = toy1d.gan_trainer(G, D, p_data, "non-saturating", lr_d=0.01, lr_g=0.01,
-                                device=cfg.device, callbacks=[snapshot], seed=cfg.seed,
+                                device=cfg.device, callbacks=[watch], seed=cfg.seed,
                                 progress={"desc": "1-D GAN", "leave": False}
                                 if cfg.progress else False)
-    snapshot(trainer, 0)
-    trainer.fit(steps)
+    fit(cfg, trainer, steps, "gan-1d", first=[watch])
+    snaps = {r["step"]: (toy1d.Gaussian1D(r["mean"], r["std"]), r["d"], r["samples"])
+             for r in watch.records if r["d"] is not None}
+    trace = [(r["step"], r["mean"], r["std"], numpy.nan if r["jsd"] is None else r["jsd"])
+             for r in watch.records]
     p_g = G.density()
     mask = (GRID > p_data.mean - 2 * p_data.std) & (GRID < p_data.mean + 2 * p_data.std)
     d_end = toy1d.probabilities_on(D, GRID, cfg.device)

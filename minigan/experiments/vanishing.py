@@ -13,10 +13,11 @@ Lecture: with a = D's logit on a fake sample, D(G(z)) = sigmoid(a), and
 """
 import numpy
 
-from . import experiment
+from . import experiment, fit
 from .. import backend
 from ..tensor import Tensor, grad
 from ..gan import losses, toy1d
+from ..gan.train import Recorder
 from .figures.style import plt, save, suptitle, color
 
 P_DATA = (2.0, 0.75)
@@ -38,20 +39,22 @@ def generator_logit_gradients(logits):
     return numpy.abs(g_sat.numpy()), numpy.abs(g_ns.numpy())
 
 
-def strong_discriminator(seed=0, steps=PRETRAIN_STEPS, device="cpu"):
+def strong_discriminator(seed=0, steps=PRETRAIN_STEPS, device="cpu", cfg=None):
     """D trained to convergence against the starting G: it rejects G's samples."""
     backend.manual_seed(seed)
     p_data = toy1d.Gaussian1D(*P_DATA)
     D = toy1d.mlp_discriminator(16)
-    toy1d.discriminator_trainer(D, p_data, toy1d.AffineGenerator(*G_START), steps,
-                                device=device, seed=seed, progress=False).fit(steps)
+    trainer = toy1d.discriminator_trainer(D, p_data, toy1d.AffineGenerator(*G_START), steps,
+                                          device=device, seed=seed, progress=False)
+    fit(cfg, trainer, steps, "strong-d")
     return D
 
 
-def race(steps, seed=0, device="cpu", pretrain_steps=PRETRAIN_STEPS, progress=False):
+def race(steps, seed=0, device="cpu", pretrain_steps=PRETRAIN_STEPS, progress=False, cfg=None):
     """Both G losses from the same G and the same strong D; per-step traces
-    (step, G's mean, G's std, ||grad of L_G||, D at G's mean)."""
-    D0 = strong_discriminator(seed, pretrain_steps, device)
+    (step, G's mean, G's std, ||grad of L_G||, D at G's mean). With `cfg`, the
+    three trainings are that experiment's runs (checkpointed, resumable)."""
+    D0 = strong_discriminator(seed, pretrain_steps, device, cfg)
     p_data = toy1d.Gaussian1D(*P_DATA)
     traces = {}
     for g_loss in ("minimax", "non-saturating"):
@@ -59,17 +62,18 @@ def race(steps, seed=0, device="cpu", pretrain_steps=PRETRAIN_STEPS, progress=Fa
         D = toy1d.mlp_discriminator(16)
         D.load_state_dict(D0.state_dict())
         G = toy1d.AffineGenerator(*G_START)
-        rows = []
 
-        def record(trainer, step):
+        def look(trainer, step):
             with_d = toy1d.probabilities_on(trainer.D, [trainer.G.shift.item()], device)[0]
-            rows.append((step, trainer.G.shift.item(), abs(trainer.G.scale.item()),
-                         trainer.history[-1]["grad_norm_g"], with_d))
-        toy1d.gan_trainer(G, D, p_data, g_loss, g_optimizer="sgd", lr_g=G_LR, lr_d=0.005,
-                          device=device, callbacks=[record], seed=seed + 1,
-                          progress={"desc": f"1-D GAN ({g_loss})", "leave": False}
-                          if progress else False).fit(steps)
-        traces[g_loss] = numpy.array(rows)
+            return {"row": [step, trainer.G.shift.item(), abs(trainer.G.scale.item()),
+                            trainer.history[-1]["grad_norm_g"], float(with_d)]}
+        watch = Recorder(look)
+        trainer = toy1d.gan_trainer(G, D, p_data, g_loss, g_optimizer="sgd", lr_g=G_LR,
+                                    lr_d=0.005, device=device, callbacks=[watch], seed=seed + 1,
+                                    progress={"desc": f"1-D GAN ({g_loss})", "leave": False}
+                                    if progress else False)
+        fit(cfg, trainer, steps, g_loss)
+        traces[g_loss] = numpy.array([r["row"] for r in watch.records])
     return traces
 
 
@@ -82,7 +86,7 @@ def vanishing_gradients(cfg):
     g_sat, g_ns = generator_logit_gradients(logits)
     at = numpy.log(0.01 / 0.99)                        # the logit where D(G(z)) = 0.01
     s1, n1 = generator_logit_gradients([at])
-    traces = race(steps, cfg.seed, cfg.device, progress=cfg.progress)
+    traces = race(steps, cfg.seed, cfg.device, progress=cfg.progress, cfg=cfg)
     sat, ns = traces["minimax"], traces["non-saturating"]
     metrics = {
         "grad_saturating_at_D_0.01": float(s1[0]), "grad_non_saturating_at_D_0.01": float(n1[0]),

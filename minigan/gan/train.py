@@ -133,6 +133,36 @@ class Callback:
             self.fn(trainer, step)
 
 
+class Recorder(Callback):
+    """A callback that keeps what ``fn(trainer, step)`` returns: a dict of numbers,
+    strings, lists and arrays (None keeps nothing), appended to ``records``.
+
+    The records are part of the Trainer's checkpoint, so a run that was stopped
+    and resumed ends with the same records as one that never stopped. ``take``
+    records once by hand (e.g. at step 0, before ``fit``).
+    """
+
+    def __init__(self, fn, every=1, at_end=True):
+        super().__init__(fn, every, at_end)
+        self.records = []
+
+    def __call__(self, trainer, step, last=False):
+        if step % self.every == 0 or (last and self.at_end):
+            self.take(trainer, step)
+
+    def take(self, trainer, step):
+        record = self.fn(trainer, step)
+        if record is not None:
+            self.records.append(record)
+        return record
+
+    def state_dict(self):
+        return {"records": list(self.records)}
+
+    def load_state_dict(self, state):
+        self.records = list(state["records"])
+
+
 # ------------------------------------------------------------ small helpers
 def _grad_norm(module):
     """sqrt(sum over parameters of ||dL/dp||^2): how hard this step pushed the player."""
@@ -201,13 +231,15 @@ class Trainer:
     go to ``out_dir/checkpoint.npz`` (every ``checkpoint_every`` steps, at the end
     of ``fit``, and on Ctrl-C). ``progress``: a tqdm bar over the steps (True),
     none (False), or a dict of tqdm options for the bar, such as ``desc`` and
-    ``position``.
+    ``position``. ``verbose=False``: no messages (a caller that reports itself).
+    ``request_stop()`` (from a callback, another thread or a signal handler) stops
+    ``fit`` at the next step boundary, as a Ctrl-C does.
     """
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
                  sample_noise, loss="non-saturating", d_steps=1, batch_size=64, penalty=None,
                  label_smoothing=0.0, weight_clip=None, out_dir=None, checkpoint_every=None,
-                 callbacks=(), progress=True, seed=0, schedulers=()):
+                 callbacks=(), progress=True, seed=0, schedulers=(), verbose=True):
         self.G, self.D = generator, discriminator
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.sample_real, self.sample_noise = sample_real, sample_noise
@@ -242,6 +274,7 @@ class Trainer:
                           for cb in (callbacks or ())]
         self.schedulers = list(schedulers or ())
         self.progress = progress
+        self.verbose = bool(verbose)   # print where a checkpoint went on Ctrl-C, resume...
         self.seed = int(seed)
         self.history = History()
         self.global_step = 0            # generator steps done so far
@@ -367,7 +400,7 @@ class Trainer:
             if os.path.exists(path):
                 self.load_checkpoint(path)
             else:
-                print(f"no checkpoint at {path}: starting from step {self.global_step}")
+                self._say(f"no checkpoint at {path}: starting from step {self.global_step}")
         self.interrupted = False
         # progress: True/False, or a dict of tqdm options (desc, position) for a run
         # that shares the terminal with others
@@ -405,6 +438,14 @@ class Trainer:
             self.history.save(self.out_dir)
         return self.history
 
+    def request_stop(self):
+        """Stop ``fit`` after the current step, saving a checkpoint as a Ctrl-C does."""
+        self._stop_requested = True
+
+    def _say(self, text):
+        if self.verbose:
+            print(text)
+
     def _on_interrupt(self):
         """Ctrl-C: save a checkpoint of the last complete step and say where it is."""
         self.interrupted = True
@@ -413,28 +454,29 @@ class Trainer:
             self._in_step = False
             where = (f"the last checkpoint is {self.last_checkpoint}" if self.last_checkpoint
                      else "nothing was saved")
-            print(f"\ninterrupted in the middle of step {self.global_step + 1}; {where}")
+            self._say(f"\ninterrupted in the middle of step {self.global_step + 1}; {where}")
         elif self.out_dir is None:
-            print(f"\ninterrupted after step {self.global_step}; no out_dir was given, "
-                  f"so no checkpoint was saved")
+            self._say(f"\ninterrupted after step {self.global_step}; no out_dir was given, "
+                      f"so no checkpoint was saved")
         else:
             path = self.save_checkpoint()
             self.history.save(self.out_dir)
-            print(f"\ninterrupted after step {self.global_step}; checkpoint saved to {path}. "
-                  f"Call fit(..., resume=True) to continue.")
+            self._say(f"\ninterrupted after step {self.global_step}; checkpoint saved to "
+                      f"{path}. Call fit(..., resume=True) to continue.")
 
     @contextlib.contextmanager
     def _ctrl_c_finishes_the_step(self):
         """While fit runs, a first Ctrl-C lets the current step finish (a checkpoint
         of half a step could not resume exactly); a second one stops at once."""
-        if threading.current_thread() is not threading.main_thread():
-            yield                     # signals can only be handled in the main thread
-            return
+        if (threading.current_thread() is not threading.main_thread()
+                or signal.getsignal(signal.SIGINT) is signal.SIG_IGN):
+            yield                     # signals reach the main thread only; a process that
+            return                    # ignores Ctrl-C (a worker) is stopped by request_stop
 
         def handler(signum, frame):
             if self._in_step and not self._stop_requested:
                 self._stop_requested = True
-                print("\nCtrl-C: finishing this step, then saving (press again to stop now)")
+                self._say("\nCtrl-C: finishing this step, then saving (press again to stop now)")
             else:
                 raise KeyboardInterrupt
         previous = signal.signal(signal.SIGINT, handler)
@@ -461,8 +503,13 @@ class Trainer:
                                 else self.g_optimizer.state_dict()),
                 "d_optimizer": self.d_optimizer.state_dict(),
                 "schedulers": json.dumps([s.state_dict() for s in self.schedulers]),
+                "callbacks": {str(i): cb.state_dict() for i, cb in enumerate(self._recording())},
                 "step": self.global_step, "history": self.history.to_json(),
                 "rng": json.dumps(rng), "config": json.dumps(self._config())}
+
+    def _recording(self):
+        """The callbacks whose state belongs in a checkpoint (Recorders and the like)."""
+        return [cb for cb in self.callbacks if hasattr(cb, "state_dict")]
 
     def _config(self):
         """The settings that must not change across a resume for it to be exact."""
@@ -490,6 +537,10 @@ class Trainer:
         if len(schedules) != len(self.schedulers):
             raise ValueError(f"the checkpoint has {len(schedules)} learning-rate schedules, "
                              f"this Trainer {len(self.schedulers)}")
+        recorded = state.get("callbacks") or {}
+        if len(recorded) != len(self._recording()):
+            raise ValueError(f"the checkpoint holds the state of {len(recorded)} recording "
+                             f"callbacks, this Trainer has {len(self._recording())}")
         before = self.state_dict()
         try:
             self._load_parts(state, schedules)
@@ -522,6 +573,8 @@ class Trainer:
                               f"{e}") from e
         for schedule, st in zip(self.schedulers, schedules):
             schedule.load_state_dict(st)
+        for i, cb in enumerate(self._recording()):
+            cb.load_state_dict(state["callbacks"][str(i)])
 
     def save_checkpoint(self, path=None):
         """Write the checkpoint atomically (``minigan.save``) and return its path.
