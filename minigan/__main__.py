@@ -157,8 +157,6 @@ def cmd_run(args):
     _check_device(args.device)
     out = check_out_dir(args.out if args.out else pathlib.Path("runs") / args.name)
 
-    import matplotlib
-    matplotlib.use("Agg")                      # figures go to files; no display needed
     from . import backend
     backend.manual_seed(args.seed)
     cfg = RunConfig(name=args.name, steps=args.steps, seed=args.seed, device=args.device,

@@ -148,6 +148,7 @@ case("index_int_array_repeated", lambda a: a[[0, 2, 0, 0]], N(3, 4))
 case("index_int_arrays_2d", lambda a: a[np.array([[0, 1], [2, 0]]), np.array([[1, 1], [3, 0]])],
      N(3, 4))
 case("index_slice_and_array", lambda a: a[:, [1, 1, 3]], N(3, 4))
+case("getitem_function", lambda a: F.getitem(a, (slice(None), [0, 2, 2])), N(3, 4))
 case("index_bool_mask", lambda a: a[COND], N(3, 4))
 case("index_tensor", lambda a: a[minigan.tensor(np.array([2, 2, 1]))], N(3, 4))
 
