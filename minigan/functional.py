@@ -6,12 +6,13 @@ Each function is defined in ``minigan/ops``, next to its backward.
 """
 from .ops.math import (add, sub, mul, div, neg, pow, exp, log, sqrt, abs, maximum, minimum,  # noqa: F401
                        clip, where, relu, leaky_relu, tanh, sigmoid, softplus, log_sigmoid,
-                       dropout)
+                       log_softmax, softmax, dropout)
 from .ops.reduce import sum, mean, var, max  # noqa: F401
 from .ops.shape import (reshape, flatten, unsqueeze, squeeze, permute, transpose, swapaxes,  # noqa: F401
                         broadcast_to, concat, cat, stack, pad, getitem)
 from .ops.linalg import matmul, linear  # noqa: F401
-from .ops.loss import binary_cross_entropy_with_logits, mse_loss  # noqa: F401
+from .ops.loss import (binary_cross_entropy_with_logits, mse_loss, cross_entropy,  # noqa: F401
+                       nll_loss)
 from .ops.conv import conv2d, conv_transpose2d  # noqa: F401
 from .ops.norm import batch_norm  # noqa: F401
 

@@ -7,6 +7,7 @@ difference is valid there:
   pos      in [0.5, 2]          (log, sqrt, the base of a real power)
   away     |v| in [0.5, 2], random sign  (divisors; away from the kink of abs)
   prob     in [0.1, 0.9]        (probability targets of binary cross-entropy)
+Class-index targets (cross_entropy, nll_loss) are constants, LABELS.
 Shapes cover broadcasting, 0-d scalars and size-one axes.
 
 At the end, what a derivative check cannot see: dropout's mask statistics,
@@ -61,6 +62,13 @@ def dropout_seeded(x):
     return F.dropout(x, 0.4, training=True)
 
 
+LABELS = np.array([2, 0, 2, 1])        # class indices for (4, C) logits, C >= 3
+
+
+def _labels(x):
+    return minigan.tensor(LABELS, device=x.device)
+
+
 COND = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
 
 CASES = []
@@ -109,6 +117,16 @@ case("clip_both", lambda a: F.clip(a, -0.5, 0.7), N(3, 4))
 case("clip_min", lambda a: F.clip(a, min=0.1), N(3, 4))
 case("clip_max", lambda a: a.clamp(max=-0.2), N(3, 4))
 case("dropout", dropout_seeded, N(4, 5))
+
+# ---- softmax over one axis: the default last axis, another axis, dim=, 1-d, size one, 0-d
+for name in ("log_softmax", "softmax"):
+    fn = getattr(F, name)
+    case(f"{name}_last_axis", fn, N(3, 4))
+    case(f"{name}_axis0", lambda a, f=fn: f(a, 0), N(3, 4))
+    case(f"{name}_dim1_3d", lambda a, f=fn: f(a, dim=1), N(2, 3, 4))
+    case(f"{name}_1d", fn, N(5))
+    case(f"{name}_size_one_axis", fn, N(3, 1))
+    case(f"{name}_0d", fn, N())
 
 # ---- reductions over an axis, a tuple of axes, everything, with keepdims and aliases
 for name in ("sum", "mean", "var", "max"):
@@ -170,11 +188,21 @@ for red in ("mean", "sum", "none"):
          lambda x, t, r=red: F.binary_cross_entropy_with_logits(x, t, reduction=r),
          N(4, 3), Q(4, 3))
     case(f"mse_loss_{red}", lambda x, y, r=red: F.mse_loss(x, y, reduction=r), N(4, 3), N(4, 3))
+    # class indices: a constant, on the logits' device (class 2 twice, class 1 once)
+    case(f"cross_entropy_{red}",
+         lambda x, r=red: F.cross_entropy(x, _labels(x), reduction=r), N(4, 3))
+    case(f"nll_loss_{red}", lambda x, r=red: F.nll_loss(x, _labels(x), reduction=r), N(4, 3))
+case("cross_entropy_int32_target",
+     lambda x: F.cross_entropy(x, _labels(x).to(dtype="int32")), N(4, 3))
+case("nll_loss_of_log_softmax", lambda x: F.nll_loss(F.log_softmax(x, dim=1), _labels(x)),
+     N(4, 3))
 
 
 # ---- a composite, as in a discriminator
 case("composite_mlp", lambda x, w, b: F.sigmoid(F.leaky_relu(F.linear(x, w, b), 0.2)).mean(),
      N(4, 3), N(2, 3), N(2))
+case("composite_classifier", lambda x, w, b: F.cross_entropy(F.linear(x, w, b), _labels(x)),
+     N(4, 5), N(3, 5), N(3))
 
 
 def _inputs(specs, device):

@@ -24,6 +24,16 @@ def _softplus(x, beta=1.0, threshold=20.0):
 
 
 MASK = np.array([[True, False, True, False], [False, True, True, True], [True, False, False, True]])
+LABELS = np.array([2, 0, 2, 1, 0, 2])          # class indices for (6, 3) logits
+
+
+def _log_softmax(a, axis=-1):
+    """log(e^a / sum e^a), written out naively (the inputs here are small)."""
+    return np.log(np.exp(a) / np.exp(a).sum(axis=axis, keepdims=True))
+
+
+def _labels(x):
+    return minigan.tensor(LABELS, device=x.device)
 
 # (name, minigan function, NumPy function, input shapes); inputs are in [0.5, 2] with a
 # random sign, or positive where the function needs it ("+" after the shape)
@@ -85,6 +95,24 @@ FORWARD = [
      lambda x, t: -(t * np.log(_sig(x * 5)) + (1 - t) * np.log(1 - _sig(x * 5))),
      [(6, 3), ((6, 3), "p")]),
     ("mse", lambda x, y: F.mse_loss(x, y), lambda x, y: np.mean((x - y) ** 2), [(6, 3), (6, 3)]),
+    ("log_softmax", lambda a: F.log_softmax(a * 5), lambda a: _log_softmax(a * 5), [(4, 5)]),
+    ("log_softmax_dim0", lambda a: F.log_softmax(a, dim=0), lambda a: _log_softmax(a, 0),
+     [(2, 3, 4)]),
+    ("softmax", lambda a: F.softmax(a * 5), lambda a: np.exp(a * 5) / np.exp(a * 5).sum(
+        axis=-1, keepdims=True), [(4, 5)]),
+    ("softmax_axis1", lambda a: F.softmax(a, 1), lambda a: np.exp(a) / np.exp(a).sum(
+        axis=1, keepdims=True), [(2, 3, 4)]),
+    ("cross_entropy", lambda x: F.cross_entropy(x * 5, _labels(x)),
+     lambda x: -np.mean(_log_softmax(x * 5)[np.arange(6), LABELS]), [(6, 3)]),
+    ("cross_entropy_sum", lambda x: F.cross_entropy(x, _labels(x), reduction="sum"),
+     lambda x: -np.sum(np.log(np.exp(x[np.arange(6), LABELS]) / np.exp(x).sum(axis=1))),
+     [(6, 3)]),
+    ("cross_entropy_none", lambda x: F.cross_entropy(x, _labels(x), reduction="none"),
+     lambda x: np.log(np.exp(x).sum(axis=1)) - x[np.arange(6), LABELS], [(6, 3)]),
+    ("nll_loss", lambda x: F.nll_loss(x, _labels(x)), lambda x: -np.mean(x[np.arange(6), LABELS]),
+     [(6, 3)]),
+    ("nll_loss_none", lambda x: F.nll_loss(x, _labels(x), reduction="none"),
+     lambda x: -x[np.arange(6), LABELS], [(6, 3)]),
 ]
 
 
@@ -216,3 +244,142 @@ def test_unbroadcast_by_hand():
     np.testing.assert_array_equal(a.grad.numpy(), [[6.0], [60.0]])
     np.testing.assert_array_equal(b.grad.numpy(), [11.0, 22.0, 33.0])
     assert c.grad.numpy() == 66.0
+
+
+# --------------------------------------- softmax and cross-entropy, by hand
+def _softmax(a, axis=-1):
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _onehot(t, c):
+    return np.eye(c)[t]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_and_cross_entropy_are_finite_and_exact_at_huge_logits(dtype, device):
+    """Logits of +-1e4: e^(1e4) overflows, so a naive softmax gives inf/inf = nan. Shifted by
+    the row's max, every exponent is <= 0 and the results are exact."""
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [1e4, 1e4, -1e4]], dtype)
+    t = np.array([1, 2, 0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        lsm = F.log_softmax(minigan.tensor(x, device=device))
+        sm = F.softmax(minigan.tensor(x, device=device), dim=1)
+        xs = minigan.tensor(x, requires_grad=True, device=device)
+        per = F.cross_entropy(xs, minigan.tensor(t, device=device), reduction="none")
+        loss = F.cross_entropy(xs, minigan.tensor(t, device=device))
+        loss.backward()
+    log2 = np.log(np.array(2.0, dtype))
+    np.testing.assert_array_equal(lsm.numpy(), np.array(
+        [[0, -2e4, -1e4], [-2e4, -2e4, 0], [-log2, -log2, -2e4 - log2]], dtype))
+    np.testing.assert_array_equal(sm.numpy(), np.array([[1, 0, 0], [0, 0, 1], [.5, .5, 0]], dtype))
+    np.testing.assert_array_equal(per.numpy(), np.array([2e4, 0, log2], dtype))
+    assert loss.dtype == np.dtype(dtype)
+    assert loss.item() == pytest.approx((2e4 + float(log2)) / 3, rel=1e-6)
+    # (softmax - onehot) / N, with softmax exactly [1, 0, 0], [0, 0, 1], [.5, .5, 0]
+    np.testing.assert_allclose(xs.grad.numpy(), np.array(
+        [[1, -1, 0], [0, 0, 0], [-0.5, 0.5, 0]]) / 3, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_gradient_is_softmax_minus_onehot(reduction, device):
+    """dl/dx = (softmax(x) - onehot(t)) / N for the mean; without the 1/N for the sum;
+    row n scaled by the upstream g_n for 'none'."""
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((6, 3)) * 3
+    x = minigan.tensor(x0, requires_grad=True, device=device)
+    loss = F.cross_entropy(x, _labels(x), reduction=reduction)
+    if reduction == "none":
+        g = rng.standard_normal(6)
+        loss.backward(minigan.tensor(g, device=device))
+        scale = g[:, None]
+    else:
+        loss.backward()
+        scale = 1 / 6 if reduction == "mean" else 1.0
+    np.testing.assert_allclose(x.grad.numpy(), scale * (_softmax(x0) - _onehot(LABELS, 3)),
+                               rtol=1e-12, atol=1e-15)
+    # cross_entropy is nll_loss of log_softmax, value and gradient
+    x2 = minigan.tensor(x0, requires_grad=True, device=device)
+    loss2 = F.nll_loss(F.log_softmax(x2, dim=1), _labels(x2), reduction=reduction)
+    np.testing.assert_allclose(loss2.numpy(), loss.numpy(), rtol=1e-12)
+    loss2.backward(minigan.tensor(g, device=device) if reduction == "none" else None)
+    np.testing.assert_allclose(x2.grad.numpy(), x.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_log_softmax_and_softmax_gradients_by_hand():
+    """log_softmax: dL/dx = g - softmax * sum(g);  softmax: dL/dx = p (g - sum(g p))."""
+    rng = np.random.default_rng(1)
+    x0, g = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    for axis in (0, 1):
+        p = _softmax(x0, axis)
+        x = minigan.tensor(x0, requires_grad=True)
+        F.log_softmax(x, axis).backward(minigan.tensor(g))
+        np.testing.assert_allclose(x.grad.numpy(), g - p * g.sum(axis=axis, keepdims=True),
+                                   rtol=1e-12, atol=1e-15)
+        x = minigan.tensor(x0, requires_grad=True)
+        y = F.softmax(x, dim=axis)
+        np.testing.assert_allclose(y.numpy().sum(axis=axis), 1.0, rtol=1e-15)
+        y.backward(minigan.tensor(g))
+        np.testing.assert_allclose(x.grad.numpy(), p * (g - (g * p).sum(axis=axis, keepdims=True)),
+                                   rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss], ids=["cross_entropy", "nll_loss"])
+def test_class_index_losses_refuse_bad_targets(loss):
+    """Each mistake is named: the dtype, the shapes, an index outside [0, C)."""
+    x = minigan.tensor(np.zeros((4, 3)))
+    name = loss.__name__
+    with pytest.raises(TypeError, match=rf"{name}: the target must be integer class indices.*"
+                                        r"float64"):
+        loss(x, minigan.tensor(np.array([0.0, 1.0, 2.0, 1.0])))
+    with pytest.raises(TypeError, match="integer class indices"):             # one-hot rows
+        loss(x, minigan.tensor(np.eye(3)[[0, 1, 2, 1]]))
+    with pytest.raises(TypeError, match="integer class indices"):             # a bool mask
+        loss(x, minigan.tensor(np.array([True, False, True, True])))
+    with pytest.raises(ValueError, match=r"must have shape \(4,\).*shape \(4, 1\)"):
+        loss(x, minigan.tensor(np.array([[0], [1], [2], [1]])))
+    with pytest.raises(ValueError, match=r"must have shape \(4,\).*shape \(3,\)"):
+        loss(x, minigan.tensor(np.array([0, 1, 2])))
+    with pytest.raises(ValueError, match=r"input must have shape \(N, C\).*\(3,\)"):
+        loss(minigan.tensor(np.zeros(3)), minigan.tensor(np.array(1)))
+    with pytest.raises(ValueError, match=r"\(N, C\).*\(2, 2, 3\)"):
+        loss(minigan.tensor(np.zeros((2, 2, 3))), minigan.tensor(np.array([0, 1])))
+    with pytest.raises(ValueError, match=r"in \[0, 3\) for 3 classes.*holds 3"):
+        loss(x, minigan.tensor(np.array([0, 3, 1, 2])))
+    with pytest.raises(ValueError, match=r"in \[0, 3\).*holds -1 \(a negative index"):
+        loss(x, minigan.tensor(np.array([0, -1, 1, 2], np.int32)))
+    with pytest.raises(ValueError, match="reduction must be"):
+        loss(x, minigan.tensor(np.array([0, 1, 2, 1])), reduction="avg")
+
+
+def test_class_index_targets_of_either_int_width_agree():
+    x = minigan.tensor(np.random.default_rng(2).standard_normal((4, 3)))
+    t = np.array([2, 0, 2, 1])
+    for loss in (F.cross_entropy, F.nll_loss):
+        a = loss(x, minigan.tensor(t.astype(np.int64))).item()
+        assert loss(x, minigan.tensor(t.astype(np.int32))).item() == a
+        assert loss(x, t.astype(np.int32)).item() == a               # a bare array works too
+
+
+def test_softmax_axis_arguments():
+    x = minigan.tensor(np.zeros((2, 3)))
+    for fn in (F.log_softmax, F.softmax):
+        assert fn(x, dim=0).shape == (2, 3)
+        with pytest.raises(TypeError, match="either axis= or dim="):
+            fn(x, 0, dim=1)
+        with pytest.raises(IndexError, match="axis 2 is out of range"):
+            fn(x, 2)
+    assert F.log_softmax(minigan.tensor(np.array(3.0))).item() == 0.0    # 0-d, as torch
+    assert F.softmax(minigan.tensor(np.array(3.0))).item() == 1.0
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss], ids=["cross_entropy", "nll_loss"])
+def test_class_index_loss_of_an_empty_batch_is_nan_as_in_torch(loss):
+    x = minigan.tensor(np.zeros((0, 3), np.float32), requires_grad=True)
+    t = minigan.tensor(np.zeros(0, np.int64))
+    mean = loss(x, t)
+    assert mean.dtype == np.float32 and np.isnan(mean.item())
+    mean.backward()
+    assert x.grad.shape == (0, 3)
+    assert loss(x, t, reduction="sum").item() == 0.0
+    assert loss(x, t, reduction="none").shape == (0,)

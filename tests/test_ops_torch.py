@@ -76,6 +76,12 @@ def case(id_, ours, theirs, *specs):
 
 
 MASK = np.array([[True, False, True, False], [False, True, True, True], [True, False, False, True]])
+LABELS = np.array([3, 0, 3, 1, 2, 0])      # class indices for (6, 4) logits
+
+
+def _labels(x):
+    return minigan.tensor(LABELS, device=x.device)
+
 
 # arithmetic with broadcasting
 for sa, sb in [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 4)), ((), (2, 3))]:
@@ -109,6 +115,15 @@ case("softplus", lambda a: F.softplus(a * 10), lambda a: TF.softplus(a * 10), N(
 case("softplus_beta", lambda a: F.softplus(a * 10, beta=2.0, threshold=5.0),
      lambda a: TF.softplus(a * 10, beta=2.0, threshold=5.0), N(4, 5))
 case("log_sigmoid", lambda a: F.log_sigmoid(a * 30), lambda a: TF.logsigmoid(a * 30), N(4, 5))
+# softmax over one axis, with logits up to ~+-100 (rows dominated by one class)
+for name, tname in [("log_softmax", "log_softmax"), ("softmax", "softmax")]:
+    ours_fn, theirs_fn = getattr(F, name), getattr(TF, tname) if HAVE_TORCH else None
+    case(f"{name}_last", lambda a, f=ours_fn: f(a * 30), lambda a, f=theirs_fn: f(a * 30, dim=-1),
+         N(4, 5))
+    case(f"{name}_axis0", lambda a, f=ours_fn: f(a, 0), lambda a, f=theirs_fn: f(a, 0), N(4, 5))
+    case(f"{name}_dim1_3d", lambda a, f=ours_fn: f(a, dim=1), lambda a, f=theirs_fn: f(a, dim=1),
+         N(2, 3, 4))
+    case(f"{name}_0d", ours_fn, lambda a, f=theirs_fn: f(a, dim=0), N())
 
 # reductions
 for ax, kd in [(None, False), (0, False), (-1, True), ((0, 2), False), ((1, 2), True)]:
@@ -166,6 +181,21 @@ for red in ("mean", "sum", "none"):
          N(6, 3), Q(6, 3))
     case(f"mse_{red}", lambda x, y, r=red: F.mse_loss(x, y, reduction=r),
          lambda x, y, r=red: TF.mse_loss(x, y, reduction=r), N(6, 3), N(6, 3))
+    case(f"cross_entropy_{red}",
+         lambda x, r=red: F.cross_entropy(x * 5, _labels(x), reduction=r),
+         lambda x, r=red: TF.cross_entropy(x * 5, torch.from_numpy(LABELS), reduction=r),
+         N(6, 4))
+    case(f"nll_loss_{red}", lambda x, r=red: F.nll_loss(x, _labels(x), reduction=r),
+         lambda x, r=red: TF.nll_loss(x, torch.from_numpy(LABELS), reduction=r), N(6, 4))
+case("cross_entropy_int32_target",
+     lambda x: F.cross_entropy(x, _labels(x).to(dtype="int32")),
+     lambda x: TF.cross_entropy(x, torch.from_numpy(LABELS)), N(6, 4))
+case("nll_loss_of_log_softmax", lambda x: F.nll_loss(F.log_softmax(x, dim=1), _labels(x)),
+     lambda x: TF.nll_loss(TF.log_softmax(x, dim=1), torch.from_numpy(LABELS)), N(6, 4))
+case("classifier_linear_cross_entropy",
+     lambda x, w, b: F.cross_entropy(F.linear(x, w, b), _labels(x)),
+     lambda x, w, b: TF.cross_entropy(TF.linear(x, w, b), torch.from_numpy(LABELS)),
+     N(6, 5), N(4, 5), N(4))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

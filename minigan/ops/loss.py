@@ -1,12 +1,19 @@
 """Losses, computed in the numerically stable forms (finite for any logit)."""
+import numpy    # dtype questions only
+
 from .. import backend
-from ..tensor import make_op, check_devices, lift
-from .math import sigmoid
+from ..tensor import make_op, check_devices, lift, _new
+from .math import sigmoid, softmax, _log_softmax_array
 
 
 def _check_same_shape(name, a, b):
     if a.shape != b.shape:
         raise ValueError(f"{name}: input shape {a.shape} and target shape {b.shape} differ")
+
+
+def _check_reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def _reduced(data, reduction, xp):
@@ -49,8 +56,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     Finite and exact for any x (for x = -1e4 and t = 1 it is exactly 1e4).
     dl/dx = sigmoid(x) - t,   dl/dt = -x.
     """
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    _check_reduction(reduction)
     target = lift(target, logits)
     check_devices("binary_cross_entropy_with_logits", logits, target)
     _check_same_shape("binary_cross_entropy_with_logits", logits, target)
@@ -69,8 +75,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
 
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error: l = (x - y)^2.   dl/dx = 2 (x - y),  dl/dy = -2 (x - y)."""
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    _check_reduction(reduction)
     target = lift(target, input)
     check_devices("mse_loss", input, target)
     _check_same_shape("mse_loss", input, target)
@@ -84,3 +89,84 @@ def mse_loss(input, target, reduction="mean"):
         return (g * diff if input._requires_grad else None,
                 -g * diff if target._requires_grad else None)
     return make_op(_reduced(d * d, reduction, xp), (input, target), backward, "mse_loss")
+
+
+# ------------------------------------------------ multi-class: class-index targets
+def _check_class_target(name, scores, target):
+    """Scores (N, C) and integer class indices (N,) in [0, C): the target as a tensor.
+    The range is one min/max check, as for BCE's targets."""
+    target = lift(target, scores)
+    check_devices(name, scores, target)
+    if not numpy.issubdtype(target.dtype, numpy.integer):
+        raise TypeError(f"{name}: the target must be integer class indices (int64 or int32), "
+                        f"one per example, but it is {target.dtype}; make it with "
+                        f"minigan.tensor(labels, dtype='int64') (one-hot or probability "
+                        f"targets are not supported)")
+    if scores.ndim != 2:
+        raise ValueError(f"{name}: the input must have shape (N, C), one row of C class "
+                         f"scores per example, but it has shape {scores.shape}")
+    n, c = scores.shape
+    if target.shape != (n,):
+        raise ValueError(f"{name}: the target must have shape ({n},), one class index per "
+                         f"row of the input of shape {scores.shape}, but it has shape "
+                         f"{target.shape}")
+    if n:
+        low, high = int(target.data.min()), int(target.data.max())
+        if low < 0:
+            raise ValueError(f"{name}: class indices must be in [0, {c}), but the target holds "
+                             f"{low} (a negative index; minigan has no ignore_index, every "
+                             f"example needs its class)")
+        if high >= c:
+            raise ValueError(f"{name}: class indices must be in [0, {c}) for {c} classes, but "
+                             f"the target holds {high}")
+    return target
+
+
+def _onehot(xp, t, c, dtype):
+    """Row n is all zeros but a 1 in column t[n]."""
+    o = xp.zeros((t.shape[0], c), dtype=dtype)
+    o[xp.arange(t.shape[0]), t] = 1
+    return o
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    """Softmax cross-entropy of logits x (N, C) against class indices t (N,), as PyTorch's:
+
+        l_n = -log softmax(x_n)[t_n] = log(sum_j e^{x_nj}) - x_{n,t_n}
+
+    computed through the stable log-softmax (finite and exact for any logits, +-1e4 too).
+    Targets must be integers in [0, C); others are refused with a clear error.
+    dl_n/dx_n = softmax(x_n) - onehot(t_n)   (and 1/N of it for reduction='mean').
+    """
+    _check_reduction(reduction)
+    target = _check_class_target("cross_entropy", logits, target)
+    xp = backend.array_module(logits.data)
+    t = target.data
+    n, c = logits.shape
+    per = -_log_softmax_array(xp, logits.data, 1)[xp.arange(n), t]
+
+    def backward(g, out):
+        g = _spread(g, reduction, n, (n,)).reshape(-1, 1)     # one factor per row
+        return (g * (softmax(logits, axis=1) - _new(_onehot(xp, t, c, logits.dtype))),)
+    return make_op(_reduced(per, reduction, xp), (logits,), backward, "cross_entropy")
+
+
+def nll_loss(log_probs, target, reduction="mean"):
+    """Negative log-likelihood of class indices t (N,) under log-probabilities (N, C),
+    such as log_softmax's output:
+
+        l_n = -log_probs[n, t_n],    so cross_entropy(x, t) = nll_loss(log_softmax(x), t).
+
+    dl_n/d(log_probs_n) = -onehot(t_n)   (and 1/N of it for reduction='mean').
+    """
+    _check_reduction(reduction)
+    target = _check_class_target("nll_loss", log_probs, target)
+    xp = backend.array_module(log_probs.data)
+    t = target.data
+    n, c = log_probs.shape
+    per = -log_probs.data[xp.arange(n), t]
+
+    def backward(g, out):
+        g = _spread(g, reduction, n, (n,)).reshape(-1, 1)
+        return (-g * _new(_onehot(xp, t, c, log_probs.dtype)),)
+    return make_op(_reduced(per, reduction, xp), (log_probs,), backward, "nll_loss")

@@ -8,6 +8,7 @@ import numpy    # host-side shape bookkeeping only
 
 from .. import backend
 from ..tensor import Tensor, make_op, lift, check_devices, _new
+from .shape import _axis
 
 
 def _pair(a, b, name):
@@ -227,6 +228,56 @@ def log_sigmoid(x):
     xp = backend.array_module(x.data)
     return make_op(-xp.logaddexp(0, -x.data), (x,),
                    lambda g, out: (g * sigmoid(-x),), "log_sigmoid")
+
+
+# ------------------------------------------------- softmax over one axis
+def _softmax_axis(x, axis, dim, name):
+    """The one axis a softmax normalizes over (``dim`` is PyTorch's name for it)."""
+    if dim is not None:
+        if axis != -1:
+            raise TypeError(f"{name}: give either axis= or dim=, not both")
+        axis = dim
+    axis = _axis(axis, x.ndim, name)
+    return axis if x.ndim else None         # a 0-d tensor: its one element is the whole axis
+
+
+def _log_softmax_array(xp, a, axis):
+    # x - max - log(sum(exp(x - max))): every exponent is <= 0, so nothing overflows,
+    # and the largest term is exp(0) = 1, so the log never sees 0
+    if a.size == 0:
+        return a.copy()
+    s = a - a.max(axis=axis, keepdims=True)
+    return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+
+
+def log_softmax(x, axis=-1, *, dim=None):
+    """log softmax(x) along one axis (``dim=`` works too, as in PyTorch):
+
+        y_i = x_i - log(sum_j e^{x_j}) = (x_i - m) - log(sum_j e^{x_j - m}),   m = max_j x_j
+
+    The second form is the one computed: finite for any logits (at +-1e4 too).
+    dL/dx = g - softmax(x) * sum_j g_j   (softmax(x) = e^y, the output exponentiated).
+    """
+    axis = _softmax_axis(x, axis, dim, "log_softmax")
+    xp = backend.array_module(x.data)
+    return make_op(_log_softmax_array(xp, x.data, axis), (x,),
+                   lambda g, out: (g - exp(out) * g.sum(axis=axis, keepdims=True),),
+                   "log_softmax")
+
+
+def softmax(x, axis=-1, *, dim=None):
+    """softmax(x) along one axis (``dim=`` works too, as in PyTorch):
+
+        p_i = e^{x_i} / sum_j e^{x_j} = e^{x_i - m} / sum_j e^{x_j - m},   m = max_j x_j
+
+    dL/dx = p * (g - sum_j g_j p_j).
+    """
+    axis = _softmax_axis(x, axis, dim, "softmax")
+    xp = backend.array_module(x.data)
+    e = xp.exp(x.data - x.data.max(axis=axis, keepdims=True)) if x.size else x.data.copy()
+    return make_op(e / e.sum(axis=axis, keepdims=True), (x,),
+                   lambda g, out: (out * (g - (g * out).sum(axis=axis, keepdims=True)),),
+                   "softmax")
 
 
 def dropout(x, p=0.5, training=True):
