@@ -43,3 +43,36 @@ def torch_one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# ------------------------------------------------------------------ MNIST
+# Tests read MNIST from the four IDX files beside the project (../shared/data/mnist),
+# or from the folder in $MINIGAN_TEST_MNIST; they never download. A test that needs
+# MNIST takes the `mnist_dir` fixture (or carries @needs_mnist) and is skipped, with
+# the reason, where the files are absent.
+def _find_mnist_dir():
+    from pathlib import Path
+    from minigan.gan import mnist as mnist_files
+    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+    root = Path(os.environ.get("MINIGAN_TEST_MNIST") or default)
+    for folder in (root, root / "mnist"):
+        if all(mnist_files._find(folder, name) is not None
+               for images, labels, _ in mnist_files.SPLITS.values() for name in (images, labels)):
+            return folder, None
+    return None, (f"MNIST's four IDX files are not in {root} (set MINIGAN_TEST_MNIST to a "
+                  f"folder that holds them)")
+
+
+MNIST_DIR, MNIST_MISSING = _find_mnist_dir()
+needs_mnist = pytest.mark.skipif(MNIST_DIR is None, reason=MNIST_MISSING or "")
+
+
+@pytest.fixture
+def mnist_dir(monkeypatch):
+    """The folder with MNIST's files (skips the test where there is none). It is also put
+    in $MINIGAN_DATA for the test, so code that calls data.mnist(split) without a
+    data_dir reads it and never downloads."""
+    if MNIST_DIR is None:
+        pytest.skip(MNIST_MISSING)
+    monkeypatch.setenv("MINIGAN_DATA", str(MNIST_DIR))
+    return MNIST_DIR
