@@ -48,6 +48,9 @@ def _parser():
     r.add_argument("--quick", action="store_true",
                    help="a short run (under a minute on 2 CPU cores), every figure still drawn")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r.add_argument("--data-dir", default=None,
+                   help="folder with the four MNIST files (default: $MINIGAN_DATA, else a "
+                        "per-user cache, downloaded into on first use)")
     r.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out from its checkpoints")
     r.add_argument("--jobs", type=int, default=None,
@@ -143,7 +146,7 @@ def cmd_list():
 
 
 def cmd_run(args):
-    from .experiments import get, RunConfig, Interrupted, REACHED
+    from .experiments import get, RunConfig, Interrupted, REACHED, CheckpointMismatch
     try:
         exp = get(args.name)
     except KeyError as e:
@@ -161,7 +164,7 @@ def cmd_run(args):
     backend.manual_seed(args.seed)
     cfg = RunConfig(name=args.name, steps=args.steps, seed=args.seed, device=args.device,
                     out=out, quick=args.quick, progress=not args.no_progress,
-                    jobs=args.jobs, resume=args.resume)
+                    jobs=args.jobs, resume=args.resume, data_dir=args.data_dir)
     if args.resume:
         check_resume(out, cfg)
     print(f"running {exp.name}: {exp.summary}")
@@ -169,6 +172,8 @@ def cmd_run(args):
     REACHED.clear()
     try:
         metrics = exp.fn(cfg) or {}
+    except CheckpointMismatch as e:
+        raise UsageError(str(e)) from None
     except (Interrupted, KeyboardInterrupt) as e:
         reached = dict(REACHED, **getattr(e, "steps", {}))
         write_interrupted(out, exp.name, reached, cfg, time.perf_counter() - start)

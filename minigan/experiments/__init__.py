@@ -23,7 +23,7 @@ from ..gan.train import Callback, CHECKPOINT_NAME
 EXPERIMENTS = {}          # name -> Experiment
 
 # modules in minigan/experiments/ that register experiments, in listing order
-_MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table")
+_MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table", "mnist")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class RunConfig:
     progress: bool = True
     jobs: int = None
     resume: bool = False
+    data_dir: str = None   # MNIST's folder (None: $MINIGAN_DATA, else the per-user cache)
 
     def steps_or(self, default, quick_default=None):
         """The step count to use: --steps if given, else the (quick) default."""
@@ -84,7 +85,12 @@ class RunConfig:
         os.makedirs(trainer.out_dir, exist_ok=True)
         path = os.path.join(trainer.out_dir, CHECKPOINT_NAME)
         if self.resume and os.path.exists(path):
-            trainer.load_checkpoint(path)
+            try:
+                trainer.load_checkpoint(path)
+            except (ValueError, RuntimeError) as e:
+                raise CheckpointMismatch(
+                    f"--resume: the checkpoint {path} does not fit the run {name!r} of "
+                    f"{self.name}: {e}") from e
         if trainer.global_step == 0:
             for recorder in first:
                 recorder.take(trainer, 0)
@@ -113,6 +119,10 @@ def fit(cfg, trainer, steps, name, first=()):
 
 # name of each training run of this process's experiment -> the step it reached
 REACHED = {}
+
+
+class CheckpointMismatch(ValueError):
+    """--resume found a checkpoint that does not fit the experiment's models."""
 
 
 class Interrupted(Exception):

@@ -1,5 +1,21 @@
 """The networks of minigan's GANs, built from ``minigan.nn`` layers.
 
+Images (MNIST, 28 x 28, pixels in [-1, 1], NCHW):
+
+* ``keras_mlp_generator`` / ``keras_mlp_discriminator``: the GAN lecture's Keras
+  MLP GAN, layer for layer (1,486,352 and 1,460,225 parameters);
+* ``dcgan_generator`` / ``dcgan_discriminator``: a DCGAN for 28 x 28 (Radford et
+  al. 2016): transposed convolutions, batch norm and ReLU up, strided
+  convolutions and LeakyReLU down;
+* ``ConditionalGenerator`` / ``ConditionalDiscriminator``: the same DCGAN fed the
+  one-hot label (Mirza and Osindero 2014), G as extra noise inputs, D as extra
+  input channels;
+* ``MnistClassifier``: the small CNN that evaluates them (``minigan.gan.evaluate``).
+
+Every discriminator returns a logit l (one number per sample); D(x) = sigmoid(l)
+is applied inside the loss (``binary_cross_entropy_with_logits``), where it is
+numerically stable.
+
 The toy GANs on mixtures of Gaussians use small MLPs:
 
 * G: z -> [Dense hidden -> ReLU] x depth -> Dense 2  (-> Rescale(s))
@@ -14,7 +30,9 @@ and two techniques that wrap them:
   Rescale(1/s) make both networks work on the plane shrunk by s, so Adam moves
   G's output s times faster.
 """
-from .. import nn
+from .. import backend, nn
+from ..tensor import Tensor
+from ..ops.shape import concat
 
 
 class Rescale(nn.Module):
@@ -77,3 +95,181 @@ def mlp_discriminator(pack=1, hidden=128, depth=2, in_dim=2, in_scale=1.0):
         d = hidden
     net = nn.Sequential(*layers, nn.Dense(d, 1))
     return net if pack == 1 else Packed(net, pack)
+
+
+# ------------------------------------------------------------------ images
+NOISE_DIM = 100          # z in R^100, z ~ N(0, I), as in the lectures and DCGAN
+N_CLASSES = 10
+
+
+def _keras_init(module):
+    """Keras' defaults: glorot-uniform weights, U(-a, a) with a = sqrt(6 / (fan_in +
+    fan_out)), and zero biases."""
+    for m in module.modules():
+        if isinstance(m, nn.Dense):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+def keras_mlp_generator(noise_dim=NOISE_DIM):
+    """The lecture's Keras generator: z (100) -> 256 -> 512 -> 1024 -> 784, LeakyReLU
+    0.2 between, tanh at the end (pixels in [-1, 1]); samples are (N, 784).
+
+    >>> keras_mlp_generator().summary(input_shape=(100,))      # doctest: +SKIP
+    Layer (type)           Output Shape           Param #
+    0 (Dense)              (None, 256)             25,856
+    1 (LeakyReLU)          (None, 256)                  0
+    2 (Dense)              (None, 512)            131,584
+    3 (LeakyReLU)          (None, 512)                  0
+    4 (Dense)              (None, 1024)           525,312
+    5 (LeakyReLU)          (None, 1024)                 0
+    6 (Dense)              (None, 784)            803,600
+    7 (Tanh)               (None, 784)                  0
+    Total params: 1,486,352
+    """
+    return _keras_init(nn.Sequential(
+        nn.Dense(noise_dim, 256), nn.LeakyReLU(0.2),
+        nn.Dense(256, 512), nn.LeakyReLU(0.2),
+        nn.Dense(512, 1024), nn.LeakyReLU(0.2),
+        nn.Dense(1024, 784), nn.Tanh()))
+
+
+def keras_mlp_discriminator():
+    """The lecture's Keras discriminator: x (784) -> 1024 -> 512 -> 256 -> 1, each
+    hidden layer LeakyReLU 0.2 then Dropout 0.3; the lecture's final sigmoid is
+    applied in the loss (the network returns the logit).
+
+    >>> keras_mlp_discriminator().summary(input_shape=(784,))  # doctest: +SKIP
+    Layer (type)           Output Shape           Param #
+    0 (Dense)              (None, 1024)           803,840
+    1 (LeakyReLU)          (None, 1024)                 0
+    2 (Dropout)            (None, 1024)                 0
+    3 (Dense)              (None, 512)            524,800
+    4 (LeakyReLU)          (None, 512)                  0
+    5 (Dropout)            (None, 512)                  0
+    6 (Dense)              (None, 256)            131,328
+    7 (LeakyReLU)          (None, 256)                  0
+    8 (Dropout)            (None, 256)                  0
+    9 (Dense)              (None, 1)                  257
+    Total params: 1,460,225
+    """
+    return _keras_init(nn.Sequential(
+        nn.Dense(784, 1024), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+        nn.Dense(1024, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+        nn.Dense(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+        nn.Dense(256, 1)))
+
+
+def dcgan_generator(noise_dim=NOISE_DIM, width=64):
+    """DCGAN's generator for 28 x 28: project z and reshape to 2w x 7 x 7, then two
+    transposed convolutions (kernel 4, stride 2, padding 1) double the size,
+    7 -> 14 -> 28; batch norm and ReLU between, tanh at the end. N(0, 0.02) init.
+
+    >>> dcgan_generator().summary(input_shape=(100,))          # doctest: +SKIP
+    Layer (type)           Output Shape           Param #
+    0 (Dense)              (None, 6272)           633,472
+    1 (Reshape)            (None, 128, 7, 7)            0
+    2 (BatchNorm2d)        (None, 128, 7, 7)          256
+    3 (ReLU)               (None, 128, 7, 7)            0
+    4 (ConvTranspose2d)    (None, 64, 14, 14)     131,136
+    5 (BatchNorm2d)        (None, 64, 14, 14)         128
+    6 (ReLU)               (None, 64, 14, 14)           0
+    7 (ConvTranspose2d)    (None, 1, 28, 28)        1,025
+    8 (Tanh)               (None, 1, 28, 28)            0
+    Total params: 766,017
+    """
+    w2 = 2 * width
+    return nn.dcgan_init(nn.Sequential(
+        nn.Dense(noise_dim, w2 * 7 * 7), nn.Reshape(w2, 7, 7), nn.BatchNorm2d(w2), nn.ReLU(),
+        nn.ConvTranspose2d(w2, width, 4, 2, 1), nn.BatchNorm2d(width), nn.ReLU(),
+        nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh()))
+
+
+def dcgan_discriminator(in_channels=1, width=64):
+    """DCGAN's discriminator for 28 x 28: two strided convolutions (kernel 4, stride
+    2, padding 1) halve the size, 28 -> 14 -> 7, LeakyReLU 0.2 after each and batch
+    norm after the second (none on the input layer, as in the paper), then one
+    Dense to the logit. N(0, 0.02) init.
+
+    >>> dcgan_discriminator().summary(input_shape=(1, 28, 28)) # doctest: +SKIP
+    Layer (type)           Output Shape           Param #
+    0 (Conv2d)             (None, 64, 14, 14)       1,088
+    1 (LeakyReLU)          (None, 64, 14, 14)           0
+    2 (Conv2d)             (None, 128, 7, 7)      131,200
+    3 (BatchNorm2d)        (None, 128, 7, 7)          256
+    4 (LeakyReLU)          (None, 128, 7, 7)            0
+    5 (Flatten)            (None, 6272)                 0
+    6 (Dense)              (None, 1)                6,273
+    Total params: 138,817
+    """
+    w2 = 2 * width
+    return nn.dcgan_init(nn.Sequential(
+        nn.Conv2d(in_channels, width, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(width, w2, 4, 2, 1), nn.BatchNorm2d(w2), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Dense(w2 * 7 * 7, 1)))
+
+
+def one_hot(labels, n_classes=N_CLASSES, dtype="float32"):
+    """Class indices (N,) -> (N, n_classes) rows of zeros with a one at the class.
+    A constant: no gradient flows into a label."""
+    y = labels.data if isinstance(labels, Tensor) else labels
+    xp = backend.array_module(y)
+    if y.ndim != 1 or not xp.issubdtype(y.dtype, xp.integer):
+        raise ValueError(f"one_hot: expected integer class labels of shape (N,), got "
+                         f"{y.dtype} of shape {tuple(y.shape)}")
+    if y.size and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        raise ValueError(f"one_hot: labels must be in 0..{n_classes - 1}, got values from "
+                         f"{int(y.min())} to {int(y.max())}")
+    return Tensor(xp.eye(n_classes, dtype=dtype)[y])
+
+
+class ConditionalGenerator(nn.Module):
+    """G(z, y): the DCGAN generator whose input is [z, one_hot(y)] (100 + 10 numbers),
+    so the label chooses the digit and z its style."""
+
+    def __init__(self, noise_dim=NOISE_DIM, n_classes=N_CLASSES, width=64):
+        super().__init__()
+        self.n_classes = n_classes
+        self.net = dcgan_generator(noise_dim + n_classes, width)
+
+    def forward(self, z, y):
+        return self.net(concat([z, one_hot(y, self.n_classes, z.dtype)], axis=1))
+
+
+class ConditionalDiscriminator(nn.Module):
+    """D(x, y): the DCGAN discriminator fed the image and the label as 10 more input
+    channels, the one-hot vector spread over every pixel: (N, 1 + 10, 28, 28)."""
+
+    def __init__(self, n_classes=N_CLASSES, width=64):
+        super().__init__()
+        self.n_classes = n_classes
+        self.net = dcgan_discriminator(1 + n_classes, width)
+
+    def forward(self, x, y):
+        n, _, h, w = x.shape
+        maps = one_hot(y, self.n_classes, x.dtype).reshape(n, self.n_classes, 1, 1)
+        return self.net(concat([x, maps.broadcast_to((n, self.n_classes, h, w))], axis=1))
+
+
+# -------------------------------------------------------------- evaluator
+class MnistClassifier(nn.Module):
+    """The evaluator: a small CNN that tells the ten digits apart.
+
+    features: Conv 5x5 stride 2 (1 -> 32, 28 -> 14), ReLU, Conv 5x5 stride 2 (32 -> 64,
+    14 -> 7), ReLU, Conv 3x3 (64 -> 64), ReLU, Flatten, Dense 3136 -> 128, ReLU;
+    head: Dense 128 -> 10 (the class logits). ``features(x)``, the 128 numbers
+    before the head, is the space in which the Frechet distance is measured.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 32, 5, 2, 2), nn.ReLU(),
+            nn.Conv2d(32, 64, 5, 2, 2), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, 1, 1), nn.ReLU(),
+            nn.Flatten(), nn.Dense(64 * 7 * 7, 128), nn.ReLU())
+        self.head = nn.Dense(128, N_CLASSES)
+
+    def forward(self, x):
+        return self.head(self.features(x))

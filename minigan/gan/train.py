@@ -195,6 +195,11 @@ def _frozen(module):
             p.requires_grad = f
 
 
+def _parts(sample):
+    """A sample is a Tensor, or a tuple (tensor, labels) when training with labels."""
+    return tuple(sample) if isinstance(sample, (tuple, list)) else (sample,)
+
+
 def _derived_seed(seed, step):
     """A seed for (seed, step): where a generator's state cannot be saved (CuPy's),
     a resumed run re-seeds it with this."""
@@ -210,8 +215,15 @@ class Trainer:
     * ``sample_real(m)``: m real samples, a Tensor on the models' device;
     * ``sample_noise(m)``: m noise vectors z.
 
+    Training with labels (the conditional GAN): ``sample_real(m)`` returns the pair
+    (x, y) of images and their classes, ``sample_noise(m)`` the pair (z, y) of
+    noise and the classes G is asked for. The same loop then calls D(x, y) on
+    the real batch and G(z, y), D(G(z, y), y) on the fakes.
+
     They should draw their randomness from ``minigan.backend.generator(device)``:
     then the same ``seed`` gives the same run, and a resumed run continues exactly.
+    A sampler with ``state_dict()`` and ``load_state_dict()`` (a shuffled pass over
+    a data set, ``minigan.gan.data.sampler``) has its position saved in checkpoints.
 
     The override points (a subclass replaces one of these and keeps the rest:
     history, schedules, checkpoints, Ctrl-C):
@@ -324,10 +336,14 @@ class Trainer:
 
         Returns (loss_d, mean D(x), mean D(G(z)), ||grad L_D||, penalty); the means
         are probabilities for the BCE losses."""
+        (x, *x_labels), (z, *z_labels) = _parts(x), _parts(z)
         with no_grad():                                    # G is held fixed while D learns
-            fake = self.G(z)
-        real_logits, fake_logits = self.D(x), self.D(fake)
+            fake = self.G(z, *z_labels)
+        real_logits, fake_logits = self.D(x, *x_labels), self.D(fake, *z_labels)
         loss_d = self._d_loss(real_logits, fake_logits)    # = -V(D, G) for the BCE losses
+        if self.penalty is not None and (x_labels or z_labels):
+            raise ValueError("Trainer: a penalty on labelled samples is not supported (it "
+                             "would mix real and fake samples of different classes)")
         penalty = self.penalty(self.D, x, fake) if self.penalty is not None else None
         if penalty is not None:
             loss_d = loss_d + penalty
@@ -347,8 +363,9 @@ class Trainer:
             L_G = loss.g_loss(D(G(z))),   theta_G -= step(dL_G/dtheta_G)
 
         Returns (loss_g, ||dL_G/dtheta_G||): the norm of the gradient the step applied."""
+        z, *labels = _parts(z)
         with _frozen(self.D):
-            loss_g = self.loss.g_loss(self.D(self.G(z)))
+            loss_g = self.loss.g_loss(self.D(self.G(z, *labels), *labels))
             self._check_finite("loss_g", loss_g.item())
             self.g_optimizer.zero_grad()
             loss_g.backward()
@@ -358,8 +375,9 @@ class Trainer:
 
     def _generator_loss(self, z):
         """L_G of the current players on z, without an update (G held fixed)."""
+        z, *labels = _parts(z)
         with no_grad():
-            return self.loss.g_loss(self.D(self.G(z))).item()
+            return self.loss.g_loss(self.D(self.G(z, *labels), *labels)).item()
 
     def _d_loss(self, real_logits, fake_logits):
         if self.label_smoothing:
@@ -504,8 +522,15 @@ class Trainer:
                 "d_optimizer": self.d_optimizer.state_dict(),
                 "schedulers": json.dumps([s.state_dict() for s in self.schedulers]),
                 "callbacks": {str(i): cb.state_dict() for i, cb in enumerate(self._recording())},
+                "samplers": {name: fn.state_dict() for name, fn in self._stateful_samplers()},
                 "step": self.global_step, "history": self.history.to_json(),
                 "rng": json.dumps(rng), "config": json.dumps(self._config())}
+
+    def _stateful_samplers(self):
+        """Samplers with a position to remember (a shuffled pass over a data set)."""
+        return [(name, fn) for name, fn in (("real", self.sample_real),
+                                            ("noise", self.sample_noise))
+                if hasattr(fn, "state_dict")]
 
     def _recording(self):
         """The callbacks whose state belongs in a checkpoint (Recorders and the like)."""
@@ -534,13 +559,6 @@ class Trainer:
         saved = json.loads(str(state["config"]))
         cpu_rng = json.loads(str(state["rng"]))["cpu"]
         schedules = json.loads(str(state["schedulers"])) if "schedulers" in state else []
-        if len(schedules) != len(self.schedulers):
-            raise ValueError(f"the checkpoint has {len(schedules)} learning-rate schedules, "
-                             f"this Trainer {len(self.schedulers)}")
-        recorded = state.get("callbacks") or {}
-        if len(recorded) != len(self._recording()):
-            raise ValueError(f"the checkpoint holds the state of {len(recorded)} recording "
-                             f"callbacks, this Trainer has {len(self._recording())}")
         before = self.state_dict()
         try:
             self._load_parts(state, schedules)
@@ -571,10 +589,25 @@ class Trainer:
             except (ValueError, RuntimeError, KeyError, TypeError) as e:
                 raise type(e)(f"the checkpoint's {name} does not fit this Trainer's: "
                               f"{e}") from e
+        # the networks first: a checkpoint of other models says so, entry by entry
+        if len(schedules) != len(self.schedulers):
+            raise ValueError(f"the checkpoint has {len(schedules)} learning-rate schedules, "
+                             f"this Trainer {len(self.schedulers)}")
+        missing = [n for n, _ in self._stateful_samplers() if n not in (state.get("samplers")
+                                                                        or {})]
+        if missing:
+            raise ValueError(f"the checkpoint has no position for the {missing[0]} sampler; "
+                             f"it was written by a Trainer fed another way")
+        recorded = state.get("callbacks") or {}
+        if len(recorded) != len(self._recording()):
+            raise ValueError(f"the checkpoint holds the state of {len(recorded)} recording "
+                             f"callbacks, this Trainer has {len(self._recording())}")
         for schedule, st in zip(self.schedulers, schedules):
             schedule.load_state_dict(st)
         for i, cb in enumerate(self._recording()):
             cb.load_state_dict(state["callbacks"][str(i)])
+        for name, fn in self._stateful_samplers():
+            fn.load_state_dict(state["samplers"][name])
 
     def save_checkpoint(self, path=None):
         """Write the checkpoint atomically (``minigan.save``) and return its path.

@@ -1,0 +1,298 @@
+"""Image GANs on MNIST, judged with numbers: the experiments ``mnist-classifier``,
+``mnist-mlp``, ``dcgan`` and ``cgan``.
+
+* ``mnist-classifier``: trains the evaluator CNN (``models.MnistClassifier``) that
+  scores every image GAN; its weights ship with minigan (``gan/weights/``).
+* ``mnist-mlp``: the second lecture's Keras MLP GAN and its loop (Adam 2e-4,
+  beta1 0.5, batch 128), with grids at the lecture's "epochs" 1, 10, 50 and 100,
+  i.e. steps 128, 1,280, 6,400 and 12,800, then on to its budget;
+* ``dcgan``: the DCGAN of the third lecture;
+* ``cgan``: the same DCGAN trained with labels: a 10 x 10 grid, one row per digit.
+
+Each GAN run draws fixed noise through training (a grid per stage and a GIF),
+then scores 10,000 samples (``minigan.gan.evaluate``) and saves them as
+``samples.npy`` (uint8, (10000, 28, 28), pixel = round((x + 1) * 127.5); the
+conditional run also ``labels.npy``), so anyone can score them with their own
+tools. What each run measured is in the README.
+"""
+import time
+from dataclasses import dataclass, replace
+
+import numpy
+
+from . import experiment, fit, REACHED, Interrupted
+from .figures import images
+from .. import backend, optim
+from .. import functional as F
+from ..gan import data, evaluate, models
+from ..gan.train import Trainer, Recorder
+from ..serialization import save, load
+from ..tensor import Tensor, no_grad
+
+N_FIXED = 64            # the fixed noise drawn through training: an 8 x 8 grid
+
+
+# ----------------------------------------------------------------- recipes
+@dataclass(frozen=True)
+class ImageRecipe:
+    """How one image GAN trains: the models, the loop's settings and its budget."""
+    model: str                 # "mlp", "dcgan" or "cgan"
+    steps: int                 # the full run's steps (chosen to fit the budget)
+    quick_steps: int           # --quick
+    batch_size: int
+    lr: float = 2e-4
+    betas: tuple = (0.5, 0.999)
+    quick_batch_size: int = None   # --quick's own settings (None: the same): a short run
+    quick_lr: float = None         # learns faster with small batches and a larger lr
+    stages: tuple = ()         # steps at which a grid of the fixed noise is drawn
+    budget_minutes: int = 30   # on 2 CPU cores
+
+
+RECIPES = {
+    "mnist-mlp": ImageRecipe("mlp", steps=24_000, quick_steps=1_280, batch_size=128,
+                             stages=(128, 1_280, 6_400, 12_800, 24_000)),
+    "dcgan": ImageRecipe("dcgan", steps=7_000, batch_size=64,
+                         quick_steps=1_000, quick_batch_size=32, quick_lr=1e-3),
+    "cgan": ImageRecipe("cgan", steps=6_500, batch_size=64,
+                        quick_steps=1_000, quick_batch_size=32, quick_lr=1e-3),
+}
+
+
+def build(model, device="cpu"):
+    """(G, D) of a recipe's model, on `device`."""
+    if model == "mlp":
+        G, D = models.keras_mlp_generator(), models.keras_mlp_discriminator()
+    elif model == "dcgan":
+        G, D = models.dcgan_generator(), models.dcgan_discriminator()
+    elif model == "cgan":
+        G, D = models.ConditionalGenerator(), models.ConditionalDiscriminator()
+    else:
+        raise ValueError(f"unknown image model {model!r}; known: mlp, dcgan, cgan")
+    return G.to(device), D.to(device)
+
+
+def fixed_inputs(model, seed, device="cpu"):
+    """The noise (and, for cgan, the classes) drawn through training: from a NumPy
+    generator of its own, so watching the run does not change it. For cgan: a
+    10 x 10 grid, row r asking for digit r, one z per column."""
+    rng = numpy.random.default_rng(seed + 104_729)
+    if model == "cgan":
+        z = numpy.tile(rng.standard_normal((10, models.NOISE_DIM)), (10, 1))
+        return Tensor(z.astype(numpy.float32), device=device), Tensor(
+            numpy.repeat(numpy.arange(10), 10), device=device)
+    z = rng.standard_normal((N_FIXED, models.NOISE_DIM)).astype(numpy.float32)
+    return Tensor(z, device=device), None
+
+
+def generate(G, z, labels=None, batch=500):
+    """G's images for the noise z (and classes), in eval mode (batch norm uses its
+    running statistics), as uint8 pixels (N, 28, 28)."""
+    G.eval()
+    out = []
+    with no_grad():
+        for i in range(0, len(z), batch):
+            args = (z[i:i + batch],) + (() if labels is None else (labels[i:i + batch],))
+            out.append(images.to_pixels(G(*args).numpy()))
+    G.train()
+    return numpy.concatenate(out)
+
+
+def _noise_sampler(model, device):
+    if model == "cgan":
+        return data.labelled_noise_sampler(device, models.NOISE_DIM, models.N_CLASSES)
+    return data.noise_sampler(device, models.NOISE_DIM)
+
+
+def make_trainer(recipe, train_x, train_y, seed=0, device="cpu", callbacks=(), progress=False):
+    """The Trainer of a recipe (not trained yet): G, D, two Adams, MNIST batches."""
+    backend.manual_seed(seed)
+    G, D = build(recipe.model, device)
+    x = train_x.reshape(len(train_x), 784) if recipe.model == "mlp" else train_x
+    arrays = (x, train_y) if recipe.model == "cgan" else (x,)
+    return Trainer(G, D, optim.Adam(G.parameters(), lr=recipe.lr, betas=recipe.betas),
+                   optim.Adam(D.parameters(), lr=recipe.lr, betas=recipe.betas),
+                   data.sampler(arrays, device=device), _noise_sampler(recipe.model, device),
+                   loss="non-saturating", batch_size=recipe.batch_size, seed=seed,
+                   callbacks=list(callbacks), progress=progress)
+
+
+def run_image_gan(cfg, name):
+    """Train the recipe `name`, draw it over training, score 10,000 samples."""
+    recipe = RECIPES[name]
+    if cfg.quick:
+        recipe = replace(recipe, batch_size=recipe.quick_batch_size or recipe.batch_size,
+                         lr=recipe.quick_lr or recipe.lr)
+    steps = cfg.steps_or(recipe.steps, recipe.quick_steps)
+    train_x, train_y = data.mnist("train", cfg.data_dir)
+    z_fixed, y_fixed = fixed_inputs(recipe.model, cfg.seed, cfg.device)
+    stages = sorted({s for s in recipe.stages if s <= steps} | {steps})
+    frames = set(numpy.linspace(0, steps, 41 if not cfg.quick else 16).astype(int).tolist())
+
+    def look(trainer, step):
+        if step in frames or step in stages:
+            return {"step": step, "pixels": generate(trainer.G, z_fixed, y_fixed)}
+    watch = Recorder(look)
+    t0 = time.perf_counter()
+    trainer = make_trainer(recipe, train_x, train_y, cfg.seed, cfg.device, [watch],
+                           {"desc": name} if cfg.progress else False)
+    fit(cfg, trainer, steps, name, first=[watch])
+    train_seconds = time.perf_counter() - t0
+
+    # 10,000 samples from noise of their own (the same for any run of this seed)
+    rng = numpy.random.default_rng(cfg.seed + 7_919)
+    z = Tensor(rng.standard_normal((evaluate.N_SAMPLES, models.NOISE_DIM)).astype(
+        numpy.float32), device=cfg.device)
+    requested = (Tensor(numpy.repeat(numpy.arange(10), evaluate.N_SAMPLES // 10),
+                        device=cfg.device) if recipe.model == "cgan" else None)
+    pixels = generate(trainer.G, z, requested)
+    numpy.save(cfg.out / "samples.npy", pixels, allow_pickle=False)
+    if requested is not None:
+        numpy.save(cfg.out / "labels.npy", requested.numpy(), allow_pickle=False)
+    scores = evaluate.evaluate(pixels, None if requested is None else requested.numpy(),
+                               data_dir=cfg.data_dir)
+
+    snaps = {r["step"]: r["pixels"] for r in watch.records}
+    label = "generated digits" if recipe.model != "cgan" else "requested digit per row"
+    stage_note = (f"IS {scores['inception_score']:.2f} (real test images "
+                  f"{scores['inception_score_real_test']:.2f}), Frechet distance "
+                  f"{scores['frechet_distance']:.2f} (floor "
+                  f"{scores['frechet_distance_floor_train_vs_test']:.2f})")
+    if recipe.model == "cgan":
+        images.class_grid(snaps[steps], cfg.out / "cgan_grid.png",
+                          f"{name}: one row per requested digit, step {steps}",
+                          stage_note + f", class accuracy {100 * scores['class_accuracy']:.1f}%",
+                          row_labels=list(range(10)))
+    else:
+        images.sample_grid(snaps[steps], cfg.out / f"{name}_samples.png",
+                           f"{name}: {label} after {steps} steps", stage_note)
+    images.stages([(f"step {s}", snaps[s][:N_FIXED]) for s in stages],
+                  cfg.out / f"{name}_stages.png",
+                  f"{name}: the same noise over training", stage_note,
+                  ncol=10 if recipe.model == "cgan" else 8)
+    images.emerging_gif([(f"{name}, step {s} of {steps}", snaps[s]) for s in sorted(snaps)],
+                        cfg.out / f"{name}_training.gif",
+                        ncol=10 if recipe.model == "cgan" else 8)
+    return {"steps": steps, "batch_size": recipe.batch_size, "lr": recipe.lr,
+            "budget_minutes": recipe.budget_minutes, "train_seconds": train_seconds,
+            "seconds_per_step": train_seconds / max(1, steps), "device": cfg.device,
+            "stages": stages, **scores}
+
+
+@experiment("mnist-mlp", "the lecture's Keras MLP GAN on MNIST: grids at steps 128, 1,280, "
+                         "6,400, 12,800, scored by minigan's classifier")
+def run_mnist_mlp(cfg):
+    return run_image_gan(cfg, "mnist-mlp")
+
+
+@experiment("dcgan", "DCGAN on MNIST (transposed convolutions, batch norm), scored by "
+                     "Inception Score and Frechet distance")
+def run_dcgan(cfg):
+    return run_image_gan(cfg, "dcgan")
+
+
+@experiment("cgan", "the conditional GAN: the label fed to G and D, a 10 x 10 grid, one "
+                    "row per digit, and the classifier's class accuracy")
+def run_cgan(cfg):
+    return run_image_gan(cfg, "cgan")
+
+
+# --------------------------------------------------------------- classifier
+CLASSIFIER_EPOCHS, CLASSIFIER_BATCH, CLASSIFIER_LR = 8, 128, 1e-3
+
+
+def shifted(x, rng, max_shift=2):
+    """Each image moved by up to `max_shift` pixels in x and y (data augmentation:
+    the classifier must recognise a digit wherever a GAN draws it)."""
+    n = len(x)
+    pad = numpy.pad(x, ((0, 0), (0, 0), (max_shift, max_shift), (max_shift, max_shift)),
+                    constant_values=-1.0)
+    dy, dx = rng.integers(0, 2 * max_shift + 1, size=(2, n))
+    out = numpy.empty_like(x)
+    for i in range(n):
+        out[i] = pad[i, :, dy[i]:dy[i] + 28, dx[i]:dx[i] + 28]
+    return out
+
+
+def test_accuracy(clf, x, y, device="cpu"):
+    probs, _ = evaluate.classify(clf, x, device=device)
+    return float((probs.argmax(axis=1) == y).mean())
+
+
+def train_classifier(cfg, epochs):
+    """Adam on the cross-entropy of shifted training images, the lr held for 30% of
+    the steps, then decaying linearly to 2% of it (confident predictions: the
+    Inception Score of real images depends on them). Checkpointed each epoch and
+    on Ctrl-C."""
+    from tqdm.auto import tqdm
+    train_x, train_y = data.mnist("train", cfg.data_dir)
+    backend.manual_seed(cfg.seed)
+    clf = models.MnistClassifier().to(cfg.device)
+    opt = optim.Adam(clf.parameters(), lr=CLASSIFIER_LR)
+    per_epoch = -(-len(train_x) // CLASSIFIER_BATCH)
+    total = epochs * per_epoch
+    sched = optim.LambdaLR(opt, optim.hold_then_decay(total, hold=0.3, end=0.02))
+    ck = cfg.run_dir("classifier") / "checkpoint.npz"
+    step = 0
+    if cfg.resume and ck.exists():
+        state = load(ck)
+        clf.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["schedule"])
+        step = int(state["step"])
+    ck.parent.mkdir(parents=True, exist_ok=True)
+
+    def checkpoint():
+        save({"model": clf.state_dict(), "optimizer": opt.state_dict(),
+              "schedule": sched.state_dict(), "step": step}, ck)
+    bar = tqdm(total=total, initial=step, desc="classifier", unit="step",
+               disable=not cfg.progress, dynamic_ncols=True)
+    try:
+        while step < total:
+            epoch, i = divmod(step, per_epoch)
+            # the epoch's order and shifts depend on (seed, epoch) alone: resumable
+            rng = numpy.random.default_rng([cfg.seed, epoch])
+            order = rng.permutation(len(train_x))
+            idx = order[i * CLASSIFIER_BATCH:(i + 1) * CLASSIFIER_BATCH]
+            xb = shifted(train_x[idx], numpy.random.default_rng([cfg.seed, epoch, i]))
+            loss = F.cross_entropy(clf(Tensor(xb, device=cfg.device)),
+                                   Tensor(train_y[idx], device=cfg.device))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            bar.update()
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
+            if step % per_epoch == 0:
+                checkpoint()
+    except KeyboardInterrupt:
+        bar.close()
+        checkpoint()
+        REACHED["classifier"] = step
+        raise Interrupted(REACHED)
+    bar.close()
+    checkpoint()
+    REACHED["classifier"] = step
+    return clf.eval(), total
+
+
+@experiment("mnist-classifier", "train the evaluator CNN that scores the image GANs "
+                                "(test accuracy, Inception Score of real images)")
+def run_mnist_classifier(cfg):
+    epochs = cfg.steps_or(CLASSIFIER_EPOCHS, 1)      # --steps counts epochs here
+    t0 = time.perf_counter()
+    clf, steps = train_classifier(cfg, epochs)
+    seconds = time.perf_counter() - t0
+    test_x, test_y = data.mnist("test", cfg.data_dir)
+    acc = test_accuracy(clf, test_x, test_y, cfg.device)
+    path = cfg.out / "mnist_classifier.npz"
+    save(clf.state_dict(), path)
+    probs, _ = evaluate.classify(clf, test_x, device=cfg.device)
+    from ..gan import metrics
+    is_mean, is_std = metrics.inception_score(probs, splits=10)
+    print(f"test accuracy {100 * acc:.2f}%; weights in {path} (SHA-256 "
+          f"{evaluate.sha256_of(path)})")
+    return {"epochs": epochs, "steps": steps, "train_seconds": seconds, "test_accuracy": acc,
+            "inception_score_real_test": is_mean, "inception_score_real_test_std": is_std,
+            "weights": str(path), "weights_sha256": evaluate.sha256_of(path)}

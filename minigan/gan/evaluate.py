@@ -1,0 +1,152 @@
+"""Judging image GANs with numbers: a classifier minigan trained itself.
+
+A GAN's samples are scored through the eyes of ``MnistClassifier``
+(``minigan.gan.models``), trained on MNIST with minigan by
+``python -m minigan run mnist-classifier`` (test accuracy in the README). Its
+weights ship with the package (``weights/mnist_classifier.npz``, 2 MB), and
+``load_classifier`` checks their SHA-256 before use, so every machine judges
+with the same eyes and nobody has to train it by hand.
+
+What is measured (the formulas are in ``minigan.gan.metrics``):
+
+* the classifier Inception Score over 10,000 samples in 10 splits: high when
+  each sample is clearly one digit and all ten digits appear (at most 10);
+* the Frechet distance between the samples' and the test images' features
+  (the classifier's 128 penultimate numbers), beside its floor: 10,000 real
+  training images against the same test images;
+* for a conditional model, how often the classifier sees the requested digit;
+* each sample's distance to its nearest training image, beside the same for
+  held-out test images: a model that copies its training set sits closer.
+"""
+import hashlib
+import os
+
+import numpy
+
+from .. import backend
+from ..serialization import load
+from ..tensor import Tensor, no_grad
+from . import metrics
+from .models import MnistClassifier
+
+WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights",
+                       "mnist_classifier.npz")
+WEIGHTS_SHA256 = "907753e0cebf061ad6de56d8259e1921fa525045d15f19d54724961ad6276c26"
+N_SAMPLES = 10_000        # samples an evaluation scores
+
+
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_classifier(path=None, device="cpu", sha256=None):
+    """The evaluator CNN with the shipped weights (or those at `path`), checked
+    against their SHA-256, in eval mode on `device`."""
+    path = os.fspath(path or WEIGHTS)
+    expected = sha256 if sha256 is not None else (WEIGHTS_SHA256 if path == WEIGHTS else None)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"the evaluator classifier's weights are missing: {path}. Train them with "
+            f"`python -m minigan run mnist-classifier` (a few minutes), which writes "
+            f"mnist_classifier.npz into its --out folder, and pass that path")
+    if expected is not None:
+        found = sha256_of(path)
+        if found != expected:
+            raise ValueError(
+                f"the evaluator classifier's weights {path} are not the ones minigan ships: "
+                f"SHA-256 {found}, expected {expected}. Reinstall minigan, or retrain "
+                f"with `python -m minigan run mnist-classifier`")
+    clf = MnistClassifier()
+    clf.load_state_dict(load(path))
+    return clf.to(device).eval()
+
+
+def as_images(samples):
+    """Samples as float32 NCHW images in [-1, 1]: accepts uint8 pixels 0..255 of shape
+    (N, 28, 28) or (N, 1, 28, 28) (what the experiments save), floats in [-1, 1] of
+    shape (N, 784), (N, 28, 28) or (N, 1, 28, 28), NumPy arrays or Tensors."""
+    x = samples.numpy() if isinstance(samples, Tensor) else backend.to_numpy(samples)
+    if x.dtype == numpy.uint8:
+        x = x.astype(numpy.float32) / 127.5 - 1.0
+    x = numpy.asarray(x, numpy.float32)
+    if x.ndim == 2 and x.shape[1] == 784:
+        x = x.reshape(-1, 1, 28, 28)
+    elif x.ndim == 3 and x.shape[1:] == (28, 28):
+        x = x[:, None]
+    if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
+        raise ValueError(f"expected MNIST-shaped images, (N, 1, 28, 28), (N, 28, 28) or "
+                         f"(N, 784), got shape {x.shape}")
+    return x
+
+
+def classify(classifier, samples, batch=500, device=None):
+    """(probabilities (N, 10), features (N, 128)) of the classifier on `samples`, as
+    NumPy float64 arrays, computed in batches without a graph."""
+    x = as_images(samples)
+    device = device or next(iter(classifier.parameters())).device
+    probs, feats = [], []
+    with no_grad():
+        for i in range(0, len(x), batch):
+            h = classifier.features(Tensor(x[i:i + batch], device=device))
+            logits = classifier.head(h).numpy().astype(numpy.float64)
+            logits -= logits.max(axis=1, keepdims=True)
+            p = numpy.exp(logits)
+            probs.append(p / p.sum(axis=1, keepdims=True))
+            feats.append(h.numpy().astype(numpy.float64))
+    return numpy.concatenate(probs), numpy.concatenate(feats)
+
+
+_REFERENCE = {}
+
+
+def reference(classifier_key, classifier, data_dir=None, n_train=N_SAMPLES):
+    """The real images' side of the comparisons, computed once per process: test
+    features and statistics, and those of the first `n_train` training images."""
+    from .data import mnist
+    key = (classifier_key, data_dir, n_train)
+    if key not in _REFERENCE:
+        test_x, test_y = mnist("test", data_dir)
+        train_x, _ = mnist("train", data_dir)
+        test_p, test_f = classify(classifier, test_x)
+        _, train_f = classify(classifier, train_x[:n_train])
+        _REFERENCE[key] = dict(test_images=test_x, test_labels=test_y, test_probs=test_p,
+                               test_stats=metrics.feature_statistics(test_f),
+                               train_stats=metrics.feature_statistics(train_f))
+    return _REFERENCE[key]
+
+
+def evaluate(samples, requested=None, classifier=None, data_dir=None, nn_samples=1000):
+    """Every number of an image GAN's report, for 10,000 `samples` (and, for a
+    conditional model, the classes `requested`).
+
+    Returns a dict: inception_score (mean, std over 10 splits), the same for real
+    test images, frechet_distance (samples vs test features) and its floor
+    (10,000 training vs test images), class_accuracy (conditional only), and
+    the nearest-training-image distances of the first `nn_samples` samples
+    beside those of as many test images.
+    """
+    from .data import mnist
+    clf = classifier or load_classifier()
+    ref = reference(id(clf), clf, data_dir)
+    probs, feats = classify(clf, samples)
+    is_mean, is_std = metrics.inception_score(probs, splits=10)
+    real_mean, real_std = metrics.inception_score(ref["test_probs"], splits=10)
+    mu, sigma = metrics.feature_statistics(feats)
+    out = {"n_samples": len(probs),
+           "inception_score": is_mean, "inception_score_std": is_std,
+           "inception_score_real_test": real_mean, "inception_score_real_test_std": real_std,
+           "frechet_distance": metrics.frechet_distance_from_stats(mu, sigma, *ref["test_stats"]),
+           "frechet_distance_floor_train_vs_test": metrics.frechet_distance_from_stats(
+               *ref["train_stats"], *ref["test_stats"])}
+    if requested is not None:
+        out["class_accuracy"] = metrics.class_accuracy(probs, backend.to_numpy(
+            requested.data if isinstance(requested, Tensor) else requested))
+    train_x, _ = mnist("train", data_dir)
+    k = min(nn_samples, len(probs))
+    out["nearest_train"] = metrics.copying_report(as_images(samples)[:k], train_x,
+                                                  ref["test_images"][:k])
+    return out

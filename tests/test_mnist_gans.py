@@ -1,0 +1,173 @@
+"""The image GANs: the lecture's models exactly, the conditional Trainer path, the
+evaluator and its numbers, and a short DCGAN run that the numbers see improving."""
+import re
+
+import numpy as np
+import pytest
+
+import minigan
+from minigan import nn, optim
+from minigan.gan import data, evaluate, models
+from minigan.gan.train import Trainer
+
+
+def _docstring_table(fn):
+    """(layer, output shape, params) rows and the total from a model's docstring summary."""
+    rows = re.findall(r"(\d+) \((\w+)\)\s+(\(None[^)]*\))\s+([\d,]+)", fn.__doc__)
+    total = re.search(r"Total params: ([\d,]+)", fn.__doc__).group(1)
+    return rows, total
+
+
+@pytest.mark.parametrize("fn, shape", [(models.keras_mlp_generator, (100,)),
+                                       (models.keras_mlp_discriminator, (784,)),
+                                       (models.dcgan_generator, (100,)),
+                                       (models.dcgan_discriminator, (1, 28, 28))])
+def test_each_models_docstring_summary_is_its_real_summary(fn, shape):
+    text = fn().summary(input_shape=shape, print_fn=None)
+    rows, total = _docstring_table(fn)
+    assert rows and f"Total params: {total}" in text
+    for index, kind, out, params in rows:
+        assert re.search(rf"{index} \({kind}\)\s+{re.escape(out)}\s+{params}\b", text), \
+            (index, kind, out, params)
+
+
+def test_the_keras_mlp_gan_is_the_lectures():
+    G, D = models.keras_mlp_generator(), models.keras_mlp_discriminator()
+    count = lambda m: sum(p.size for p in m.parameters())      # noqa: E731
+    assert (count(G), count(D)) == (1_486_352, 1_460_225)
+    for m in (G, D):
+        for layer in m:
+            if isinstance(layer, nn.Dense):                     # glorot-uniform, zero bias
+                fan_in, fan_out = layer.in_features, layer.out_features
+                a = np.sqrt(6 / (fan_in + fan_out))
+                w = layer.weight.numpy()
+                assert np.abs(w).max() <= a and np.abs(w).max() > 0.95 * a
+                assert not layer.bias.numpy().any()
+    drops = [l for l in D if isinstance(l, nn.Dropout)]
+    assert [d.p for d in drops] == [0.3, 0.3, 0.3]
+    assert [l.negative_slope for l in D if isinstance(l, nn.LeakyReLU)] == [0.2] * 3
+    z = minigan.tensor(np.random.default_rng(0).standard_normal((5, 100)).astype(np.float32))
+    x = G(z)
+    assert x.shape == (5, 784) and np.abs(x.numpy()).max() <= 1.0
+    assert D(x).shape == (5, 1)
+
+
+def test_dcgan_starts_from_the_papers_init():
+    G, D = models.dcgan_generator(), models.dcgan_discriminator()
+    for m in (G, D):
+        for layer in m.modules():
+            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Dense)):
+                assert abs(layer.weight.numpy().std() - 0.02) < 0.004
+    z = minigan.tensor(np.random.default_rng(0).standard_normal((3, 100)).astype(np.float32))
+    x = G(z)
+    assert x.shape == (3, 1, 28, 28) and np.abs(x.numpy()).max() <= 1.0
+    assert D(x).shape == (3, 1)
+
+
+def test_one_hot_refuses_bad_labels():
+    with pytest.raises(ValueError, match=r"labels must be in 0\.\.9, got values from 0 to 10"):
+        models.one_hot(minigan.tensor(np.array([0, 10])))
+    with pytest.raises(ValueError, match="integer class labels"):
+        models.one_hot(minigan.tensor([0.0, 1.0]))
+
+
+class Spy(nn.Module):
+    """Wraps a model and records the labels it is called with."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net, self.calls = net, []
+
+    def forward(self, x, y):
+        self.calls.append((x.shape[0], y.numpy().copy()))
+        return self.net(x, y)
+
+
+def test_conditional_trainer_feeds_real_labels_to_d_and_sampled_classes_to_g():
+    # a tiny labelled data set: image i is filled with the value of its label / 10
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 40)
+    imgs = np.repeat((labels / 10.0).astype(np.float32), 784).reshape(40, 1, 28, 28)
+    minigan.manual_seed(0)
+    G, D = Spy(models.ConditionalGenerator(width=8)), Spy(models.ConditionalDiscriminator(width=8))
+    seen_real = []
+    real = data.sampler((imgs, labels))
+
+    def sample_real(m):
+        x, y = real(m)
+        seen_real.append((x.numpy()[:, 0, 0, 0], y.numpy()))
+        return x, y
+    noise = data.labelled_noise_sampler("cpu", 100, 10)
+    tr = Trainer(G, D, optim.Adam(G.parameters(), lr=1e-3), optim.Adam(D.parameters(), lr=1e-3),
+                 sample_real, noise, batch_size=8, progress=False)
+    tr.fit(2)
+    x0, y0 = seen_real[0]
+    np.testing.assert_allclose(x0, y0 / 10.0, rtol=1e-6)       # the pairs stay together
+    # per step: D on the real batch (its own labels), G on sampled classes, D on those
+    # fakes with the same classes, then G's step: G and D again with fresh classes
+    assert [n for n, _ in D.calls] == [8, 8, 8, 8, 8, 8]
+    np.testing.assert_array_equal(D.calls[0][1], y0)
+    np.testing.assert_array_equal(D.calls[1][1], G.calls[0][1])   # fakes judged as asked
+    np.testing.assert_array_equal(D.calls[2][1], G.calls[1][1])
+    assert not np.array_equal(G.calls[0][1], G.calls[1][1])      # classes are sampled
+    assert all(0 <= c <= 9 for _, ys in G.calls for c in ys)
+
+
+# ------------------------------------------------------------ the evaluator
+@pytest.fixture(scope="module")
+def classifier():
+    return evaluate.load_classifier()
+
+
+def test_shipped_weights_are_checked(tmp_path, classifier):
+    bad = tmp_path / "clf.npz"
+    bad.write_bytes(open(evaluate.WEIGHTS, "rb").read()[:-10] + b"0123456789")
+    with pytest.raises(ValueError, match="SHA-256 .* expected " + evaluate.WEIGHTS_SHA256):
+        evaluate.load_classifier(bad, sha256=evaluate.WEIGHTS_SHA256)
+    with pytest.raises(FileNotFoundError, match="python -m minigan run mnist-classifier"):
+        evaluate.load_classifier(tmp_path / "missing.npz")
+
+
+def test_real_test_images_score_high_and_one_repeated_image_scores_one(mnist_dir, classifier):
+    x, y = data.mnist("test")
+    probs, feats = evaluate.classify(classifier, x)
+    assert (probs.argmax(1) == y).mean() >= 0.99
+    from minigan.gan import metrics
+    assert metrics.inception_score(probs)[0] >= 9.7
+    repeated = np.repeat(x[:1], 1000, axis=0)
+    assert metrics.inception_score(evaluate.classify(classifier, repeated)[0])[0] < 1.001
+    assert metrics.frechet_distance(feats[:2000], feats[:2000]) < 1e-6
+
+
+@pytest.mark.slow
+def test_a_few_hundred_dcgan_steps_lower_the_frechet_distance(mnist_dir, classifier):
+    from minigan.experiments import mnist as lab
+    from minigan.gan import metrics
+    train_x, train_y = data.mnist("train")
+    test_f = evaluate.classify(classifier, data.mnist("test")[0][:2000])[1]
+    tr = lab.make_trainer(lab.RECIPES["dcgan"], train_x, train_y, seed=0)
+    z = minigan.tensor(np.random.default_rng(1).standard_normal((2000, 100)).astype(np.float32))
+
+    def fd():
+        return metrics.frechet_distance(evaluate.classify(classifier, lab.generate(tr.G, z))[1],
+                                        test_f)
+    before = fd()
+    tr.fit(200)
+    after = fd()
+    assert after < 0.5 * before, (before, after)
+
+
+def test_a_checkpoint_of_another_architecture_lists_the_mismatched_entries(mnist_dir, tmp_path,
+                                                                          capsys):
+    from minigan.__main__ import main
+    from minigan.experiments import mnist as lab
+    x, y = data.mnist("train")
+    tr = lab.make_trainer(lab.RECIPES["mnist-mlp"], x[:256], y[:256])
+    tr.fit(1)
+    tr.save_checkpoint(tmp_path / "checkpoints" / "dcgan" / "checkpoint.npz")
+    assert main(["run", "dcgan", "--steps", "5", "--resume", "--no-progress",
+                 "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit the run 'dcgan'" in err
+    assert "0.weight: checkpoint has shape (256, 100)" in err          # entry by entry
+    assert "missing keys" in err and "4.weight" in err
