@@ -1,13 +1,21 @@
-"""Time one GAN training iteration in minigan and in PyTorch, side by side.
+"""Time one GAN training iteration in minigan and in PyTorch, as interleaved A/B rounds.
 
 One iteration = a discriminator step (BCE-with-logits on a real and a generated
 batch, Adam) then a generator step (non-saturating loss, Adam), the loop every
-lecture draws. Each framework runs in its own subprocess with the same number of
-BLAS/intra-op threads, so their peak memory can be read separately
-(peak RSS during training minus RSS before the models were built).
+lecture draws.
 
-    python benchmarks/gan_step.py                      # all workloads, CPU, 2 threads
-    python benchmarks/gan_step.py --workload dcgan_mnist --batch 256
+How it measures, and why. A shared machine's speed drifts by tens of percent
+from minute to minute, so two separate runs, one per framework, compare the
+drift more than the frameworks. Here both frameworks stay alive, each in its
+own process with the same number of BLAS/intra-op threads, and the parent asks
+them in turn for a block of steps (minigan first in even rounds, PyTorch first
+in odd ones). Each round gives one ratio minigan/PyTorch from two blocks timed
+moments apart; the report is the median ratio over the rounds and its spread
+(min-max and the middle half). Peak training memory is each process's peak
+RSS minus its RSS before the models were built.
+
+    python benchmarks/gan_step.py                      # all workloads, 1 and 2 threads
+    python benchmarks/gan_step.py --workload dcgan_mnist --threads 2 --rounds 15
     python benchmarks/gan_step.py --device cuda        # minigan on CuPy vs torch on CUDA
 
 Workloads:
@@ -24,7 +32,8 @@ import sys
 import time
 
 WORKLOADS = {"mlp_gan": 128, "dcgan_mnist": 64, "mog_gan": 512}
-TARGETS = {"mlp_gan": 1.2, "dcgan_mnist": 1.5, "mog_gan": 2.0}
+TARGETS = {"mlp_gan": 1.0, "dcgan_mnist": 1.2, "mog_gan": 1.1}     # time ratio, CPU
+MEMORY_TARGET = 1.2                                                  # peak memory ratio
 
 
 # ------------------------------------------------------------------ minigan
@@ -166,45 +175,114 @@ def _peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker(framework, name, batch, steps, warmup, device, threads):
-    """Runs in a subprocess: times `steps` iterations after `warmup`, reports JSON."""
+def worker(framework, name, batch, device, threads):
+    """Runs in a subprocess and waits for orders on stdin, one per line:
+    "run K" times K steps and answers {"seconds": ...}; "mem" answers the peak
+    training memory; "quit" ends."""
     if framework == "minigan":
         import minigan  # noqa: F401  (import cost stays out of the memory baseline)
     else:
         import torch  # noqa: F401
     base = _rss_mib()
     if framework == "minigan":
-        step, sync = run_minigan(name, batch, steps, device)
+        step, sync = run_minigan(name, batch, 0, device)
     else:
-        step, sync = run_torch(name, batch, steps, device, threads)
-    for _ in range(warmup):
-        step()
-    sync()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        sync()
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    out = {"median_ms": 1e3 * times[len(times) // 2], "min_ms": 1e3 * times[0],
-           "peak_mib": _peak_rss_mib() - base}
-    print(json.dumps(out))
+        step, sync = run_torch(name, batch, 0, device, threads)
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        order = line.split()
+        if order[0] == "run":
+            sync()
+            t0 = time.perf_counter()
+            for _ in range(int(order[1])):
+                step()
+            sync()
+            print(json.dumps({"seconds": time.perf_counter() - t0}), flush=True)
+        elif order[0] == "mem":
+            print(json.dumps({"peak_mib": _peak_rss_mib() - base}), flush=True)
+        else:
+            return
 
 
-def measure(framework, name, batch, steps, warmup, device, threads):
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    here = os.path.dirname(os.path.abspath(__file__))
-    env["PYTHONPATH"] = os.path.dirname(here) + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", framework, "--workload", name,
-           "--batch", str(batch), "--steps", str(steps), "--warmup", str(warmup),
-           "--device", device, "--threads", str(threads)]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if res.returncode != 0:
-        raise RuntimeError(f"{framework} {name} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+class Worker:
+    """One framework's process, alive for all the rounds."""
+
+    def __init__(self, framework, name, batch, device, threads):
+        env = dict(os.environ)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
+        here = os.path.dirname(os.path.abspath(__file__))
+        env["PYTHONPATH"] = os.path.dirname(here) + os.pathsep + env.get("PYTHONPATH", "")
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", framework, "--workload",
+               name, "--batch", str(batch), "--device", device, "--threads", str(threads)]
+        self.name = framework
+        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        self._answer()
+
+    def _answer(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.name} worker died (see its error above)")
+        return json.loads(line)
+
+    def ask(self, order):
+        self.proc.stdin.write(order + "\n")
+        self.proc.stdin.flush()
+        return self._answer()
+
+    def run(self, steps):
+        return self.ask(f"run {steps}")["seconds"]
+
+    def close(self):
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        self.proc.wait(timeout=60)
+
+
+def _quantiles(values):
+    v = sorted(values)
+    q = lambda f: v[min(len(v) - 1, int(round(f * (len(v) - 1))))]   # noqa: E731
+    return q(0.0), q(0.25), q(0.5), q(0.75), q(1.0)
+
+
+def compare(name, batch, device, threads, rounds, block, warmup):
+    """Interleaved rounds of `block` steps each; returns the ratios and both memories."""
+    a = Worker("minigan", name, batch, device, threads)
+    b = Worker("torch", name, batch, device, threads)
+    try:
+        a.run(warmup)
+        b.run(warmup)
+        ratios, ms_a, ms_b = [], [], []
+        for r in range(rounds):
+            if r % 2 == 0:
+                ta, tb = a.run(block), b.run(block)
+            else:
+                tb, ta = b.run(block), a.run(block)
+            ratios.append(ta / tb)
+            ms_a.append(1e3 * ta / block)
+            ms_b.append(1e3 * tb / block)
+        mem_a, mem_b = a.ask("mem")["peak_mib"], b.ask("mem")["peak_mib"]
+    finally:
+        a.close()
+        b.close()
+    return {"ratios": ratios, "ms_minigan": _quantiles(ms_a)[2], "ms_torch": _quantiles(ms_b)[2],
+            "mem_minigan": mem_a, "mem_torch": mem_b}
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or "unknown CPU"
 
 
 def main(argv=None):
@@ -212,30 +290,38 @@ def main(argv=None):
     p.add_argument("--workload", choices=sorted(WORKLOADS), action="append",
                    help="repeat to pick several (default: all)")
     p.add_argument("--batch", type=int, help="override the workload's batch size")
-    p.add_argument("--steps", type=int, default=30, help="timed iterations (median reported)")
+    p.add_argument("--rounds", type=int, default=11, help="interleaved rounds (median reported)")
+    p.add_argument("--block", type=int, default=None,
+                   help="steps per framework per round (default: about a second's worth)")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, action="append",
+                   help="BLAS/intra-op threads of both processes; repeat (default: 1 and 2)")
     p.add_argument("--worker", choices=["minigan", "torch"], help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
         name = a.workload[0]
-        worker(a.worker, name, a.batch or WORKLOADS[name], a.steps, a.warmup, a.device, a.threads)
+        worker(a.worker, name, a.batch or WORKLOADS[name], a.device, (a.threads or [1])[0])
         return
     names = a.workload or list(WORKLOADS)
+    threads = a.threads or [1, 2]
     print(f"GAN training iteration (D step + G step, Adam), float32, device={a.device}, "
-          f"{a.threads} threads, median of {a.steps}")
-    print(f"| workload | batch | minigan ms | torch ms | ratio | target | minigan MiB | torch MiB | mem ratio |")
-    print(f"|---|---|---|---|---|---|---|---|---|")
+          f"{cpu_name()} ({os.cpu_count()} cores), {time.strftime('%Y-%m-%d')}; "
+          f"{a.rounds} interleaved rounds")
+    print("| workload | batch | threads | minigan ms | torch ms | ratio (median) | ratio min-max "
+          "| middle half | target | minigan MiB | torch MiB | memory ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
         batch = a.batch or WORKLOADS[name]
-        m = measure("minigan", name, batch, a.steps, a.warmup, a.device, a.threads)
-        t = measure("torch", name, batch, a.steps, a.warmup, a.device, a.threads)
-        ratio = m["median_ms"] / t["median_ms"]
-        mem = m["peak_mib"] / max(t["peak_mib"], 1e-9)
-        target = f"<= {TARGETS[name]}x" if a.device == "cpu" else ""
-        print(f"| {name} | {batch} | {m['median_ms']:.2f} | {t['median_ms']:.2f} | {ratio:.2f}x | "
-              f"{target} | {m['peak_mib']:.1f} | {t['peak_mib']:.1f} | {mem:.2f}x |", flush=True)
+        block = a.block or {"mlp_gan": 10, "dcgan_mnist": 4, "mog_gan": 80}[name]
+        for t in threads:
+            r = compare(name, batch, a.device, t, a.rounds, block, a.warmup)
+            lo, q1, med, q3, hi = _quantiles(r["ratios"])
+            mem = r["mem_minigan"] / max(r["mem_torch"], 1e-9)
+            target = f"<= {TARGETS[name]}x" if a.device == "cpu" else "<= 2x"
+            print(f"| {name} | {batch} | {t} | {r['ms_minigan']:.2f} | {r['ms_torch']:.2f} | "
+                  f"{med:.2f}x | {lo:.2f}-{hi:.2f} | {q1:.2f}-{q3:.2f} | {target} | "
+                  f"{r['mem_minigan']:.0f} | {r['mem_torch']:.0f} | {mem:.2f}x |", flush=True)
 
 
 if __name__ == "__main__":
