@@ -23,6 +23,7 @@ import numbers
 import numpy
 
 from . import backend
+from .ops import threads
 from .tensor import Tensor
 
 
@@ -314,8 +315,8 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * p.data
+        xp = backend.array_module(p.data)
         if not state:
-            xp = backend.array_module(p.data)
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.data)
             state["exp_avg_sq"] = xp.zeros_like(p.data)
@@ -323,13 +324,45 @@ class Adam(Optimizer):
         v = state["exp_avg_sq"] = _on_device_of(state["exp_avg_sq"], p)
         state["step"] += 1
         t = state["step"]
-        m *= beta1
-        m += (1 - beta1) * g
-        v *= beta2
-        v += (1 - beta2) * (g * g)
-        xp = backend.array_module(p.data)
-        denom = xp.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
-        p.data -= (group["lr"] / (1 - beta1 ** t)) * (m / denom)
+        lr_t, root_t = group["lr"] / (1 - beta1 ** t), math.sqrt(1 - beta2 ** t)
+        flat = _flat(p.data, g, m, v, self._scratch_for(p))
+
+        def update(lo, hi):
+            """The formulas above on elements lo..hi, in place: no new arrays."""
+            pp, gg, mm, vv, tmp = (a[lo:hi] for a in flat)
+            mm *= beta1
+            xp.multiply(gg, 1 - beta1, out=tmp)
+            mm += tmp                                  # m = beta1 m + (1 - beta1) g
+            vv *= beta2
+            xp.multiply(gg, gg, out=tmp)
+            tmp *= 1 - beta2
+            vv += tmp                                  # v = beta2 v + (1 - beta2) g^2
+            xp.sqrt(vv, out=tmp)
+            tmp /= root_t
+            tmp += group["eps"]                        # sqrt(v) / sqrt(1 - beta2^t) + eps
+            xp.divide(mm, tmp, out=tmp)
+            tmp *= lr_t
+            pp -= tmp                                  # p -= lr / (1 - beta1^t) * m / (...)
+        if all(a.flags.c_contiguous for a in (p.data, m, v)):
+            threads.parallel(p.data.size, update, p.data.size,       # big layers: on every
+                             on_cpu=backend.device_of(p.data) == "cpu")   # core, in slices
+        else:
+            update(0, p.data.size)
+
+    def _scratch_for(self, p):
+        """One work array per parameter, kept between steps: the update writes its
+        temporaries there instead of allocating new ones every step."""
+        cache = self.__dict__.setdefault("_scratch", {})
+        buf = cache.get(id(p))
+        if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
+            buf = cache[id(p)] = backend.array_module(p.data).empty_like(p.data)
+        return buf
+
+
+def _flat(*arrays):
+    """Flat views of contiguous arrays (a copy for a gradient that is not contiguous,
+    which is only read)."""
+    return [a.reshape(-1) for a in arrays]
 
 
 # ------------------------------------------------------------- schedules
