@@ -84,7 +84,7 @@ def _as_array(data, dtype=None, device=None):
     """
     if isinstance(data, Tensor):
         data = data.data
-    if device is None:
+    if device is None:        # an array stays where it is, numbers go to the default device
         device = backend.device_of(data) if hasattr(data, "dtype") else backend.default_device()
     xp = backend.module_for(device)
     if hasattr(data, "dtype") and hasattr(data, "shape"):   # an array (or numpy scalar)
@@ -195,7 +195,7 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return backend.to_numpy(self.data).reshape(()).item()    # a copy from the GPU
 
     def tolist(self):
         return self.numpy().tolist()
@@ -489,13 +489,35 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
     return tuple(result)
 
 
+def placement(data, device=None):
+    """The device that ``tensor(data, device=device)`` puts its data on.
+
+    As ``torch.tensor`` does: a device named wins; else a Tensor or a CuPy array
+    stays on its own device, and everything else (NumPy arrays, numbers, lists)
+    goes to the default device, $MINIGAN_DEVICE or 'cpu'. So with
+    MINIGAN_DEVICE=cuda, ``tensor(numpy_array)`` is on the GPU (or fails at once
+    with the message that says how to install CuPy).
+
+    (The class ``Tensor(array)``, which the library uses to wrap arrays it has just
+    computed, leaves an array where it lies.)
+    """
+    if device is not None:
+        return backend.normalize_device(device)
+    if isinstance(data, Tensor):
+        return data.device
+    return "cuda" if backend.is_device_array(data) else backend.default_device()
+
+
 def tensor(data, requires_grad=False, dtype=None, device=None):
     """Make a tensor (the analogue of torch.tensor).
 
     NumPy/CuPy arrays keep their dtype; Python numbers and lists become float32.
-    ``device`` is 'cpu' or 'cuda' (default: $MINIGAN_DEVICE, else 'cpu').
+    ``device`` is 'cpu' or 'cuda'; without one, host data (NumPy arrays, numbers,
+    lists) goes to the default device ($MINIGAN_DEVICE, else 'cpu'), and a Tensor
+    or CuPy array stays where it is (``placement``).
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype,
+                  device=placement(data, device))
 
 
 # ------------------------------------------------- operators and methods

@@ -181,9 +181,9 @@ def test_history_reports_probabilities_for_bce_and_raw_outputs_otherwise():
     bce = make_trainer(loss="non-saturating")
     logits = minigan.tensor(np.array([[-3.0], [0.0], [5.0]], dtype=np.float32))
     probs = 1 / (1 + np.exp(-logits.numpy()))
-    assert bce._report(logits) == pytest.approx(probs.mean(), rel=1e-6)
+    assert bce._report(logits).item() == pytest.approx(probs.mean(), rel=1e-6)
     wgan = make_trainer(loss="wasserstein")
-    assert wgan._report(logits) == pytest.approx(2.0 / 3.0, rel=1e-6)
+    assert wgan._report(logits).item() == pytest.approx(2.0 / 3.0, rel=1e-6)
     bce.fit(3)
     for col in ("d_real", "d_fake"):
         assert ((bce.history[col] > 0) & (bce.history[col] < 1)).all()

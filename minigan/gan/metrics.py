@@ -29,9 +29,8 @@ N_SIGMA = 3.0          # the high-quality radius, in standard deviations
 
 
 def _as_numpy(samples):
-    if hasattr(samples, "numpy") and not isinstance(samples, numpy.ndarray):
-        samples = samples.numpy()
-    return numpy.asarray(samples, dtype=numpy.float64)
+    """Samples (a Tensor, a NumPy or CuPy array, a list) as float64 on the host."""
+    return numpy.asarray(_to_host(samples), dtype=numpy.float64)
 
 
 def _centers_std(mixture, centers, std):
@@ -169,10 +168,11 @@ FD_EPS = 1e-6          # added to both covariances' diagonals when sqrtm fails
 
 
 def _to_host(a):
-    """`a` as a NumPy array on the host, dtype kept: one copy from the GPU if needed."""
-    if type(a).__module__.startswith("cupy"):
-        return a.get()                             # device -> host, once
-    if hasattr(a, "numpy") and not isinstance(a, numpy.ndarray):
+    """`a` as a NumPy array on the host, dtype kept: one copy from the GPU if needed
+    (``backend.to_numpy`` knows a CuPy array by its type, whether or not CuPy has been
+    imported yet)."""
+    if hasattr(a, "numpy") and not isinstance(a, numpy.ndarray) \
+            and not backend.is_device_array(a):
         a = a.numpy()                              # a minigan Tensor (or a torch tensor)
     return backend.to_numpy(a)
 

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from .. import backend
 from ..serialization import save, load
 from .. import functional as F
-from ..tensor import no_grad
+from ..tensor import Tensor, no_grad
 from .losses import LOSSES, get_loss, clip_weights
 
 CHECKPOINT_NAME = "checkpoint.npz"
@@ -164,20 +164,65 @@ class Recorder(Callback):
 
 
 # ------------------------------------------------------------ small helpers
+class DeviceNorm:
+    """An L2 norm whose squared parts are still on the device: sqrt(sum of squares),
+    taken on the host once ``fetch_numbers`` has brought the parts over."""
+    __slots__ = ("squares",)
+
+    def __init__(self, squares):
+        self.squares = list(squares)
+
+
 def _grad_norm(module):
-    """sqrt(sum over parameters of ||dL/dp||^2): how hard this step pushed the player."""
-    total = 0.0
-    for p in module.parameters():
-        if p.grad is not None:
-            total += float((p.grad.data * p.grad.data).sum())
-    return math.sqrt(total)
+    """sqrt(sum over parameters of ||dL/dp||^2): how hard this step pushed the player.
+
+    Returned as a ``DeviceNorm``: each parameter's sum of squares is computed where
+    the gradient is, and ``fetch_numbers`` takes the root with the step's other
+    numbers (the sum runs on the host in float64, parameter by parameter)."""
+    return DeviceNorm((p.grad.data * p.grad.data).sum()
+                      for p in module.parameters() if p.grad is not None)
+
+
+def _is_array(v):
+    return isinstance(v, Tensor) or (hasattr(v, "dtype") and hasattr(v, "shape"))
+
+
+def fetch_numbers(numbers):
+    """The numbers a step reports, as Python floats, copied from the device at once.
+
+    `numbers` is a nested tuple or list whose entries are Python numbers, one-element
+    Tensors or arrays (on the device), or ``DeviceNorm``s. Every array among them is
+    fetched in ONE copy (``backend.fetch_floats``): each copy from a GPU waits for
+    all the work queued before it, so a step that fetched its dozen numbers one by
+    one would wait a dozen times. Returns the same structure, with tuples for lists
+    and floats for every entry."""
+    pending = []
+
+    def collect(v):
+        if isinstance(v, (tuple, list)):
+            for u in v:
+                collect(u)
+        elif isinstance(v, DeviceNorm):
+            pending.extend(v.squares)
+        elif _is_array(v):
+            pending.append(v.data if isinstance(v, Tensor) else v)
+    collect(numbers)
+    fetched = iter(backend.fetch_floats(pending))
+
+    def build(v):
+        if isinstance(v, (tuple, list)):
+            return tuple(build(u) for u in v)
+        if isinstance(v, DeviceNorm):
+            return math.sqrt(sum(next(fetched) for _ in v.squares))
+        return next(fetched) if _is_array(v) else float(v)
+    return build(numbers)
 
 
 def _all_finite(module):
-    for t in list(module.parameters()) + list(module.buffers()):
-        if not bool(backend.array_module(t.data).isfinite(t.data).all()):
-            return False
-    return True
+    """True when no parameter or buffer holds NaN or inf (one copy from the device)."""
+    flags = [backend.array_module(t.data).isfinite(t.data).all()
+             for t in list(module.parameters()) + list(module.buffers())]
+    return all(backend.fetch_floats(flags))
 
 
 @contextlib.contextmanager
@@ -201,8 +246,8 @@ def _parts(sample):
 
 
 def _derived_seed(seed, step):
-    """A seed for (seed, step): where a generator's state cannot be saved (CuPy's),
-    a resumed run re-seeds it with this."""
+    """A seed for (seed, step): a generator the checkpoint holds no state for (one
+    written before GPU generators were saved) is re-seeded with this on resume."""
     return int(numpy.random.SeedSequence([int(seed), int(step)]).generate_state(1)[0])
 
 
@@ -316,9 +361,14 @@ class Trainer:
             loss_g, grad_norm_g = self.update_generator(z)     # descend L_G
         else:                                              # G held fixed: report its loss
             loss_g, grad_norm_g = self._generator_loss(z), 0.0
+
+        # The step's numbers stayed on the device until now: fetch them in one copy.
+        d_stats, (loss_g, grad_norm_g) = fetch_numbers((d_stats, (loss_g, grad_norm_g)))
+        for stats in d_stats:                              # a NaN or inf stops the run here,
+            self._check_finite("loss_d", stats[0])         # naming the step and the loss
+        self._check_finite("loss_g", loss_g)
         for schedule in self.schedulers:                   # the next step's learning rates
             schedule.step()
-
         self.global_step += 1
         loss_d, d_real, d_fake, grad_norm_d, penalty = (float(numpy.mean(column))
                                                          for column in zip(*d_stats))
@@ -335,7 +385,9 @@ class Trainer:
             L_D = loss.d_loss(D(x), D(G(z))) [+ penalty(D, x, G(z))],   theta_D -= step(dL_D)
 
         Returns (loss_d, mean D(x), mean D(G(z)), ||grad L_D||, penalty); the means
-        are probabilities for the BCE losses."""
+        are probabilities for the BCE losses. Each may be a Python number or a
+        one-element tensor still on the device (``step`` fetches them all at once,
+        and stops the run if loss_d is NaN or inf)."""
         (x, *x_labels), (z, *z_labels) = _parts(x), _parts(z)
         with no_grad():                                    # G is held fixed while D learns
             fake = self.G(z, *z_labels)
@@ -347,37 +399,37 @@ class Trainer:
         penalty = self.penalty(self.D, x, fake) if self.penalty is not None else None
         if penalty is not None:
             loss_d = loss_d + penalty
-        self._check_finite("loss_d", loss_d.item())
         self.d_optimizer.zero_grad()
         loss_d.backward()
         grad_norm = _grad_norm(self.D)
         self.d_optimizer.step()
         if self.weight_clip is not None:
             clip_weights(self.D, self.weight_clip)
-        return (loss_d.item(), self._report(real_logits), self._report(fake_logits), grad_norm,
-                0.0 if penalty is None else penalty.item())
+        return (loss_d.detach(), self._report(real_logits), self._report(fake_logits),
+                grad_norm, 0.0 if penalty is None else penalty.detach())
 
     def update_generator(self, z):
         """Override point: one G update on the fakes G(z), D held fixed.
 
             L_G = loss.g_loss(D(G(z))),   theta_G -= step(dL_G/dtheta_G)
 
-        Returns (loss_g, ||dL_G/dtheta_G||): the norm of the gradient the step applied."""
+        Returns (loss_g, ||dL_G/dtheta_G||): the norm of the gradient the step applied,
+        as Python numbers or one-element tensors on the device (see
+        ``update_discriminator``)."""
         z, *labels = _parts(z)
         with _frozen(self.D):
             loss_g = self.loss.g_loss(self.D(self.G(z, *labels), *labels))
-            self._check_finite("loss_g", loss_g.item())
             self.g_optimizer.zero_grad()
             loss_g.backward()
         grad_norm = _grad_norm(self.G)
         self.g_optimizer.step()
-        return loss_g.item(), grad_norm
+        return loss_g.detach(), grad_norm
 
     def _generator_loss(self, z):
         """L_G of the current players on z, without an update (G held fixed)."""
         z, *labels = _parts(z)
         with no_grad():
-            return self.loss.g_loss(self.D(self.G(z, *labels), *labels)).item()
+            return self.loss.g_loss(self.D(self.G(z, *labels), *labels))
 
     def _d_loss(self, real_logits, fake_logits):
         if self.label_smoothing:
@@ -386,12 +438,14 @@ class Trainer:
         return self.loss.d_loss(real_logits, fake_logits)
 
     def _report(self, logits):
-        """Mean of D's output: a probability sigmoid(logit) for the BCE losses, raw otherwise."""
+        """Mean of D's output: a probability sigmoid(logit) for the BCE losses, raw otherwise
+        (a one-element tensor, left on the device)."""
         with no_grad():
             out = F.sigmoid(logits.detach()) if self.loss.probabilities else logits.detach()
-            return out.mean().item()
+            return out.mean()
 
     def _check_finite(self, name, value):
+        """Stop the run with TrainingDiverged if `value` (a Python number) is NaN or inf."""
         if math.isfinite(value):
             return
         step = self.global_step + 1
@@ -514,8 +568,10 @@ class Trainer:
         """Everything a run needs to continue exactly: both networks, both optimizers,
         the schedules, the step, the history, and the random generators' states
         (as JSON text)."""
-        # numpy's bit_generator.state is a dict of (large) ints: JSON keeps them exact
-        rng = {"cpu": backend.generator("cpu").bit_generator.state}
+        # numpy's bit_generator.state is a dict of (large) ints: JSON keeps them exact;
+        # the GPU's generator, where there is one, is (seed, draws) (backend.CountedGenerator)
+        rng = backend.rng_state()
+        rng["cpu"] = backend.generator("cpu").bit_generator.state
         return {"generator": self.G.state_dict(), "discriminator": self.D.state_dict(),
                 "g_optimizer": ({} if self.g_optimizer is None
                                 else self.g_optimizer.state_dict()),
@@ -557,7 +613,12 @@ class Trainer:
         # read every text part first: a malformed one fails before anything changes
         history = History.from_json(str(state["history"]))
         saved = json.loads(str(state["config"]))
-        cpu_rng = json.loads(str(state["rng"]))["cpu"]
+        rng = json.loads(str(state["rng"]))
+        if "cpu" not in rng:
+            raise ValueError("this Trainer checkpoint holds no state for the CPU's random "
+                             "generator (its 'rng' entry lacks 'cpu')")
+        for device in rng:
+            backend.normalize_device(device)               # 'cpu' or 'cuda', else an error now
         schedules = json.loads(str(state["schedulers"])) if "schedulers" in state else []
         before = self.state_dict()
         try:
@@ -572,10 +633,11 @@ class Trainer:
         if changed:
             warnings.warn("resuming with other settings than the checkpoint's ("
                           + "; ".join(changed) + "): the run will not match an uninterrupted one")
-        # Generators: the CPU one is restored exactly. CuPy cannot save its generator's
-        # state, so the GPU one is re-seeded from (seed, step): same statistics, other draws.
+        # Generators: each one the checkpoint holds continues exactly (the CPU's NumPy
+        # state; the GPU's (seed, draws)). One it lacks (a GPU generator in a checkpoint
+        # from before they were saved) is re-seeded from (seed, step): same statistics.
         backend.manual_seed(_derived_seed(self.seed, self.global_step))
-        backend.generator("cpu").bit_generator.state = cpu_rng
+        backend.set_rng_state(rng)
 
     def _load_parts(self, state, schedules):
         """Load the networks, optimizers and schedules; an error names the part."""

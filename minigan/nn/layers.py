@@ -20,6 +20,7 @@ import math
 
 import numpy
 
+from .. import backend
 from .. import functional as F
 from ..tensor import DEFAULT_DTYPE
 from . import init
@@ -37,9 +38,13 @@ def _pair(v, name):
 
 
 def _empty(shape, dtype, device):
-    """A zero-filled Parameter that an initializer is about to overwrite."""
+    """A zero-filled Parameter that an initializer is about to overwrite, made on
+    `device` (None: the default device, $MINIGAN_DEVICE or 'cpu'), so a GPU model
+    never starts on the host."""
     dtype = numpy.dtype(DEFAULT_DTYPE if dtype is None else dtype)
-    return Parameter(numpy.zeros(shape, dtype=dtype), device=device)
+    device = backend.normalize_device(device)
+    xp = backend.module_for(device)            # cupy without CuPy: the error says what to do
+    return Parameter(xp.zeros(shape, dtype=dtype), device=device)
 
 
 def _default_init(weight, bias, fan_in):

@@ -16,7 +16,7 @@ from collections import OrderedDict, namedtuple
 import numpy
 
 from .. import backend
-from ..tensor import Tensor, _as_array
+from ..tensor import Tensor, _as_array, placement
 
 
 # ---------------------------------------------------------------- Parameter
@@ -29,8 +29,10 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True, dtype=None, device=None):
+        # placed as minigan.tensor places data: host data on the default device
         super().__init__(data.data if isinstance(data, Tensor) else data,
-                         requires_grad=requires_grad, dtype=dtype, device=device)
+                         requires_grad=requires_grad, dtype=dtype,
+                         device=placement(data, device))
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -81,7 +83,7 @@ class Module:
             self._modules[name] = value
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                value = Tensor(value)
+                value = Tensor(value, device=placement(value))
             self._buffers[name] = value
         object.__setattr__(self, name, value)
 
@@ -96,7 +98,7 @@ class Module:
         if "_buffers" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() first")
         if value is not None and not isinstance(value, Tensor):
-            value = Tensor(value)
+            value = Tensor(value, device=placement(value))    # host data: the default device
         self._buffers[name] = value
         object.__setattr__(self, name, value)
 

@@ -59,10 +59,16 @@ def _rows(model, depth):
     return rows
 
 
+def _model_device(model):
+    """The device of the model's first parameter or buffer (None for a model with none)."""
+    first = next(iter(list(model.parameters()) + list(model.buffers())), None)
+    return first.device if first is not None else None
+
+
 def _example_input(model, input_shape):
     first = next(iter(model.parameters()), None)
     dtype = first.dtype if first is not None else numpy.float32
-    device = first.device if first is not None else "cpu"
+    device = _model_device(model) or "cpu"
     return Tensor(numpy.zeros((1,) + tuple(input_shape), dtype=dtype), device=device)
 
 
@@ -73,11 +79,13 @@ def _record_output_shapes(model, rows, x):
         lambda mod, inputs, out: shapes.setdefault(id(mod), _shape_text(out)))
         for _, m in rows]
     modes = [(m, m.training) for m in model.modules()]
+    device = _model_device(model)
     try:
         model.eval()
         with no_grad():
             inputs = x if isinstance(x, tuple) else (x,)      # a tuple: several inputs, G(z, y)
-            model(*[t if isinstance(t, Tensor) else Tensor(t) for t in inputs])
+            # the example goes where the model is (a NumPy batch for a GPU model, say)
+            model(*[(t if isinstance(t, Tensor) else Tensor(t)).to(device) for t in inputs])
     finally:
         for h in handles:
             h.remove()

@@ -4,6 +4,8 @@ inverse permutation, slice the padding off, scatter into the indexed places)."""
 import builtins
 import operator
 
+import numpy    # only to tell NumPy from CuPy, and Python from NumPy integers
+
 from .. import backend
 from ..tensor import Tensor, make_op, check_devices, _new
 
@@ -181,15 +183,67 @@ def _index_arrays(idx, xp):
     return idx
 
 
+def _integer_index_arrays(idx, ndim):
+    """(axis, array) for every integer index array in `idx`, with the axis it indexes.
+
+    Walks the index as NumPy reads it: None adds an axis and uses none, ... stands for
+    the axes nobody else names, a boolean array uses as many axes as it has, and an
+    integer, a slice or an integer array uses one."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+
+    def used(i):
+        if i is None or i is Ellipsis:
+            return 0
+        if hasattr(i, "dtype") and i.dtype == bool:
+            return i.ndim
+        return 1
+    axis, found = 0, []
+    for i in items:
+        if i is Ellipsis:
+            axis += ndim - builtins.sum(used(j) for j in items)
+            continue
+        if hasattr(i, "dtype") and i.dtype.kind in "iu" and not isinstance(i, numpy.integer):
+            found.append((axis, i))               # an array, not one (NumPy) integer
+        axis += used(i)
+    return found
+
+
+def check_index_bounds(idx, shape):
+    """Raise IndexError, as NumPy does, if an integer index array points outside `shape`.
+
+    CuPy does not check: it wraps an index of 5 on an axis of 3 around to 2 (and
+    its ``add.at`` does the same), so values and gradients would be silently wrong.
+    The smallest and largest entry of every integer index array are fetched in one
+    copy: one wait for the GPU, paid only by indexing with integer arrays on CuPy.
+    NumPy checks by itself, so ``getitem`` calls this for CuPy arrays alone.
+    """
+    arrays = [(axis, a) for axis, a in _integer_index_arrays(idx, len(shape)) if a.size]
+    if not arrays:
+        return
+    for axis, _ in arrays:
+        if axis >= len(shape):
+            raise IndexError(f"too many indices for an array with {len(shape)} axes")
+    ends = [end for _, a in arrays for end in (a.min(), a.max())]
+    ends = backend.to_numpy(backend.array_module(*ends).stack(ends)).tolist()
+    for k, (axis, _) in enumerate(arrays):
+        n = shape[axis]
+        for bad in ends[2 * k:2 * k + 2]:
+            if not -n <= bad < n:
+                raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {n}")
+
+
 def getitem(x, idx):
     """x[idx] for basic slices, integers, None/..., and integer or boolean arrays.
 
     Backward: scatter g into a zero tensor of x's shape at the same places,
     adding where an index repeats (so x[[0, 0]] gets gradient 2 g at row 0).
+    Indices out of range raise IndexError on both backends (``check_index_bounds``).
     """
     xp = backend.array_module(x.data)
     idx = _index_arrays(idx, xp)
     try:
+        if xp is not numpy:
+            check_index_bounds(idx, x.shape)     # CuPy would wrap them around
         data = x.data[idx]
     except IndexError as e:
         raise IndexError(f"indexing a tensor of shape {x.shape}: {e}") from None
