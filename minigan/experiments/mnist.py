@@ -52,9 +52,9 @@ RECIPES = {
     "mnist-mlp": ImageRecipe("mlp", steps=24_000, quick_steps=1_280, batch_size=128,
                              stages=(128, 1_280, 6_400, 12_800, 24_000)),
     "dcgan": ImageRecipe("dcgan", steps=7_000, batch_size=64,
-                         quick_steps=1_000, quick_batch_size=32, quick_lr=1e-3),
+                         quick_steps=800, quick_batch_size=32, quick_lr=1e-3),
     "cgan": ImageRecipe("cgan", steps=6_500, batch_size=64,
-                        quick_steps=1_000, quick_batch_size=32, quick_lr=1e-3),
+                        quick_steps=800, quick_batch_size=32, quick_lr=1e-3),
 }
 
 
