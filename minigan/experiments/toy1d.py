@@ -95,9 +95,9 @@ def optimal_discriminator(cfg):
     for i, (ax, s) in enumerate(zip(axes, stages)):
         e = float(numpy.abs(snaps[s] - d_star)[toy1d.where_either_density_matters(
             p_data, p_g, GRID)].max())
-        axes2 = densities_1d.density_panel(ax, GRID, pd, snaps[s], d_star, p_g=pg, g_samples=g_samples,
-                                  legend=False,
-                                  title=f"D after {s} steps: max|D - D*| = {e:.3f}")
+        axes2 = densities_1d.density_panel(ax, GRID, pd, snaps[s], d_star, p_g=pg,
+                                           g_samples=g_samples, legend=False,
+                                           title=f"D after {s} steps: max|D - D*| = {e:.3f}")
     suptitle(fig, "With G fixed, the trained D approaches D* = p_data / (p_data + p_g)",
                  f"p_data = {p_data}, p_g = {p_g}; after {steps} steps max|D - D*| = {err:.3f} "
                  f"where either density is above 1% of its peak")
