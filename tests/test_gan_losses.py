@@ -171,12 +171,9 @@ def test_every_loss_is_finite_at_huge_logits(device, name):
 
 
 # ------------------------------------------------------ against PyTorch
-@needs_torch
-@pytest.mark.parametrize("name", list(L.LOSSES))
-@pytest.mark.parametrize("smoothing", [1.0, 0.9])
-def test_losses_and_gradients_match_torch(name, smoothing):
-    import torch
-    import torch.nn.functional as TF
+def _losses_and_gradients(name, smoothing):
+    """The pair `name` on 16 seeded real and fake logits: (real, fake, L_D, L_G,
+    (dL_D/dreal, dL_D/dfake), dL_G/dfake); skips a smoothing the loss has not."""
     pair = L.get_loss(name)
     if smoothing != 1.0 and not pair.smoothable:
         pytest.skip("this loss has no label smoothing")
@@ -185,8 +182,17 @@ def test_losses_and_gradients_match_torch(name, smoothing):
     r, f = t64(real, True), t64(fake, True)
     kw = {"real_target": smoothing} if pair.smoothable else {}
     ld, lg = pair.d_loss(r, f, **kw), pair.g_loss(f)
-    grads_d = minigan.grad(ld, [r, f])
     (grad_g,) = minigan.grad(lg, f)
+    return real, fake, ld, lg, minigan.grad(ld, [r, f]), grad_g
+
+
+@needs_torch
+@pytest.mark.parametrize("name", list(L.LOSSES))
+@pytest.mark.parametrize("smoothing", [1.0, 0.9])
+def test_losses_and_gradients_match_torch(name, smoothing):
+    import torch
+    import torch.nn.functional as TF
+    real, fake, ld, lg, grads_d, grad_g = _losses_and_gradients(name, smoothing)
 
     tr = torch.tensor(real, requires_grad=True)
     tf = torch.tensor(fake, requires_grad=True)
@@ -236,15 +242,7 @@ HAND_GRADIENTS = {
 def test_gradients_match_hand_formulas(name, smoothing):
     """The gradients the PyTorch comparison checks, written out: for the BCE losses
     d/dl of -[a log sigmoid(l) + (1 - a) log sigmoid(-l)] is sigmoid(l) - a, and so on."""
-    pair = L.get_loss(name)
-    if smoothing != 1.0 and not pair.smoothable:
-        pytest.skip("this loss has no label smoothing")
-    rng = np.random.default_rng(3)
-    real, fake = rng.normal(size=(16, 1)) * 3, rng.normal(size=(16, 1)) * 3
-    r, f = t64(real, True), t64(fake, True)
-    kw = {"real_target": smoothing} if pair.smoothable else {}
-    gr, gf = minigan.grad(pair.d_loss(r, f, **kw), [r, f])
-    (gg,) = minigan.grad(pair.g_loss(f), f)
+    real, fake, _, _, (gr, gf), gg = _losses_and_gradients(name, smoothing)
     d_real, d_fake, g_fake = HAND_GRADIENTS[name]
     np.testing.assert_allclose(gr.numpy(), d_real(real, fake, smoothing), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(gf.numpy(), d_fake(real, fake, smoothing), rtol=1e-12, atol=1e-15)
