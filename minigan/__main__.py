@@ -1,8 +1,9 @@
-"""The command line: ``python -m minigan list`` and ``python -m minigan run NAME``.
+"""The command line: ``python -m minigan list``, ``run NAME`` and ``exercises ...``.
 
     python -m minigan list
     python -m minigan run NAME [--steps N] [--seed S] [--device cpu|cuda]
                                [--out DIR] [--quick] [--no-progress] [--jobs J] [--resume]
+    python -m minigan exercises list | new DIR | check DIR     (minigan/exercises/cli.py)
 
 ``run`` writes the experiment's figures (PNG, and GIF where training unfolds
 over time) and ``metrics.json`` (its key numbers, the configuration and the
@@ -34,7 +35,8 @@ class UsageError(Exception):
 
 def _parser():
     p = argparse.ArgumentParser(prog="python -m minigan",
-                                description="minigan: run the GAN lecture experiments.")
+                                description="minigan: run the GAN lecture experiments, "
+                                            "or hand out and grade the class exercises.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="name the experiments, one line each")
     r = sub.add_parser("run", help="run one experiment, writing figures and metrics.json")
@@ -56,6 +58,8 @@ def _parser():
     r.add_argument("--jobs", type=int, default=None,
                    help="worker processes for experiments made of many independent runs "
                         "(mog-table; default: one per CPU core, 1 with --device cuda)")
+    from .exercises import cli as exercises_cli
+    exercises_cli.add_parser(sub)
     return p
 
 
@@ -205,11 +209,14 @@ def _same_settings(args):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    from .exercises.cli import UsageError as ExercisesUsageError, run as run_exercises
     try:
         if args.command == "list":
             return cmd_list()
+        if args.command == "exercises":
+            return run_exercises(args)
         return cmd_run(args)
-    except UsageError as e:
+    except (UsageError, ExercisesUsageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,608 @@
+"""What each exercise is checked with: its inputs, minigan's own op, known mistakes.
+
+Most exercises are one op (``OpCheck``): every case is gradient-checked
+against central differences and compared with the library's op; the edge
+cases (logits of +-1e4, saturated activations) only with the library, where a
+finite difference says little. The known mistakes are wrong formulas, kept
+here only to name a mistake when the student's numbers match one of them.
+
+Two exercises are not a single backward and have checks of their own: Adam's
+step (five steps beside ``minigan.optim.Adam``) and the gradient penalty
+(softplus checked to second order, then the penalty's value and its gradient
+with respect to the critic's weights against ``minigan.gan.losses``).
+
+Every check runs in float64 on small shapes: a whole workspace takes seconds.
+"""
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+import minigan
+import minigan.functional as F
+from minigan.gan import losses
+from minigan.gradcheck import check_gradients
+from minigan.tensor import Tensor
+
+from .harness import (Case, Mistake, StudentOp, Failure, NotStarted, gradient_check,
+                      library_comparison, probe, call_checked, first_difference,
+                      difference_message, raised_by_stub)
+
+
+def require(module, names, path):
+    """The functions the grader calls must be there."""
+    for name in names:
+        if not callable(getattr(module, name, None)):
+            raise Failure(f"{os.path.basename(path)} has no function {name}(); was it renamed or "
+                          f"deleted? (python -m minigan exercises new DIR --only ... --force "
+                          f"writes a fresh copy, replacing yours)")
+
+
+@dataclass
+class OpCheck:
+    """An exercise made of one op: forward given, backward written by the student."""
+    inputs: tuple                 # forward's array arguments, in order
+    returns: tuple                # the inputs whose gradients backward returns
+    reference: object             # minigan's own op: reference(*tensors, **params)
+    reference_name: str
+    cases: object                 # cases(rng) -> [Case]
+    mistakes: tuple = ()
+    second_order: bool = False
+
+    def run(self, module, path, name):
+        require(module, ("forward", "backward"), path)
+        op = StudentOp(module, name, self.inputs, self.returns)
+        cases = self.cases(np.random.default_rng(0))
+        probe(op, cases[0], path)
+        n = 0
+        for case in cases:
+            if case.gradcheck:
+                gradient_check(op, case, path, mistakes=self.mistakes)
+                n += 1
+            library_comparison(op, case, self.reference, self.reference_name, path,
+                               self.mistakes)
+            n += 1
+            if self.second_order and case.gradcheck:
+                gradient_check(op, case, path, second_order=True)
+                n += 1
+        return n
+
+
+# ------------------------------------------------------------ input makers
+def away_from_zero(rng, *shape):
+    """Values in +-[0.3, 2]: no kink (of leaky ReLU) within a finite difference's reach."""
+    return rng.uniform(0.3, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def _sum_to(g, shape, reduce="sum"):
+    """g summed (or averaged: a known mistake) back to `shape`."""
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                      if s == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = getattr(g, reduce)(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _n_reduced(x, axis):
+    if axis is None:
+        return x.size
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return int(np.prod([x.shape[a] for a in axes]))
+
+
+def _kept(g, x, axis):
+    """g with the reduced axes put back as size 1."""
+    if axis is None:
+        return g.reshape((1,) * x.ndim)
+    axes = {a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return g.reshape(tuple(1 if i in axes else s for i, s in enumerate(x.shape)))
+
+
+def _stat(x):
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _chan(a, ndim):
+    return a.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _xhat(x, eps):
+    axes = _stat(x)
+    c = x - x.mean(axis=axes, keepdims=True)
+    return c * ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5, axes
+
+
+# ------------------------------------------------------------ the exercises
+def _sigmoid_cases(rng):
+    return [Case("x of shape (3, 4)", (rng.standard_normal((3, 4)) * 2,)),
+            Case("saturated x: -1e4, -40, 0, 40, 1e4", (np.array([-1e4, -40.0, 0.0, 40.0, 1e4]),),
+                 gradcheck=False)]
+
+
+SIGMOID = OpCheck(
+    ("x",), ("x",), lambda x: F.sigmoid(x), "F.sigmoid", _sigmoid_cases,
+    mistakes=(
+        Mistake("x", "your formula uses x where the derivative needs the output: "
+                     "s (1 - s) holds for s = sigmoid(x), which is `out`",
+                lambda g, x, out: g * x * (1 - x)),
+        Mistake("x", "your dL/dx is g * sigmoid(x), the function itself, not its derivative",
+                lambda g, x, out: g * out),
+    ))
+
+TANH = OpCheck(
+    ("x",), ("x",), lambda x: F.tanh(x), "F.tanh",
+    lambda rng: [Case("x of shape (3, 4)", (rng.standard_normal((3, 4)),)),
+                 Case("saturated x: -1e4, -20, 0, 20, 1e4",
+                      (np.array([-1e4, -20.0, 0.0, 20.0, 1e4]),), gradcheck=False)],
+    mistakes=(
+        Mistake("x", "your formula is g (1 - tanh(x)): check whether the square survived "
+                     "the quotient rule",
+                lambda g, x, out: g * (1 - out)),
+        Mistake("x", "your formula uses x where the derivative needs the output tanh(x), "
+                     "which is `out`",
+                lambda g, x, out: g * (1 - x * x)),
+    ))
+
+LEAKY_RELU = OpCheck(
+    ("x",), ("x",), lambda x, negative_slope=0.2: F.leaky_relu(x, negative_slope),
+    "F.leaky_relu",
+    lambda rng: [Case("x of shape (3, 4), negative_slope 0.2", (away_from_zero(rng, 3, 4),)),
+                 Case("x of shape (6,), negative_slope 0.01", (away_from_zero(rng, 6),),
+                      {"negative_slope": 0.01}),
+                 Case("x from -1e4 to 1e4", (np.array([-1e4, -3.0, -1e-3, 1e-3, 3.0, 1e4]),),
+                      gradcheck=False)],
+    mistakes=(
+        Mistake("x", "for x <= 0 the slope is negative_slope, not 0 (that would be ReLU)",
+                lambda g, x, out, negative_slope=0.2: g * (x.data > 0)),
+        Mistake("x", "the two slopes are swapped: where x > 0 the op is the identity",
+                lambda g, x, out, negative_slope=0.2:
+                g * np.where(x.data > 0, negative_slope, 1.0)),
+    ))
+
+
+def _broadcast_cases(rng):
+    pairs = [((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((), (2, 3)),
+             ((2, 3), (2, 3))]
+    return [Case(f"{a} + {b}", (rng.standard_normal(a), rng.standard_normal(b)))
+            for a, b in pairs]
+
+
+BROADCAST_ADD = OpCheck(
+    ("a", "b"), ("a", "b"), lambda a, b: a + b, "add (the + of two Tensors)", _broadcast_cases,
+    mistakes=(
+        Mistake("b", "you averaged over the broadcast axes; sum instead: every use of b[j] "
+                     "passes on its whole gradient",
+                lambda g, a, b, out: _sum_to(g, b.shape, "mean")),
+        Mistake("a", "you averaged over the broadcast axes; sum instead: every use of a[i] "
+                     "passes on its whole gradient",
+                lambda g, a, b, out: _sum_to(g, a.shape, "mean")),
+    ))
+
+MATMUL = OpCheck(
+    ("a", "b"), ("a", "b"), lambda a, b: a @ b, "matmul (@)",
+    lambda rng: [Case("square A (4, 4) and B (4, 4)",
+                      (rng.standard_normal((4, 4)), rng.standard_normal((4, 4)))),
+                 Case("A (3, 4) and B (4, 5)",
+                      (rng.standard_normal((3, 4)), rng.standard_normal((4, 5)))),
+                 Case("a row times a column, A (1, 3) and B (3, 1)",
+                      (rng.standard_normal((1, 3)), rng.standard_normal((3, 1))))],
+    mistakes=(
+        Mistake("a", "your dL/da is g @ b: a transpose is missing (dL/dA[i, j] sums "
+                     "G[i, k] B[j, k] over k)",
+                lambda g, a, b, out: g @ b),
+        Mistake("b", "your dL/db is a @ g: a transpose is missing (dL/dB[j, k] sums "
+                     "A[i, j] G[i, k] over i)",
+                lambda g, a, b, out: a @ g),
+        Mistake("a", "your dL/da has its two factors in the wrong order (b^T @ g instead of "
+                     "g and b^T the other way round)",
+                lambda g, a, b, out: b.T @ g),
+        Mistake("b", "your dL/db has its two factors in the wrong order (g @ a^T instead of "
+                     "a^T and g the other way round)",
+                lambda g, a, b, out: g @ a.T),
+    ))
+
+LINEAR = OpCheck(
+    ("x", "w", "b"), ("x", "w", "b"), lambda x, w, b: F.linear(x, w, b), "F.linear",
+    lambda rng: [Case("x (2, 3), square W (3, 3), b (3,)",
+                      (rng.standard_normal((2, 3)), rng.standard_normal((3, 3)),
+                       rng.standard_normal(3))),
+                 Case("x (5, 4), W (3, 4), b (3,)",
+                      (rng.standard_normal((5, 4)), rng.standard_normal((3, 4)),
+                       rng.standard_normal(3)))],
+    mistakes=(
+        Mistake("w", "your dL/dw is x^T g, which is the gradient of W^T: transpose it "
+                     "(W is stored out x in)",
+                lambda g, x, w, b, out: x.T @ g),
+        Mistake("x", "your dL/dx is g W^T; W enters the forward transposed, so the way "
+                     "back multiplies by W itself",
+                lambda g, x, w, b, out: g @ w.T),
+    ))
+
+
+def _bce_cases(rng):
+    x = rng.standard_normal((4, 3)) * 3
+    edge = np.array([[1e4, -1e4, 1e4, -1e4], [0.0, 35.0, -35.0, 2.0]])
+    edge_t = np.array([[1.0, 1.0, 0.0, 0.0], [0.5, 1.0, 0.0, 0.9]])
+    return [Case("logits (4, 3), labels in [0, 1]", (x, rng.uniform(0, 1, (4, 3)))),
+            Case("logits (6,), labels 0 and 1", (rng.standard_normal(6) * 2,
+                                                 np.array([1.0, 0, 1, 0, 1, 0]))),
+            Case("logits of +-1e4 and +-35", (edge, edge_t), gradcheck=False)]
+
+
+BCE_WITH_LOGITS = OpCheck(
+    ("x", "t"), ("x",), lambda x, t: F.binary_cross_entropy_with_logits(x, t),
+    "F.binary_cross_entropy_with_logits", _bce_cases,
+    mistakes=(
+        Mistake("x", "L is the mean over all elements: each element's gradient carries the "
+                     "factor 1/n",
+                lambda g, x, t, out: g * (F.sigmoid(x) - t)),
+        Mistake("x", "the sign is flipped: raising the logit of a real example (t = 1) must "
+                     "lower its loss",
+                lambda g, x, t, out: g * (t - F.sigmoid(x)) * (1.0 / x.size)),
+        Mistake("x", "your formula leaves out the label t",
+                lambda g, x, t, out: g * F.sigmoid(x) * (1.0 / x.size)),
+    ))
+
+
+def _mean_cases(rng, op="mean"):
+    x = rng.standard_normal((2, 3, 4))
+    return [Case(f"{op} over axis 1 of (2, 3, 4)", (x,), {"axis": 1}),
+            Case(f"{op} over axes (0, 2) of (2, 3, 4), keepdims", (x,),
+                 {"axis": (0, 2), "keepdims": True}),
+            Case(f"{op} over axis -1 of (3, 5)", (rng.standard_normal((3, 5)),), {"axis": -1}),
+            Case(f"{op} of everything, (2, 3, 4)", (x,), {"axis": None})]
+
+
+MEAN = OpCheck(
+    ("x",), ("x",), lambda x, axis=None, keepdims=False: x.mean(axis=axis, keepdims=keepdims),
+    "mean", _mean_cases,
+    mistakes=(
+        Mistake("x", "each element enters the mean with weight 1/n: divide by n, the number "
+                     "of elements averaged into one output",
+                lambda g, x, out, axis=None, keepdims=False:
+                _kept(g, x, axis).broadcast_to(x.shape)),
+        Mistake("x", "n is the number of elements averaged into one output, not x.size",
+                lambda g, x, out, axis=None, keepdims=False:
+                _kept(g, x, axis).broadcast_to(x.shape) * (1.0 / x.size)),
+    ))
+
+
+def _var_wrong(g, x, axis, factor, centered=True):
+    c = x - x.mean(axis=axis, keepdims=True) if centered else x
+    return _kept(g, x, axis) * c * factor
+
+
+VAR = OpCheck(
+    ("x",), ("x",), lambda x, axis=None, keepdims=False: x.var(axis=axis, keepdims=keepdims),
+    "var", lambda rng: _mean_cases(rng, "var"),
+    mistakes=(
+        Mistake("x", "wrong normalizer: this variance divides by n (the biased one, as batch "
+                     "norm uses), not n - 1, so its derivative has 2/n",
+                lambda g, x, out, axis=None, keepdims=False:
+                _var_wrong(g, x, axis, 2.0 / (_n_reduced(x, axis) - 1))),
+        Mistake("x", "the derivative of a square brings a factor 2",
+                lambda g, x, out, axis=None, keepdims=False:
+                _var_wrong(g, x, axis, 1.0 / _n_reduced(x, axis))),
+        Mistake("x", "the variance measures x - mean, not x: center x before multiplying",
+                lambda g, x, out, axis=None, keepdims=False:
+                _var_wrong(g, x, axis, 2.0 / _n_reduced(x, axis), centered=False)),
+    ))
+
+
+def _g_loss_cases(rng):
+    return [Case("logits (6, 1)", (rng.standard_normal((6, 1)) * 2,)),
+            Case("logits of +-1e4 and +-40", (np.array([[1e4], [-1e4], [0.0], [40.0], [-40.0]]),),
+                 gradcheck=False)]
+
+
+NON_SATURATING = OpCheck(
+    ("logits",), ("logits",), lambda a: losses.non_saturating_g_loss(a),
+    "gan.losses.non_saturating_g_loss", _g_loss_cases,
+    mistakes=(
+        Mistake("logits", "this is the gradient of the saturating loss log(1 - D(G(z))), "
+                          "-sigmoid(a)/n (lecture 4); the non-saturating loss differentiates "
+                          "-log sigmoid(a) instead",
+                lambda g, a, out: -g * F.sigmoid(a) * (1.0 / a.size)),
+        Mistake("logits", "the sign is flipped: the generator's loss must fall when D's logit "
+                          "on its fakes rises",
+                lambda g, a, out: g * F.sigmoid(-a) * (1.0 / a.size)),
+        Mistake("logits", "L is a mean over the batch: each logit's gradient carries 1/n",
+                lambda g, a, out: -g * F.sigmoid(-a)),
+    ))
+
+
+def _bn_cases(rng):
+    return [Case("x (6, 3)", (rng.standard_normal((6, 3)) * 2 + 1, rng.standard_normal(3),
+                              rng.standard_normal(3))),
+            Case("images x (2, 3, 2, 2)", (rng.standard_normal((2, 3, 2, 2)),
+                                           rng.uniform(0.5, 2, 3), rng.standard_normal(3))),
+            Case("x (5, 2) far from 0 (50 + 10 noise)", (50 + 10 * rng.standard_normal((5, 2)),
+                                                        rng.standard_normal(2),
+                                                        rng.standard_normal(2)))]
+
+
+def _bn_dx_without(g, x, w, eps, mean_term, var_term):
+    """dL/dx of batch norm with the path through mu and/or var left out (known mistakes)."""
+    xh, axes = _xhat(x, eps)
+    c = x - x.mean(axis=axes, keepdims=True)
+    istd = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    gx = g
+    if mean_term:
+        gx = gx - g.mean(axis=axes, keepdims=True)
+    if var_term:
+        gx = gx - xh * (g * xh).mean(axis=axes, keepdims=True)
+    return gx * istd * _chan(w, x.ndim)
+
+
+BATCH_NORM = OpCheck(
+    ("x", "weight", "bias"), ("x", "weight", "bias"),
+    lambda x, w, b, eps=1e-5: F.batch_norm(x, None, None, w, b, training=True, eps=eps),
+    "F.batch_norm (training=True)", _bn_cases,
+    mistakes=(
+        Mistake("x", "your dL/dx is weight * g / sqrt(var + eps), the path through xhat "
+                     "alone: in training mode mu and var are computed from the batch, so they "
+                     "depend on every x too. Add the terms of those two paths",
+                lambda g, x, w, b, out, eps=1e-5: _bn_dx_without(g, x, w, eps, False, False)),
+        Mistake("x", "your dL/dx has the path through mu but not the one through var "
+                     "(a term proportional to xhat)",
+                lambda g, x, w, b, out, eps=1e-5: _bn_dx_without(g, x, w, eps, True, False)),
+        Mistake("x", "your dL/dx has the path through var but not the one through mu "
+                     "(a term, the same for the whole channel, from the mean of g)",
+                lambda g, x, w, b, out, eps=1e-5: _bn_dx_without(g, x, w, eps, False, True)),
+        Mistake("weight", "dL/dweight sums g * xhat over the channel's values, not g alone",
+                lambda g, x, w, b, out, eps=1e-5: g.sum(axis=_stat(x))),
+    ))
+
+
+def _conv_cases(rng):
+    return [Case("x (2, 3, 5, 5), w (4, 3, 3, 3), stride 1, padding 0",
+                 (rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3)),
+                  rng.standard_normal(4))),
+            Case("x (2, 3, 5, 5), w (4, 3, 3, 3), stride 2, padding 1",
+                 (rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3)),
+                  rng.standard_normal(4)), {"stride": 2, "padding": 1}),
+            Case("x (1, 2, 4, 5), w (3, 2, 2, 3), stride 1, padding 1",
+                 (rng.standard_normal((1, 2, 4, 5)), rng.standard_normal((3, 2, 2, 3)),
+                  rng.standard_normal(3)), {"padding": 1})]
+
+
+CONV2D = OpCheck(
+    ("x", "w", "b"), ("x", "w", "b"),
+    lambda x, w, b, stride=1, padding=0: F.conv2d(x, w, b, stride=stride, padding=padding),
+    "F.conv2d", _conv_cases)
+
+
+def _conv_t_cases(rng):
+    return [Case("x (2, 4, 3, 3), w (4, 3, 3, 3), stride 2, padding 1",
+                 (rng.standard_normal((2, 4, 3, 3)), rng.standard_normal((4, 3, 3, 3)),
+                  rng.standard_normal(3)), {"stride": 2, "padding": 1}),
+            Case("x (2, 2, 3, 3), w (2, 3, 3, 3), stride 1, padding 0",
+                 (rng.standard_normal((2, 2, 3, 3)), rng.standard_normal((2, 3, 3, 3)),
+                  rng.standard_normal(3))),
+            Case("x (1, 2, 3, 4), w (2, 2, 2, 2), stride 2, padding 0",
+                 (rng.standard_normal((1, 2, 3, 4)), rng.standard_normal((2, 2, 2, 2)),
+                  rng.standard_normal(2)), {"stride": 2})]
+
+
+CONV_TRANSPOSE2D = OpCheck(
+    ("x", "w", "b"), ("x", "w", "b"),
+    lambda x, w, b, stride=1, padding=0: F.conv_transpose2d(x, w, b, stride=stride,
+                                                            padding=padding),
+    "F.conv_transpose2d", _conv_t_cases)
+
+
+# ------------------------------------------------------------ Adam
+def _adam_variant(bias_correction=True, eps_inside=False, swap_betas=False, squared=True):
+    """Adam's step and some known wrong versions of it, on NumPy arrays."""
+    def step(p, g, m, v, t, lr, beta1, beta2, eps):
+        b1, b2 = (beta2, beta1) if swap_betas else (beta1, beta2)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * (g * g if squared else g)
+        mh, vh = (m / (1 - b1 ** t), v / (1 - b2 ** t)) if bias_correction else (m, v)
+        with np.errstate(invalid="ignore"):
+            denom = np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps
+        return p - lr * mh / denom, m, v
+    return step
+
+
+ADAM_MISTAKES = (
+    ("your steps match Adam without the bias correction: m and v start at 0, so divide "
+     "them by 1 - beta1^t and 1 - beta2^t", _adam_variant(bias_correction=False)),
+    ("eps goes after the square root: sqrt(v_hat) + eps", _adam_variant(eps_inside=True)),
+    ("beta1 belongs to m (the gradient's average) and beta2 to v (the squared gradient's)",
+     _adam_variant(swap_betas=True)),
+    ("v averages the squared gradient g * g, elementwise", _adam_variant(squared=False)),
+)
+
+ADAM_CASES = (
+    ("default settings (lr 1e-3, betas (0.9, 0.999))", dict(lr=1e-3, beta1=0.9, beta2=0.999), 1.0),
+    ("the lecture's Adam(0.0002, 0.5)", dict(lr=2e-4, beta1=0.5, beta2=0.999), 1.0),
+    ("gradients of size 1e4", dict(lr=1e-2, beta1=0.9, beta2=0.999), 1e4),
+    ("gradients of size 1e-9, where eps matters", dict(lr=1e-3, beta1=0.9, beta2=0.999), 1e-9),
+)
+
+
+def _arrays(result, shape, path):
+    """The student's (p, m, v), as three arrays of p's shape."""
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        raise Failure(f"step() in {os.path.basename(path)} must return three arrays (p, m, v), "
+                      f"but it returned {type(result).__name__}"
+                      + (f" of {len(result)}" if isinstance(result, (tuple, list)) else ""))
+    out = []
+    for name, a in zip("pmv", result):
+        a = a.data if isinstance(a, Tensor) else a
+        try:
+            a = np.asarray(a, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise Failure(f"step() returned a {type(a).__name__} for {name}; return NumPy "
+                          f"arrays") from None
+        if a.shape != shape:
+            raise Failure(f"step() returned {name} of shape {a.shape}, but the parameter has "
+                          f"shape {shape}")
+        out.append(a)
+    return out
+
+
+def check_adam(module, path, name):
+    require(module, ("step",), path)
+    shape = (3, 4)
+    zeros = np.zeros(shape)
+    try:
+        module.step(np.ones(shape), np.ones(shape), zeros.copy(), zeros.copy(), 1)
+    except NotImplementedError as e:
+        if raised_by_stub(e, path):
+            raise NotStarted(f"{os.path.basename(path)}: step() is still the template's "
+                             f"stub ({e})") from None
+    except Exception:
+        pass                             # reported by the checks below
+    n = 0
+    rng = np.random.default_rng(0)
+    for label, s, scale in ADAM_CASES:
+        p = minigan.tensor(rng.standard_normal(shape), requires_grad=True)
+        opt = minigan.optim.Adam([p], lr=s["lr"], betas=(s["beta1"], s["beta2"]), eps=1e-8)
+        mine = (p.data.copy(), zeros.copy(), zeros.copy())
+        wrong = [(p.data.copy(), zeros.copy(), zeros.copy()) for _ in ADAM_MISTAKES]
+        for t in range(1, 6):
+            grad = rng.standard_normal(shape) * scale
+            p.grad = Tensor(grad.copy())
+            opt.step()
+            state = opt.state[id(p)]
+            args = [a.copy() for a in mine]
+            result = call_checked(lambda: module.step(args[0], grad.copy(), args[1], args[2], t,
+                                                      lr=s["lr"], beta1=s["beta1"],
+                                                      beta2=s["beta2"], eps=1e-8), path)
+            mine = _arrays(result, shape, path)
+            wrong = [step(*w[:1], grad, *w[1:], t, s["lr"], s["beta1"], s["beta2"], 1e-8)
+                     for (_, step), w in zip(ADAM_MISTAKES, wrong)]
+            for what, yours, theirs in (("the parameter", mine[0], p.data),
+                                        ("m", mine[1], state["exp_avg"]),
+                                        ("v", mine[2], state["exp_avg_sq"])):
+                diff = first_difference(yours, theirs, rtol=1e-9, atol=0.0)
+                if diff is None:
+                    continue
+                text = difference_message(f"after step {t} of minigan.optim.Adam, case "
+                                          f"{label!r}: {what} differs", *diff,
+                                          theirs_label="Adam", rtol=1e-9, atol=0.0)
+                if not np.all(np.isfinite(mine[0])):
+                    text += ("\nhint: your parameter is NaN or inf: is t used as given "
+                             "(1 for the first step, so that 1 - beta^t is not 0)?")
+                for (hint, _), w in zip(ADAM_MISTAKES, wrong):
+                    if np.allclose(mine[0], w[0], rtol=1e-9, atol=0.0):
+                        text += f"\nhint: {hint}"
+                raise Failure(text)
+            n += 1
+    return n
+
+
+# ------------------------------------------------------------ the gradient penalty
+def _softplus_cases(rng):
+    return [Case("x of shape (3, 4)", (rng.standard_normal((3, 4)) * 2,)),
+            Case("x from -1e4 to 1e4", (np.array([-1e4, -15.0, 0.0, 15.0, 1e4]),),
+                 gradcheck=False)]
+
+
+def _critic(softplus, W1, b1, w2):
+    """The grader's critic, D(x) = softplus(x W1^T + b1) w2: scores (N,)."""
+    return lambda x: softplus(F.linear(x, W1, b1)) @ w2
+
+
+def _penalty_variants(critic, real, fake, eps, lam):
+    """Known wrong versions of the penalty, as (hint, value), from the input gradient."""
+    xhat = (eps * real + (1 - eps) * fake).detach()
+    xhat.requires_grad = True
+    (g,) = minigan.grad(critic(xhat).sum(), xhat)
+    sq = (g.data ** 2).reshape(g.shape[0], -1).sum(axis=1)
+    swapped = losses.gradient_penalty(critic, real, fake, lam=lam, eps=1 - eps)
+    return (
+        ("the norm is the square root of the sum of squares; yours matches the squared norm",
+         lam * np.mean((sq - 1) ** 2)),
+        ("(norm - 1)^2 is taken per sample, then averaged; yours matches (mean norm - 1)^2",
+         lam * (np.mean(np.sqrt(sq)) - 1) ** 2),
+        ("the penalty is multiplied by lam", np.mean((np.sqrt(sq) - 1) ** 2)),
+        ("one norm per sample (over its own features), not one over the whole batch",
+         lam * (np.sqrt(sq.sum()) - 1) ** 2),
+        ("xhat = eps real + (1 - eps) fake; yours matches eps and 1 - eps swapped",
+         float(swapped.data)),
+    )
+
+
+def check_gradient_penalty(module, path, name):
+    require(module, ("forward", "backward", "gradient_penalty"), path)
+    part1 = OpCheck(("x",), ("x",), lambda x: F.softplus(x), "F.softplus", _softplus_cases,
+                    second_order=True)
+    n = part1.run(module, path, "softplus")
+
+    rng = np.random.default_rng(1)
+    N, d, hidden, lam = 4, 3, 5, 10.0
+    W1, b1, w2 = (minigan.tensor(rng.standard_normal(s) * 0.8, requires_grad=True)
+                  for s in ((hidden, d), (hidden,), (hidden,)))
+    real = minigan.tensor(rng.standard_normal((N, d)))
+    fake = minigan.tensor(rng.standard_normal((N, d)) + 1.0)
+    eps = minigan.tensor(rng.uniform(0, 1, (N, 1)))
+    op = StudentOp(module, "softplus", ("x",), ("x",))
+
+    def yours(W1, b1, w2):
+        # gradcheck evaluates its finite differences under no_grad(); the penalty needs
+        # the graph of its input gradient all the same (as minigan's own penalty does)
+        with minigan.enable_grad():
+            return module.gradient_penalty(_critic(op, W1, b1, w2), real, fake, eps, lam)
+
+    pen = call_checked(lambda: yours(W1, b1, w2), path)
+    if not isinstance(pen, Tensor) or pen.size != 1:
+        raise Failure(f"gradient_penalty() must return a one-element Tensor, got "
+                      f"{type(pen).__name__}" + (f" of shape {pen.shape}"
+                                                 if isinstance(pen, Tensor) else ""))
+    ref_critic = _critic(F.softplus, W1, b1, w2)
+    ref = losses.gradient_penalty(ref_critic, real, fake, lam=lam, eps=eps)
+    diff = first_difference(pen.data.reshape(()), ref.data)
+    if diff is not None:
+        text = difference_message("the penalty's value, against minigan.gan.losses."
+                                  "gradient_penalty (same critic, eps and lam)", *diff)
+        value = float(pen.data.reshape(()))
+        for hint, v in _penalty_variants(ref_critic, real, fake, eps, lam):
+            if np.isclose(value, v, rtol=1e-6, atol=1e-9):
+                text += f"\nhint: {hint}"
+        raise Failure(text)
+    n += 1
+    if not pen.requires_grad:
+        raise Failure("the penalty's value is right, but it has no gradient with respect to "
+                      "the critic's weights: the input gradient was computed without "
+                      "create_graph=True (or detached), so the engine cannot differentiate "
+                      "through it\nhint: minigan.grad(critic(xhat).sum(), xhat, "
+                      "create_graph=True)")
+    res = call_checked(lambda: check_gradients(yours, [W1, b1, w2]), path)
+    if not res.passed:
+        raise Failure("gradient check of the penalty with respect to the critic's weights "
+                      "(W1, b1, w2: inputs 0, 1, 2), through your softplus's backward:\n"
+                      f"GradcheckError: {res.message}")
+    n += 1
+    mine = call_checked(lambda: minigan.grad(pen, [W1, b1, w2]), path)
+    theirs = minigan.grad(ref, [W1, b1, w2])
+    for wname, a, b in zip(("W1", "b1", "w2"), mine, theirs):
+        diff = first_difference(a.data, b.data, rtol=1e-6, atol=1e-9)
+        if diff is not None:
+            raise Failure(difference_message(
+                f"the penalty's gradient with respect to {wname}, against minigan.gan.losses."
+                f"gradient_penalty", *diff, rtol=1e-6, atol=1e-9))
+    return n + 1
+
+
+# ------------------------------------------------------------ the table
+CHECKS = {
+    "sigmoid": SIGMOID.run,
+    "tanh": TANH.run,
+    "leaky_relu": LEAKY_RELU.run,
+    "broadcast_add": BROADCAST_ADD.run,
+    "matmul": MATMUL.run,
+    "linear": LINEAR.run,
+    "bce_with_logits": BCE_WITH_LOGITS.run,
+    "adam": check_adam,
+    "mean": MEAN.run,
+    "var": VAR.run,
+    "non_saturating_g_loss": NON_SATURATING.run,
+    "batch_norm": BATCH_NORM.run,
+    "conv2d": CONV2D.run,
+    "conv_transpose2d": CONV_TRANSPOSE2D.run,
+    "gradient_penalty": check_gradient_penalty,
+}

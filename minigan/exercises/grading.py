@@ -1,0 +1,292 @@
+"""The grader: every student file in a process of its own, a table, a score, a CSV.
+
+``grade_workspace(folder)`` runs ``python -m minigan.exercises.grade_one`` once
+per exercise file (several at a time, ``jobs``), each under a time limit, and
+collects one ``Result`` per exercise: "pass", "fail" or "not started". A
+student's code never runs in the grader's own process, so an exception, an
+endless loop, a wrong shape or a crash of the interpreter is that exercise's
+failure, with its message, and the other exercises are graded as usual.
+
+``grade_class(parent)`` does the same for every workspace under one folder
+(one per student) and ``write_csv`` writes the class's scores.
+
+``pytest_verdict`` gives ``pytest DIR`` the same verdicts: the test file that
+``exercises new`` writes into a workspace calls it once per exercise (pass:
+passed, fail: failed, not started: skipped).
+"""
+import csv
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from . import catalogue
+from .workspace import WorkspaceError, exercises_in, require_workspace
+
+#: Seconds each exercise may take (its checks take well under one on a laptop).
+DEFAULT_TIME_LIMIT = 20.0
+#: Extra seconds before a process that ignores its own timer is killed.
+KILL_GRACE = 10.0
+PASS, FAIL, NOT_STARTED = "pass", "fail", "not started"
+
+
+@dataclass
+class Result:
+    exercise: catalogue.Exercise
+    status: str
+    message: str
+    seconds: float = 0.0
+
+
+def _package_root():
+    """The folder that holds the `minigan` package this grader belongs to."""
+    return str(pathlib.Path(__file__).resolve().parents[2])
+
+
+def _child_env():
+    """The grading process imports this same minigan, on the CPU, on one thread
+    (the shapes are tiny: threads would only wait for each other)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = _package_root() + (os.pathsep + env["PYTHONPATH"]
+                                          if env.get("PYTHONPATH") else "")
+    env["MINIGAN_DEVICE"] = "cpu"
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
+    env.pop("PYTHONSTARTUP", None)
+    return env
+
+
+def _tail(text, lines=8):
+    """The last lines of a process's output, for a crash report."""
+    kept = [ln for ln in (text or "").strip().splitlines() if ln.strip()]
+    return "\n".join("    " + ln for ln in kept[-lines:])
+
+
+def grade_file(exercise, path, time_limit=DEFAULT_TIME_LIMIT, kill_grace=KILL_GRACE):
+    """Grade one student file in a fresh Python process; always returns a Result.
+
+    The process stops its own checks after `time_limit` seconds (saying where the
+    student's code was); if it is still alive `kill_grace` seconds later (stuck
+    inside C code, or its timer silenced), it is killed.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        return Result(exercise, FAIL, f"{path.name} is missing from the workspace (python -m "
+                                      f"minigan exercises new DIR --only {exercise.name} "
+                                      f"writes a fresh copy)")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="minigan-grade-") as scratch:
+        result_file = os.path.join(scratch, "verdict.json")
+        cmd = [sys.executable, "-m", "minigan.exercises.grade_one", exercise.name,
+               str(path.resolve()), result_file, str(time_limit)]
+        # the scratch folder as working directory: nothing the student left lying
+        # around (a file named like a module) can be imported by accident
+        proc = subprocess.Popen(cmd, cwd=scratch, env=_child_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=(os.name == "posix"))
+        try:
+            out, err = proc.communicate(timeout=time_limit + kill_grace)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            out, err = proc.communicate()
+            return Result(exercise, FAIL, f"took longer than {time_limit:g} s and was stopped "
+                                          f"(an endless loop inside NumPy?)",
+                          time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        try:
+            with open(result_file) as f:
+                verdict = json.load(f)
+        except (OSError, ValueError):
+            return Result(exercise, FAIL,
+                          f"the grading process ended without a verdict (exit code "
+                          f"{proc.returncode}); its last output:\n{_tail(err or out)}", seconds)
+    return Result(exercise, verdict["status"], verdict["message"], seconds)
+
+
+def _kill(proc):
+    """Kill the grading process and anything the student's code started."""
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def default_jobs():
+    return max(1, os.cpu_count() or 1)
+
+
+def _run_all(tasks, jobs, time_limit):
+    """tasks: [(exercise, path)] -> [Result], in the same order, `jobs` at a time."""
+    jobs = max(1, min(jobs or default_jobs(), len(tasks) or 1))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda t: grade_file(t[0], t[1], time_limit), tasks))
+
+
+def grade_workspace(folder, only=None, time_limit=DEFAULT_TIME_LIMIT, jobs=None):
+    """One Result per exercise of the workspace (or of `only`), in catalogue order."""
+    folder = require_workspace(folder)
+    exercises = only if only is not None else exercises_in(folder)
+    if not exercises:
+        raise WorkspaceError(f"{folder} holds no exercise files; add some with: python -m "
+                             f"minigan exercises new {folder} --only NAME")
+    return _run_all([(e, folder / e.filename) for e in exercises], jobs, time_limit)
+
+
+def student_folders(parent):
+    """The student workspaces directly under `parent`, and the other folders found there."""
+    parent = pathlib.Path(parent)
+    if not parent.is_dir():
+        raise WorkspaceError(f"--class {parent}: no such folder")
+    workspaces, others = [], []
+    for d in sorted(p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            require_workspace(d)
+            workspaces.append(d)
+        except WorkspaceError:
+            others.append(d)
+    if not workspaces:
+        raise WorkspaceError(f"--class {parent}: none of its folders is an exercise workspace "
+                             f"(one folder per student, each made by `exercises new`)")
+    return workspaces, others
+
+
+def grade_class(parent, only=None, time_limit=DEFAULT_TIME_LIMIT, jobs=None):
+    """{student folder name: [Result]} for every workspace under `parent`, all graded
+    on the same exercises: `only`, else every exercise handed out to anyone."""
+    workspaces, _ = student_folders(parent)
+    if only is None:
+        names = {e.name for d in workspaces for e in exercises_in(d)}
+        only = [e for e in catalogue.EXERCISES if e.name in names]
+    tasks = [(e, d / e.filename) for d in workspaces for e in only]
+    results = _run_all(tasks, jobs, time_limit)
+    k = len(only)
+    return {d.name: results[i * k:(i + 1) * k] for i, d in enumerate(workspaces)}
+
+
+# ------------------------------------------------------------ reports
+def _paint(text, code, color):
+    return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def _status_text(status, color):
+    width = len(NOT_STARTED)
+    if status == PASS:
+        return _paint(f"{'pass':<{width}}", "32", color)
+    if status == FAIL:
+        return _paint(f"{'FAIL':<{width}}", "1;31", color)
+    return f"{status:<{width}}"
+
+
+def _first_line(message, width=60):
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line if len(line) <= width else line[:width - 3] + "..."
+
+
+def score(results):
+    """(passed, failed, not started, total)."""
+    count = {s: sum(r.status == s for r in results) for s in (PASS, FAIL, NOT_STARTED)}
+    return count[PASS], count[FAIL], count[NOT_STARTED], len(results)
+
+
+def score_line(results):
+    passed, failed, todo, total = score(results)
+    pct = 100.0 * passed / total if total else 0.0
+    return (f"score: {passed}/{total} passed ({pct:.0f}%); {failed} failed, "
+            f"{todo} not started")
+
+
+def format_table(results, color=False):
+    """One row per exercise: number, name, lecture, difficulty, result, time, first line."""
+    w = max([len(r.exercise.name) for r in results] + [8])
+    head = f"{'#':>3}  {'exercise':<{w}}  lecture  {'difficulty':<10}  {'result':<11}  {'time':>5}"
+    lines = [_paint(head, "1", color), "-" * (len(head) + 40)]
+    for r in results:
+        e = r.exercise
+        why = _first_line(r.message) if r.status == FAIL else ""
+        lines.append(f"{e.number:>3}  {e.name:<{w}}  {e.lecture:>7}  {e.difficulty:<10}  "
+                     f"{_status_text(r.status, color)}  {r.seconds:>4.1f}s  {why}".rstrip())
+    return "\n".join(lines)
+
+
+def format_failures(results, color=False):
+    """The whole message of every failure, each under a header naming the file."""
+    blocks = []
+    for r in results:
+        if r.status != FAIL:
+            continue
+        title = f"--- {r.exercise.number} {r.exercise.name} ({r.exercise.filename}): FAIL"
+        blocks.append(_paint(title, "1;31", color) + "\n" + r.message.rstrip())
+    return "\n\n".join(blocks)
+
+
+def report(folder, results, color=False):
+    """What `exercises check DIR` prints."""
+    parts = [f"minigan exercises in {folder}\n", format_table(results, color)]
+    failures = format_failures(results, color)
+    if failures:
+        parts.append("\n" + failures)
+    parts.append("\n" + _paint(score_line(results), "1", color))
+    return "\n".join(parts)
+
+
+CODES = {PASS: "P", FAIL: "F", NOT_STARTED: "-"}
+
+
+def class_report(parent, graded, others=(), color=False):
+    """What `exercises check --class PARENT` prints: one row per student."""
+    any_results = next(iter(graded.values()))
+    exercises = [r.exercise for r in any_results]
+    w = max([len(s) for s in graded] + [7])
+    numbers = " ".join(f"{e.number:>2}" for e in exercises)
+    lines = [f"minigan exercises: the class in {parent} ({len(graded)} students, "
+             f"{len(exercises)} exercises)\n",
+             _paint(f"{'student':<{w}}  {'score':>7}  {numbers}", "1", color)]
+    for student, results in graded.items():
+        passed, _, _, total = score(results)
+        cells = " ".join(f"{CODES[r.status]:>2}" for r in results)
+        lines.append(f"{student:<{w}}  {passed:>3}/{total:<3}  {cells}")
+    lines.append(f"\n(P pass, F fail, - not started; exercise numbers as in `python -m minigan "
+                 f"exercises list`; `exercises check {parent}/STUDENT` shows one student's "
+                 f"messages)")
+    for d in others:
+        lines.append(f"skipped {d.name}/: not an exercise workspace")
+    return "\n".join(lines)
+
+
+def write_csv(path, graded):
+    """One row per student: counts, a percentage, and every exercise's verdict."""
+    any_results = next(iter(graded.values()))
+    names = [r.exercise.name for r in any_results]
+    path = pathlib.Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["student", "passed", "failed", "not_started", "total", "percent"] + names)
+        for student, results in graded.items():
+            passed, failed, todo, total = score(results)
+            out.writerow([student, passed, failed, todo, total,
+                          f"{100.0 * passed / total:.1f}" if total else "0.0"]
+                         + [r.status for r in results])
+    os.replace(tmp, path)
+    return path
+
+
+# ------------------------------------------------------------ pytest
+def pytest_verdict(folder, name, time_limit=DEFAULT_TIME_LIMIT):
+    """Grade one exercise of a workspace and tell pytest: pass, fail or skip (not started)."""
+    import pytest                      # only here: the library does not need pytest
+    exercise = catalogue.get(name)
+    result = grade_file(exercise, pathlib.Path(folder) / exercise.filename, time_limit)
+    if result.status == NOT_STARTED:
+        pytest.skip(f"not started: {result.message}")
+    if result.status == FAIL:
+        pytest.fail(f"{exercise.filename}: FAIL\n{result.message}", pytrace=False)

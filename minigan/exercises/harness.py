@@ -1,0 +1,360 @@
+"""How a student's backward is put to the test (this runs inside the grading subprocess).
+
+An exercise file gives ``forward`` (array code, as in ``minigan/ops``) and the
+student writes ``backward(g, *inputs, out, **params)`` (Tensor code). The
+grader joins the two into one op of the engine with ``make_op``, exactly the
+way the library builds its own ops, and then asks three questions of it:
+
+1. **gradcheck**: does backward agree with central differences of forward?
+   (``minigan.gradcheck.check_gradients``, float64, on small random inputs)
+2. **the library**: on the same inputs and on edge cases (broadcast shapes,
+   logits of +-1e4), do forward and backward agree with minigan's own op?
+3. **gradgradcheck**, where the exercise needs a backward that can itself be
+   differentiated (the gradient penalty).
+
+The first wrong answer ends the exercise with a ``Failure`` whose message is
+written for the student: which check, which case, which input's gradient, the
+first wrong element with both values, and a hint where a known mistake fits
+the numbers. Hints come from values only: the student's gradient is compared
+with what known wrong formulas give on the same inputs (and with itself under a
+doubled g, for the chain rule); the source code is never read.
+
+The engine normally sums a gradient back over broadcast axes by itself
+(``tensor._unbroadcast``); here every gradient must come back with its input's
+exact shape, so that forgetting the unbroadcast rule is caught, not repaired.
+"""
+import os
+import re
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import minigan
+from minigan.gradcheck import check_gradients, check_second_gradients
+from minigan.tensor import Tensor, make_op
+
+#: How closely your op must match minigan's own (float64, so much closer than gradcheck).
+COMPARE_RTOL = 1e-7
+COMPARE_ATOL = 1e-10
+
+
+class Failure(Exception):
+    """A check found the student's code wrong; the message is written for the student."""
+
+
+class NotStarted(Exception):
+    """The student's function still raises the template's NotImplementedError."""
+
+
+class BackwardError(Exception):
+    """backward returned something the engine cannot use (wrong count, type or shape)."""
+
+
+class ExerciseTimeout(BaseException):
+    """The time limit ran out (a BaseException, so that `except Exception` in a
+    student's loop cannot swallow it)."""
+
+
+@dataclass
+class Case:
+    """One set of inputs: a label for messages, the arrays, forward's keyword
+    parameters, and whether finite differences are meaningful there (not at
+    logits of +-1e4, where the library comparison checks instead)."""
+    label: str
+    arrays: tuple
+    params: dict = field(default_factory=dict)
+    gradcheck: bool = True
+
+
+@dataclass
+class Mistake:
+    """A known wrong formula for the gradient of one input, and what to say when
+    the student's gradient matches it. ``wrong(g, *inputs, out, **params)``
+    returns that wrong gradient (a Tensor)."""
+    input: str
+    hint: str
+    wrong: object
+
+
+# ------------------------------------------------------------ messages
+def describe_exception(exc, path):
+    """'TypeError: ...' and where: the student's line first, the line that raised it after."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [f for f in frames if _same_file(f.filename, path)]
+    text = f"{type(exc).__name__}: {exc}"
+    if mine:
+        f = mine[-1]
+        text += f"\n    at {os.path.basename(path)}, line {f.lineno}, in {f.name}: {f.line}"
+        if frames[-1] is not f:
+            last = frames[-1]
+            text += f"\n    (raised in {_short(last.filename)}, line {last.lineno}, in {last.name})"
+    return text
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _short(filename):
+    """minigan/ops/linalg.py rather than the whole path."""
+    parts = filename.replace("\\", "/").split("/")
+    return "/".join(parts[parts.index("minigan"):]) if "minigan" in parts else parts[-1]
+
+
+def raised_by_stub(exc, path):
+    """True when exc is the template's NotImplementedError('your turn: ...'), raised
+    by the student's file itself (the stub was not replaced yet)."""
+    if not isinstance(exc, NotImplementedError) or not str(exc).startswith("your turn"):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and _same_file(frames[-1].filename, path)
+
+
+def unfinished(exc, path):
+    """The message for a stub reached after the first function was written."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = frames[-1].name if frames else "a function"
+    return Failure(f"not finished: {where}() in {os.path.basename(path)} still raises "
+                   f"NotImplementedError({str(exc)!r})")
+
+
+def first_difference(yours, theirs, rtol=COMPARE_RTOL, atol=COMPARE_ATOL):
+    """(index, yours, theirs, tolerance) of the first element out of tolerance
+    (NaN and inf count as wrong unless both agree exactly), or None."""
+    yours, theirs = np.asarray(yours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    tol = atol + rtol * np.abs(theirs)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(yours - theirs) <= tol)
+    bad &= ~((yours == theirs) & ~np.isnan(yours))          # equal infinities agree
+    if not bad.any():
+        return None
+    flat = int(np.flatnonzero(bad.reshape(-1))[0])
+    index = tuple(int(i) for i in np.unravel_index(flat, theirs.shape)) if theirs.ndim else ()
+    return index, float(yours.reshape(-1)[flat]), float(theirs.reshape(-1)[flat]), \
+        float(tol.reshape(-1)[flat])
+
+
+def difference_message(what, index, yours, theirs, tol, theirs_label="minigan",
+                       rtol=COMPARE_RTOL, atol=COMPARE_ATOL):
+    """The comparison's failure, in gradcheck's layout."""
+    where = f"at element {index}" if index != () else "(a single number)"
+    return (f"{what} {where}:\n"
+            f"    yours     {yours: .10g}\n"
+            f"    {theirs_label:<9} {theirs: .10g}\n"
+            f"    |difference| {abs(yours - theirs):.3g} > tolerance {tol:.3g} "
+            f"(atol {atol:g} + rtol {rtol:g} * |{theirs_label}|)")
+
+
+def shape_message(name, got, want):
+    """A gradient of the wrong shape, with the likely reason."""
+    msg = (f"backward returned dL/d{name} of shape {tuple(got)}, but {name} has shape "
+           f"{tuple(want)}: a gradient has the shape of its input")
+    try:
+        broadcast = np.broadcast_shapes(tuple(want), tuple(got)) == tuple(got)
+    except ValueError:
+        broadcast = False
+    if len(want) >= 2 and tuple(got) == tuple(want)[::-1]:
+        msg += " (this is the transposed shape: a missing transpose, or one too many?)"
+    elif broadcast:
+        msg += (f" ({name} was broadcast to {tuple(got)} in the forward: sum the gradient "
+                f"over the axes broadcasting stretched, the unbroadcast rule)")
+    elif int(np.prod(got)) == int(np.prod(want)):
+        msg += f" (it has as many elements: reshape it to {name}'s shape?)"
+    return msg
+
+
+# ------------------------------------------------------------ the student's op
+class StudentOp:
+    """The student's forward and backward as one op of the engine.
+
+    ``inputs`` names forward's array arguments in order; ``returns`` names those
+    whose gradients backward returns (the others, such as a BCE label, are
+    constants). Calling it with Tensors gives a Tensor made by ``make_op``.
+    """
+
+    def __init__(self, module, name, inputs, returns, forward="forward", backward="backward"):
+        self.module, self.name = module, name
+        self.inputs, self.returns = tuple(inputs), tuple(returns)
+        self.forward = getattr(module, forward)
+        self.backward = getattr(module, backward)
+
+    def __call__(self, *tensors, **params):
+        data = np.asarray(self.forward(*[t.data for t in tensors], **params))
+
+        def backward(g, out):
+            return self.checked(self.backward(g, *tensors, out, **params), tensors)
+        return make_op(data, tuple(tensors), backward, self.name)
+
+    def raw_backward(self, g, tensors, out, params):
+        """The student's backward called directly, its result checked (for diagnosis)."""
+        with minigan.no_grad():
+            return self.checked(self.backward(g, *tensors, out, **params), tensors)
+
+    def checked(self, result, tensors):
+        """One gradient per input, as Tensors of the inputs' exact shapes (None for constants)."""
+        names = self.returns
+        if len(names) == 1 and not isinstance(result, (tuple, list)):
+            result = (result,)
+        want = (f"dL/d{names[0]}" if len(names) == 1 else
+                "a tuple (" + ", ".join(f"dL/d{n}" for n in names) + ")")
+        if not isinstance(result, (tuple, list)) or len(result) != len(names):
+            got = (f"{len(result)} values" if isinstance(result, (tuple, list))
+                   else type(result).__name__)
+            raise BackwardError(f"backward must return {want}, but it returned {got}")
+        given = dict(zip(names, result))
+        grads = []
+        for name, t in zip(self.inputs, tensors):
+            if name not in given:
+                grads.append(None)
+                continue
+            v = given[name]
+            if v is None:
+                raise BackwardError(f"backward returned None for dL/d{name}; every "
+                                    f"gradient in {want} is needed")
+            if not isinstance(v, Tensor):
+                if not isinstance(v, (np.ndarray, np.generic, int, float)):
+                    raise BackwardError(f"backward returned a {type(v).__name__} for "
+                                        f"dL/d{name}; return a minigan Tensor (or a NumPy array)")
+                v = Tensor(np.asarray(v, dtype=np.float64))
+            if v.shape != t.shape:
+                raise BackwardError(shape_message(name, v.shape, t.shape))
+            grads.append(v)
+        return tuple(grads)
+
+
+# ------------------------------------------------------------ the checks
+def tensors_for(op, case):
+    """Fresh float64 Tensors for a case; those whose gradients backward returns require grad."""
+    return [minigan.tensor(np.array(a, dtype=np.float64), requires_grad=name in op.returns)
+            for name, a in zip(op.inputs, case.arrays)]
+
+
+def call_checked(fn, path):
+    """Run fn(); an exception in the student's code becomes a Failure naming it."""
+    try:
+        return fn()
+    except (Failure, NotStarted, ExerciseTimeout):
+        raise
+    except BackwardError as e:
+        raise Failure(str(e)) from None
+    except Exception as e:                       # the student's code raised: report, not crash
+        if raised_by_stub(e, path):
+            raise unfinished(e, path) from None
+        raise Failure(describe_exception(e, path)) from None
+
+
+def gradient_check(op, case, path, second_order=False, mistakes=()):
+    """gradcheck (or gradgradcheck) of the student's op on one case."""
+    xs = tensors_for(op, case)
+    checker = check_second_gradients if second_order else check_gradients
+    what = "gradgradcheck (second derivatives)" if second_order else "gradient check"
+    res = call_checked(lambda: checker(lambda *ts: op(*ts, **case.params), xs), path)
+    if res.passed:
+        return
+    m = re.search(r"for input (\d+)", res.message)
+    name = op.inputs[int(m.group(1))] if m else op.inputs[0]
+    kind = "the derivative of dL/d" if second_order else "dL/d"
+    text = (f"{what}, case {case.label!r}: {kind}{name} is wrong\n"
+            f"GradcheckError: {res.message}")
+    extra = (needs_graph_hint(op, case, name) if second_order
+             else diagnose(op, case, name, mistakes))
+    raise Failure(text + "".join(f"\nhint: {h}" for h in extra))
+
+
+def library_comparison(op, case, reference, reference_name, path, mistakes=()):
+    """Forward and backward against minigan's own op, on one case (a random g)."""
+    xs = tensors_for(op, case)
+    out = call_checked(lambda: op(*xs, **case.params), path)
+    ref = reference(*xs, **case.params)
+    if out.shape != ref.shape:
+        raise Failure(f"comparison with minigan's {reference_name}, case {case.label!r}: the "
+                      f"forward gives shape {out.shape}, minigan {ref.shape} (was forward changed?)")
+    diff = first_difference(out.data, ref.data)
+    if diff is not None:
+        raise Failure(difference_message(
+            f"comparison with minigan's {reference_name}, case {case.label!r}: the forward "
+            f"(given) differs (was it changed?)", *diff))
+    rng = np.random.default_rng(7)
+    u = Tensor(rng.standard_normal(out.shape) + 0.5)      # dL/d(out), never all near 0
+    wanted = [x for x in xs if x.requires_grad]
+    yours = call_checked(lambda: minigan.grad(out, wanted, u), path)
+    theirs = minigan.grad(ref, wanted, u)
+    names = [n for n in op.inputs if n in op.returns]
+    for name, a, b in zip(names, yours, theirs):
+        diff = first_difference(a.data, b.data)
+        if diff is not None:
+            text = difference_message(f"comparison with minigan's {reference_name}, case "
+                                      f"{case.label!r}: dL/d{name} differs", *diff)
+            if not np.all(np.isfinite(a.data)):
+                text += ("\nhint: your gradient has NaN or inf here: some step of your formula "
+                         "overflows (e^x at x = 1e4 is inf) or divides by 0; find a form that "
+                         "stays finite")
+            raise Failure(text + "".join(f"\nhint: {h}" for h in diagnose(op, case, name,
+                                                                          mistakes)))
+
+
+def diagnose(op, case, name, mistakes):
+    """Hints for a wrong dL/d(name), found by comparing values, never by reading code."""
+    xs = tensors_for(op, case)
+    try:
+        with minigan.no_grad():
+            out = op(*xs, **case.params)
+        rng = np.random.default_rng(3)
+        g = Tensor(rng.uniform(0.5, 1.5, out.shape))
+        mine = dict(zip(op.inputs, op.raw_backward(g, xs, out, case.params)))[name]
+        doubled = dict(zip(op.inputs, op.raw_backward(g * 2.0, xs, out, case.params)))[name]
+    except Exception:                # a backward that crashes here has been reported already
+        return []
+    hints = []
+    if np.allclose(mine.data, doubled.data) and not np.allclose(mine.data, 0):
+        hints.append(f"your dL/d{name} stays the same when g doubles: multiply by g, the "
+                     f"gradient arriving from the loss (the chain rule)")
+    for m in mistakes:
+        if m.input != name:
+            continue
+        try:
+            with minigan.no_grad():
+                wrong = m.wrong(g, *xs, out, **case.params)
+        except Exception:
+            continue
+        wrong = wrong.data if isinstance(wrong, Tensor) else np.asarray(wrong)
+        if wrong.shape == mine.shape and np.allclose(mine.data, wrong, rtol=1e-6, atol=1e-9):
+            hints.append(m.hint)
+    return hints
+
+
+def needs_graph_hint(op, case, name):
+    """After a failed gradgradcheck: is the student's gradient connected to the input at all?"""
+    xs = tensors_for(op, case)
+    try:
+        out = op(*xs, **case.params)
+        g = Tensor(np.ones(out.shape))
+        grads = op.checked(op.backward(g, *xs, out, **case.params), xs)
+    except Exception:
+        return []
+    mine = dict(zip(op.inputs, grads))[name]
+    if mine is not None and not mine.requires_grad:
+        return [f"your dL/d{name} is not connected to {name} in the graph: it was computed "
+                f"from .data (NumPy arrays), so the engine sees a constant and its derivative "
+                f"comes out 0. Write it with Tensor operations on {name} (or out)."]
+    return []
+
+
+def probe(op, case, path):
+    """Call the student's backward once: NotStarted if it is still the template's stub."""
+    xs = tensors_for(op, case)
+    try:
+        with minigan.no_grad():
+            out = op(*xs, **case.params)
+            g = Tensor(np.ones(out.shape))
+            op.backward(g, *xs, out, **case.params)
+    except NotImplementedError as e:
+        if raised_by_stub(e, path):
+            raise NotStarted(f"{os.path.basename(path)}: backward() is still the template's "
+                             f"stub ({e})") from None
+    except Exception:
+        pass                          # a real error: the checks report it properly
