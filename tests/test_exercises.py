@@ -1,0 +1,368 @@
+"""The class exercise kit (minigan/exercises): workspaces, the grader, its messages.
+
+The answers live in tests/exercise_solutions/ (never in a workspace, never in the
+package): ``fill`` puts them in place of the stubs, so "a workspace filled with
+the library's own formulas" is a fresh workspace plus those functions. Every
+grading here runs the student files in subprocesses, as the real grader does.
+"""
+import ast
+import csv
+import os
+import pathlib
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from minigan.__main__ import main
+from minigan.exercises import catalogue, grading
+from minigan.exercises.workspace import (new_workspace, exercises_in, MARKER, README, TEST_FILE,
+                                        TEMPLATES)
+
+from exercise_solutions.fill import fill, splice
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+JOBS = 2                        # the grader's processes at a time (the suite runs on 2 cores)
+
+
+def solved_workspace(folder, only=None):
+    exercises = None if only is None else [catalogue.get(n) for n in only]
+    new_workspace(folder, exercises)
+    fill(folder, only)
+    return folder
+
+
+def write_answer(folder, name, source):
+    """Put `source`'s functions (a student's answer) in place of the stubs of one exercise."""
+    path = folder / catalogue.get(name).filename
+    path.write_text(splice(path.read_text(), source))
+
+
+def grade(folder, only=None, time_limit=grading.DEFAULT_TIME_LIMIT):
+    exercises = None if only is None else [catalogue.get(n) for n in only]
+    results = grading.grade_workspace(folder, exercises, time_limit, jobs=JOBS)
+    return {r.exercise.name: r for r in results}
+
+
+def cli(*args):
+    """`python -m minigan ...` in a process of its own: (exit code, stdout, stderr)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "minigan", *args], capture_output=True, text=True,
+                       cwd=ROOT, env=env, timeout=300)
+    return r.returncode, r.stdout, r.stderr
+
+
+# ------------------------------------------------------------ the catalogue
+ISSUE_TOPICS = ("sigmoid", "leaky_relu", "broadcast_add", "mean", "var", "matmul", "linear",
+                "bce_with_logits", "conv2d", "conv_transpose2d", "batch_norm", "adam",
+                "non_saturating_g_loss", "gradient_penalty")
+
+
+def test_list_gives_every_exercise_a_description_and_a_difficulty(capsys):
+    assert main(["exercises", "list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()[1:]
+    assert len(lines) == len(catalogue.EXERCISES)
+    for line, e in zip(lines, catalogue.EXERCISES):
+        number, name, lecture, difficulty, summary = line.split(None, 4)
+        assert (int(number), name, int(lecture)) == (e.number, e.name, e.lecture)
+        assert difficulty in catalogue.DIFFICULTIES and len(summary) > 20
+    assert set(ISSUE_TOPICS) <= set(catalogue.BY_NAME)
+
+
+@pytest.mark.parametrize("exercise", catalogue.EXERCISES, ids=lambda e: e.name)
+def test_each_template_gives_the_forward_and_leaves_the_backward(exercise):
+    text = (TEMPLATES / exercise.filename).read_text()
+    tree = ast.parse(text)
+    doc = ast.get_docstring(tree)
+    assert doc.startswith(f"Exercise {exercise.number}: ") and "Hint" in doc
+    assert "Your task" in doc and ("What to derive" in doc or "What to work out" in doc)
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    stubs = [n for n in functions.values()
+             if any(isinstance(s, ast.Raise) and "your turn" in ast.unparse(s) for s in n.body)]
+    assert stubs, "a stub raising NotImplementedError('your turn: ...')"
+    for stub in stubs:                   # a docstring and the raise: nothing of the answer
+        assert len(stub.body) == 2 and ast.get_docstring(stub)
+
+
+# ------------------------------------------------------------ fresh and solved
+def test_a_fresh_workspace_is_all_not_started(tmp_path, capsys):
+    ws = tmp_path / "ws"
+    assert main(["exercises", "new", str(ws)]) == 0
+    written = sorted(p.name for p in ws.iterdir())
+    assert written == sorted([e.filename for e in catalogue.EXERCISES]
+                             + ["README.md", "test_exercises.py", MARKER])
+    for e in catalogue.EXERCISES:        # the templates as they are: no answer in the workspace
+        assert (ws / e.filename).read_text() == (TEMPLATES / e.filename).read_text()
+    capsys.readouterr()
+    assert main(["exercises", "check", str(ws), "--jobs", str(JOBS)]) == 0   # nothing failed
+    out = capsys.readouterr().out
+    rows = [ln for ln in out.splitlines() if ln[:3].strip().isdigit()]
+    assert len(rows) == 15 and all("not started" in ln for ln in rows)
+    assert "score: 0/15 passed (0%); 0 failed, 15 not started" in out
+
+
+def test_a_workspace_with_the_librarys_formulas_passes_every_exercise(tmp_path, capsys):
+    ws = solved_workspace(tmp_path / "solved")
+    assert main(["exercises", "check", str(ws), "--jobs", str(JOBS)]) == 0
+    out = capsys.readouterr().out
+    rows = [ln for ln in out.splitlines() if ln[:3].strip().isdigit()]
+    assert len(rows) == 15 and all(" pass " in ln for ln in rows), out
+    assert "score: 15/15 passed (100%)" in out
+
+
+# ------------------------------------------------------------ plausible mistakes
+MISTAKES = {
+    "matmul: a missing transpose": ("matmul", """
+def backward(g, a, b, out):
+    return g @ b, a.T @ g
+""", ["gradient check", "dL/da is wrong", "analytic", "numerical", "a transpose is missing"]),
+    "non-saturating loss: a sign": ("non_saturating_g_loss", """
+def backward(g, logits, out):
+    return g * (-logits).sigmoid() * (1.0 / logits.size)
+""", ["dL/dlogits is wrong", "analytic", "the sign is flipped"]),
+    "broadcast add: no unbroadcast": ("broadcast_add", """
+def backward(g, a, b, out):
+    return g, g
+""", ["dL/db of shape (3, 4)", "b has shape (4,)", "the unbroadcast rule"]),
+    "var: divided by n - 1": ("var", """
+def backward(g, x, out, axis=None, keepdims=False):
+    kept = keepdims_shape(x.shape, axis)
+    n = x.size // g.reshape(kept).size
+    return g.reshape(kept) * (x - x.mean(axis=axis, keepdims=True)) * (2.0 / (n - 1))
+""", ["dL/dx is wrong", "wrong normalizer", "not n - 1"]),
+    "batch norm: without the mean terms": ("batch_norm", """
+def backward(g, x, weight, bias, out, eps=1e-5):
+    axes = stat_axes(x.ndim)
+    c = x - x.mean(axis=axes, keepdims=True)
+    inv_std = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    return (g * inv_std * per_channel(weight, x.ndim), (g * c * inv_std).sum(axis=axes),
+            g.sum(axis=axes))
+""", ["dL/dx is wrong", "the path through xhat alone", "depend on every x"]),
+    "linear: dW transposed": ("linear", """
+def backward(g, x, w, b, out):
+    return g @ w, x.T @ g, g.sum(axis=0)
+""", ["dL/dw is wrong", "the gradient of W^T: transpose it"]),
+    "sigmoid: the chain rule forgotten": ("sigmoid", """
+def backward(g, x, out):
+    return out * (1 - out)
+""", ["dL/dx is wrong", "the chain rule"]),
+    "mean: divided by x.size": ("mean", """
+def backward(g, x, out, axis=None, keepdims=False):
+    return g.reshape(keepdims_shape(x.shape, axis)).broadcast_to(x.shape) * (1.0 / x.size)
+""", ["dL/dx is wrong", "not x.size"]),
+    "BCE: a sigmoid that overflows at 1e4": ("bce_with_logits", """
+def backward(g, x, t, out):
+    s = x.exp() / (1 + x.exp())
+    return g * (s - t) * (1.0 / x.size)
+""", ["logits of +-1e4", "yours", "nan", "NaN or inf"]),
+    "Adam: no bias correction": ("adam", """
+import numpy as np
+
+def step(p, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad * grad
+    return p - lr * m / (np.sqrt(v) + eps), m, v
+""", ["after step 1", "the parameter differs", "without the bias correction"]),
+    "gradient penalty: softplus's backward from .data": ("gradient_penalty", """
+import numpy as np
+import minigan
+
+def backward(g, x, out):
+    return g * minigan.tensor(1 / (1 + np.exp(-x.data)))
+""", ["gradgradcheck", "analytic   0", "not connected to x in the graph"]),
+    "gradient penalty: without create_graph": ("gradient_penalty", """
+import minigan
+
+def backward(g, x, out):
+    return g * x.sigmoid()
+
+def gradient_penalty(critic, real, fake, eps, lam=10.0):
+    xhat = (eps * real + (1 - eps) * fake).detach()
+    xhat.requires_grad = True
+    (grad,) = minigan.grad(critic(xhat).sum(), xhat)
+    norms = (grad * grad).sum(axis=1).sqrt()
+    return lam * ((norms - 1.0) ** 2).mean()
+""", ["no gradient with respect to the critic's weights", "create_graph=True"]),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_a_plausible_mistake_fails_with_a_message_that_points_at_it(tmp_path, mistake):
+    name, source, expected = MISTAKES[mistake]
+    ws = tmp_path / "ws"
+    new_workspace(ws, [catalogue.get(name)])
+    write_answer(ws, name, source)
+    result = grade(ws)[name]
+    assert result.status == grading.FAIL, result.message
+    for fragment in expected:
+        assert fragment in result.message, result.message
+
+
+# ------------------------------------------------------------ the grader survives
+def test_an_exception_a_loop_and_a_wrong_shape_fail_only_their_exercise(tmp_path, capsys):
+    ws = tmp_path / "ws"
+    names = ["sigmoid", "tanh", "leaky_relu", "matmul", "mean", "var"]
+    new_workspace(ws, [catalogue.get(n) for n in names])
+    write_answer(ws, "sigmoid", "def backward(g, x, out):\n    return g * {}['slope']\n")
+    write_answer(ws, "tanh", "def backward(g, x, out):\n    while True:\n        pass\n")
+    write_answer(ws, "leaky_relu", "def backward(g, x, out, negative_slope=0.2):\n"
+                                   "    return g.sum()\n")
+    (ws / catalogue.get("mean").filename).write_text("def forward(x:\n")    # a syntax error
+    write_answer(ws, "var", "import os\n\ndef backward(g, x, out, axis=None, keepdims=False):\n"
+                            "    os._exit(3)\n")                      # the process dies
+    fill(ws, ["matmul"])
+    assert main(["exercises", "check", str(ws), "--time-limit", "2",
+                 "--jobs", str(JOBS)]) == 1
+    out = capsys.readouterr().out
+    assert "score: 1/6 passed" in out
+    results = grade(ws, time_limit=2)
+    assert results["matmul"].status == grading.PASS
+    for name in ("sigmoid", "tanh", "leaky_relu", "mean", "var"):
+        assert results[name].status == grading.FAIL
+    assert "KeyError: 'slope'" in results["sigmoid"].message
+    assert "01_sigmoid.py, line" in results["sigmoid"].message
+    assert "took longer than 2 s" in results["tanh"].message
+    assert "in backward: while True:" in results["tanh"].message
+    assert "dL/dx of shape ()" in results["leaky_relu"].message
+    assert "SyntaxError" in results["mean"].message and "could not be loaded" in \
+        results["mean"].message
+    assert "ended without a verdict (exit code 3)" in results["var"].message
+
+
+def test_a_loop_that_silences_its_timer_is_killed(tmp_path):
+    # the stand-in for a loop inside C code, which the process's own timer cannot stop
+    ws = tmp_path / "ws"
+    new_workspace(ws, [catalogue.get("sigmoid")])
+    write_answer(ws, "sigmoid", "import signal\n\ndef backward(g, x, out):\n"
+                                "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                                "    while True:\n        pass\n")
+    if not hasattr(__import__("signal"), "SIGALRM"):
+        pytest.skip("no SIGALRM on this platform")
+    result = grading.grade_file(catalogue.get("sigmoid"), ws / "01_sigmoid.py", time_limit=1,
+                                kill_grace=1)
+    assert result.status == grading.FAIL and "took longer than 1 s and was stopped" in \
+        result.message
+    assert result.seconds < 30
+
+
+# ------------------------------------------------------------ writing workspaces
+def test_new_never_overwrites_a_students_work_without_force(tmp_path, capsys):
+    ws = tmp_path / "ws"
+    assert main(["exercises", "new", str(ws), "--only", "sigmoid,tanh"]) == 0
+    mine = ws / "01_sigmoid.py"
+    work = mine.read_text().replace('raise NotImplementedError("your turn', 'return g  # ("')
+    mine.write_text(work)
+    capsys.readouterr()
+    # again, over the changed file: refused, nothing written (not even the new exercise)
+    assert main(["exercises", "new", str(ws), "--only", "sigmoid,tanh,mean"]) == 2
+    err = capsys.readouterr().err
+    assert "nothing was written" in err and "01_sigmoid.py" in err and "--force" in err
+    assert mine.read_text() == work and not (ws / "09_mean.py").exists()
+    # adding other exercises leaves the work alone; an untouched file is simply unchanged
+    assert main(["exercises", "new", str(ws), "--only", "tanh,mean"]) == 0
+    assert mine.read_text() == work and (ws / "09_mean.py").exists()
+    assert "already there, unchanged: 02_tanh.py" in capsys.readouterr().out
+    assert [e.name for e in exercises_in(ws)] == ["sigmoid", "tanh", "mean"]
+    # --force replaces it, keeping the work beside it; a second --force keeps both backups
+    assert main(["exercises", "new", str(ws), "--only", "sigmoid", "--force"]) == 0
+    assert mine.read_text() == (TEMPLATES / "01_sigmoid.py").read_text()
+    assert (ws / "01_sigmoid.py.bak").read_text() == work
+    mine.write_text(work + "\n# second try\n")
+    assert main(["exercises", "new", str(ws), "--only", "sigmoid", "--force"]) == 0
+    assert (ws / "01_sigmoid.py.bak").read_text() == work
+    assert (ws / "01_sigmoid.py.bak2").read_text() == work + "\n# second try\n"
+    # a student's own README is kept, never a reason to refuse
+    (ws / "README.md").write_text("my notes")
+    assert main(["exercises", "new", str(ws), "--only", "var"]) == 0
+    assert (ws / "README.md").read_text() == "my notes"
+    assert "kept your own README.md" in capsys.readouterr().out
+
+
+def test_new_refuses_a_folder_that_holds_other_things(tmp_path, capsys):
+    other = tmp_path / "home"
+    other.mkdir()
+    (other / "thesis.tex").write_text("...")
+    assert main(["exercises", "new", str(other)]) == 2
+    assert "not an exercise workspace" in capsys.readouterr().err
+    assert sorted(p.name for p in other.iterdir()) == ["thesis.tex"]
+    assert main(["exercises", "new", str(tmp_path / "empty")]) == 0      # a new folder is fine
+
+
+@pytest.mark.parametrize("args, message", [
+    (["new", "{ws}", "--only", "sigmoid,tahn"], "unknown exercise 'tahn' (did you mean 'tanh'?)"),
+    (["check", "{ws}", "--only", "convd2"], "unknown exercise 'convd2'"),
+    (["check", "{tmp}/nowhere"], "no such folder"),
+    (["check", "{tmp}"], "is not an exercise workspace"),
+    (["check"], "check needs a workspace folder"),
+    (["check", "{ws}", "--class", "{tmp}"], "give one of the two"),
+    (["check", "{ws}", "--time-limit", "0"], "--time-limit must be positive"),
+    (["check", "--class", "{ws}"], "none of its folders is an exercise workspace"),
+])
+def test_bad_input_is_refused_with_a_clear_error(tmp_path, capsys, args, message):
+    ws = tmp_path / "ws"
+    new_workspace(ws, [catalogue.get("sigmoid")])
+    capsys.readouterr()
+    args = [a.format(ws=ws, tmp=tmp_path) for a in args]
+    assert main(["exercises", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ the command line, pytest, a class
+def test_the_command_line_exit_codes(tmp_path):
+    ws = solved_workspace(tmp_path / "ws", ["sigmoid", "tanh"])
+    write_answer(ws, "tanh", "def backward(g, x, out):\n    return g * (1 - out)\n")
+    code, out, err = cli("exercises", "check", str(ws), "--jobs", str(JOBS))
+    assert code == 1, out + err
+    assert "score: 1/2 passed (50%); 1 failed, 0 not started" in out
+    assert "--- 2 tanh (02_tanh.py): FAIL" in out and "analytic" in out and "numerical" in out
+    code, out, _ = cli("exercises", "check", str(ws), "--only", "sigmoid")
+    assert code == 0 and "score: 1/1 passed (100%)" in out
+    assert cli("exercises", "check", str(tmp_path / "missing"))[0] == 2
+
+
+def test_pytest_on_a_workspace_gives_the_same_verdicts(tmp_path):
+    ws = solved_workspace(tmp_path / "ws", ["sigmoid", "tanh", "leaky_relu"])
+    write_answer(ws, "tanh", "def backward(g, x, out):\n    return g * (1 - x * x)\n")
+    new_workspace(ws, [catalogue.get("mean")])                  # handed out, not started
+    assert (ws / "test_exercises.py").read_text() == TEST_FILE
+    assert (ws / "README.md").read_text() == README
+    graded = grade(ws)
+    assert [r.status for r in graded.values()] == ["pass", "fail", "pass", "not started"]
+
+    report = tmp_path / "report.xml"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        f"--junitxml={report}", str(ws)], capture_output=True, text=True,
+                       cwd=tmp_path, env=env, timeout=300)
+    assert r.returncode == 1, r.stdout + r.stderr                # a failure, as check says
+    outcome = {}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        name = case.get("name").split("[")[1].rstrip("]")
+        kinds = {child.tag for child in case}
+        outcome[name] = ("fail" if "failure" in kinds else
+                         "not started" if "skipped" in kinds else "pass")
+    assert outcome == {name: res.status for name, res in graded.items()}
+    assert "uses x where the derivative needs the output tanh(x)" in r.stdout  # check's message
+
+
+def test_a_class_is_graded_in_one_command_with_a_csv(tmp_path):
+    parent = tmp_path / "class"
+    solved_workspace(parent / "alice", ["sigmoid", "tanh"])
+    new_workspace(parent / "bob", [catalogue.get("sigmoid"), catalogue.get("tanh")])
+    write_answer(parent / "bob", "sigmoid", "def backward(g, x, out):\n    return g * out\n")
+    new_workspace(parent / "carol", [catalogue.get("sigmoid")])  # tanh was never handed out
+    (parent / "handouts").mkdir()
+    (parent / "handouts" / "slides.pdf").write_text("...")
+    scores = tmp_path / "scores.csv"
+    code, out, err = cli("exercises", "check", "--class", str(parent), "--csv", str(scores),
+                         "--jobs", str(JOBS))
+    assert code == 0, out + err
+    assert "3 students, 2 exercises" in out and "skipped handouts/" in out
+    rows = {row["student"]: row for row in csv.DictReader(scores.open())}
+    assert list(rows) == ["alice", "bob", "carol"]
+    assert (rows["alice"]["passed"], rows["alice"]["percent"]) == ("2", "100.0")
+    assert (rows["bob"]["sigmoid"], rows["bob"]["tanh"]) == ("fail", "not started")
+    assert rows["bob"]["failed"] == "1" and rows["bob"]["not_started"] == "1"
+    assert rows["carol"]["tanh"] == "fail"                       # missing file: 0 points
+    assert rows["carol"]["total"] == "2"
