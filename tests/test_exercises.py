@@ -209,7 +209,11 @@ def test_an_exception_a_loop_and_a_wrong_shape_fail_only_their_exercise(tmp_path
     write_answer(ws, "leaky_relu", "def backward(g, x, out, negative_slope=0.2):\n"
                                    "    return g.sum()\n")
     (ws / catalogue.get("mean").filename).write_text("def forward(x:\n")    # a syntax error
-    write_answer(ws, "var", "import os\n\ndef backward(g, x, out, axis=None, keepdims=False):\n"
+    write_answer(ws, "var", "import os\nimport sys\n\n"
+                            "def backward(g, x, out, axis=None, keepdims=False):\n"
+                            "    print('the student prints too')\n"
+                            "    sys.stderr.write('last words\\n')\n"
+                            "    sys.stderr.flush()\n"
                             "    os._exit(3)\n")                      # the process dies
     fill(ws, ["matmul"])
     assert main(["exercises", "check", str(ws), "--time-limit", "2",
@@ -228,6 +232,7 @@ def test_an_exception_a_loop_and_a_wrong_shape_fail_only_their_exercise(tmp_path
     assert "SyntaxError" in results["mean"].message and "could not be loaded" in \
         results["mean"].message
     assert "ended without a verdict (exit code 3)" in results["var"].message
+    assert "last words" in results["var"].message                      # its stderr, for a clue
 
 
 def test_a_loop_that_silences_its_timer_is_killed(tmp_path):

@@ -62,10 +62,13 @@ def _child_env():
     return env
 
 
-def _tail(text, lines=8):
-    """The last lines of a process's output, for a crash report."""
-    kept = [ln for ln in (text or "").strip().splitlines() if ln.strip()]
-    return "\n".join("    " + ln for ln in kept[-lines:])
+def _tail(path, lines=8, size=4096):
+    """The last lines of a file of a process's output, for a crash report."""
+    with open(path, "rb") as f:
+        f.seek(max(0, os.path.getsize(path) - size))
+        text = f.read().decode("utf-8", "replace")
+    kept = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return "\n".join("    " + ln for ln in kept[-lines:]) or "    (none)"
 
 
 def grade_file(exercise, path, time_limit=DEFAULT_TIME_LIMIT, kill_grace=KILL_GRACE):
@@ -85,19 +88,23 @@ def grade_file(exercise, path, time_limit=DEFAULT_TIME_LIMIT, kill_grace=KILL_GR
         result_file = os.path.join(scratch, "verdict.json")
         cmd = [sys.executable, "-m", "minigan.exercises.grade_one", exercise.name,
                str(path.resolve()), result_file, str(time_limit)]
-        # the scratch folder as working directory: nothing the student left lying
-        # around (a file named like a module) can be imported by accident
-        proc = subprocess.Popen(cmd, cwd=scratch, env=_child_env(), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=(os.name == "posix"))
-        try:
-            out, err = proc.communicate(timeout=time_limit + kill_grace)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            out, err = proc.communicate()
-            return Result(exercise, FAIL, f"took longer than {time_limit:g} s and was stopped "
-                                          f"(an endless loop inside NumPy?)",
-                          time.perf_counter() - start)
+        errors = os.path.join(scratch, "stderr.txt")
+        # The scratch folder is the working directory: nothing the student left lying
+        # around (a file named like a module) can be imported by accident. The
+        # student's print() output goes nowhere; stderr goes to a file (not a pipe,
+        # which a runaway loop could fill without limit), read for a crash report.
+        with open(errors, "w") as err:
+            proc = subprocess.Popen(cmd, cwd=scratch, env=_child_env(), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=err,
+                                    start_new_session=(os.name == "posix"))
+            try:
+                proc.wait(timeout=time_limit + kill_grace)
+            except subprocess.TimeoutExpired:
+                _kill(proc)
+                proc.wait()
+                return Result(exercise, FAIL, f"took longer than {time_limit:g} s and was "
+                                              f"stopped (an endless loop inside NumPy?)",
+                              time.perf_counter() - start)
         seconds = time.perf_counter() - start
         try:
             with open(result_file) as f:
@@ -105,7 +112,7 @@ def grade_file(exercise, path, time_limit=DEFAULT_TIME_LIMIT, kill_grace=KILL_GR
         except (OSError, ValueError):
             return Result(exercise, FAIL,
                           f"the grading process ended without a verdict (exit code "
-                          f"{proc.returncode}); its last output:\n{_tail(err or out)}", seconds)
+                          f"{proc.returncode}); its last output:\n{_tail(errors)}", seconds)
     return Result(exercise, verdict["status"], verdict["message"], seconds)
 
 

@@ -15,7 +15,8 @@ What to derive: d sigmoid(x)/dx, written with the output `out` alone (no
 exponential). That is why an op keeps its output for the backward pass.
 
 Hint: differentiate (1 + e^(-x))^(-1) with the chain rule, then notice that
-e^(-x) / (1 + e^(-x)) = 1 - sigmoid(x).
+e^(-x) / (1 + e^(-x)) = 1 - sigmoid(x). The grader also tries saturated inputs
+(x = -1e4, where e^(-x) overflows to inf): one more reason to use `out`.
 
 (README.md says how forward and backward are plugged into the engine.)
 """
