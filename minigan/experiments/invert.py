@@ -27,7 +27,7 @@ import numpy
 from . import experiment, OptionError
 from .trained import load_gan, cache_dir
 from .. import functional as F
-from ..gan import data, evaluate, inversion, models
+from ..gan import data, evaluate, inversion
 from ..serialization import load, save
 from ..tensor import Tensor, no_grad
 
