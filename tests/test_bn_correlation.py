@@ -81,3 +81,26 @@ def test_a_model_file_of_another_architecture_is_refused(model_cache):
     cfg = RunConfig("invert", out=model_cache / "out")
     with pytest.raises(ValueError, match="does not hold a dcgan of minigan's architecture"):
         trained.load_gan(cfg, "dcgan", train=False)
+
+
+def test_with_no_model_anywhere_one_is_trained_cached_and_then_reused(mnist_dir, tmp_path,
+                                                                     monkeypatch, capsys):
+    """The 'train if absent' path, shortened to 3 steps: trained with a progress bar,
+    cached as dcgan-quick.npz, found there by the next --quick run; a full run does not
+    take that quick model for a trained one (not from the cache, nor from --out)."""
+    monkeypatch.setenv("MINIGAN_MODELS", str(tmp_path / "models"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(trained.FALLBACK, "dcgan", (5, 3))
+    cfg = RunConfig("latent-walk", out=tmp_path / "out", quick=True, data_dir=str(mnist_dir))
+    G, D, source = trained.load_gan(cfg, "dcgan")
+    cached = tmp_path / "models" / "dcgan-quick.npz"
+    assert source.startswith("trained now (3 steps)") and cached.exists()
+    err = capsys.readouterr().err
+    assert "dcgan (for latent-walk)" in err and "3/3" in err         # the progress bar
+    assert not G.training
+    G2, _, again = trained.load_gan(cfg, "dcgan", train=False)
+    assert again == str(cached)
+    np.testing.assert_array_equal(G2[0].weight.numpy(), G[0].weight.numpy())
+    full = RunConfig("latent-walk", out=tmp_path / "out", data_dir=str(mnist_dir))
+    with pytest.raises(trained.MissingModel):
+        trained.load_gan(full, "dcgan", train=False)

@@ -12,7 +12,8 @@
 
 When none is there it trains one with a short budget of its own, with a progress
 bar, and caches its weights (3; ``MODEL-quick.npz`` for ``--quick``, which only
-another --quick run uses): ``FALLBACK`` steps of batch 32 at lr 1e-3, the
+another --quick run uses; its training checkpoint, for ``--resume``, is
+``OUT/checkpoints/MODEL-fallback[-quick]/``, never looked in for a model): ``FALLBACK`` steps of batch 32 at lr 1e-3, the
 quick schedule of ``experiments/mnist.py`` run longer (a few minutes on 2 CPU
 cores; ``--quick``: under a minute). That model is weaker than a full
 ``python -m minigan run dcgan``; run that first for the best figures. Where it
@@ -28,6 +29,11 @@ from ..serialization import load, save
 
 # model -> (steps, --quick steps) of the fallback training, batch 32, lr 1e-3
 FALLBACK = {"dcgan": (2_000, 400), "cgan": (2_000, 400)}
+
+
+def fallback_run(model, quick):
+    """The name of the fallback training run (its checkpoint: OUT/checkpoints/NAME/)."""
+    return f"{model}-fallback" + ("-quick" if quick else "")
 
 
 class MissingModel(FileNotFoundError):
@@ -103,7 +109,10 @@ def load_gan(cfg, model="dcgan", train=True):
     trainer = make_trainer(recipe, train_x, train_y, cfg.seed, cfg.device,
                            progress={"desc": f"{model} (for {cfg.name})"} if cfg.progress
                            else False)
-    fit(cfg, trainer, steps, model)
+    # Its checkpoint goes to a run of its own name, not OUT/checkpoints/MODEL/ where a
+    # `run MODEL --out OUT` leaves a fully trained model: otherwise a later full run
+    # with the same --out would take this short (or --quick) training for that.
+    fit(cfg, trainer, steps, fallback_run(model, cfg.quick))
     paths[-1].parent.mkdir(parents=True, exist_ok=True)
     save({"generator": trainer.G.state_dict(), "discriminator": trainer.D.state_dict(),
           "steps": steps, "trained_by": cfg.name}, paths[-1])
