@@ -23,7 +23,7 @@ from ..gan.train import Callback, CHECKPOINT_NAME
 EXPERIMENTS = {}          # name -> Experiment
 
 # modules in minigan/experiments/ that register experiments, in listing order
-_MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table", "mnist", "convt_matrix", "bn_correlation", "invert", "latent_walk")
+_MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table", "mnist", "convt_matrix", "bn_correlation", "invert", "latent_walk", "autoencoder")
 
 
 @dataclass(frozen=True)
