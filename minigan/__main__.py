@@ -53,6 +53,9 @@ def _parser():
     r.add_argument("--data-dir", default=None,
                    help="folder with the four MNIST files (default: $MINIGAN_DATA, else a "
                         "per-user cache, downloaded into on first use)")
+    r.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="an experiment's own option, e.g. --set lambda1=0.1 for invert "
+                        "(repeatable)")
     r.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out from its checkpoints")
     r.add_argument("--jobs", type=int, default=None,
@@ -150,7 +153,9 @@ def cmd_list():
 
 
 def cmd_run(args):
-    from .experiments import get, RunConfig, Interrupted, REACHED, CheckpointMismatch
+    from .experiments import (get, RunConfig, Interrupted, REACHED, CheckpointMismatch,
+                              OptionError)
+    from .experiments.trained import MissingModel
     try:
         exp = get(args.name)
     except KeyError as e:
@@ -164,11 +169,18 @@ def cmd_run(args):
     _check_device(args.device)
     out = check_out_dir(args.out if args.out else pathlib.Path("runs") / args.name)
 
+    options = {}
+    for item in args.set:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise UsageError(f"--set {item}: expected NAME=VALUE, e.g. --set lambda1=0.1")
+        options[name.strip()] = value.strip()
     from . import backend
     backend.manual_seed(args.seed)
     cfg = RunConfig(name=args.name, steps=args.steps, seed=args.seed, device=args.device,
                     out=out, quick=args.quick, progress=not args.no_progress,
-                    jobs=args.jobs, resume=args.resume, data_dir=args.data_dir)
+                    jobs=args.jobs, resume=args.resume, data_dir=args.data_dir,
+                    options=options)
     if args.resume:
         check_resume(out, cfg)
     print(f"running {exp.name}: {exp.summary}")
@@ -176,7 +188,7 @@ def cmd_run(args):
     REACHED.clear()
     try:
         metrics = exp.fn(cfg) or {}
-    except CheckpointMismatch as e:
+    except (CheckpointMismatch, OptionError, MissingModel) as e:
         raise UsageError(str(e)) from None
     except (Interrupted, KeyboardInterrupt) as e:
         reached = dict(REACHED, **getattr(e, "steps", {}))

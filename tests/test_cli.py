@@ -70,7 +70,7 @@ def test_quick_run_writes_metrics_and_a_png(capsys, tmp_path):
     assert record["config"] == {"name": "vanishing-gradients", "steps": 20, "seed": 3,
                                 "device": "cpu", "out": str(out), "quick": True,
                                 "progress": False, "jobs": None, "resume": False,
-                                "data_dir": None}
+                                "data_dir": None, "options": {}}
     assert record["wall_time_s"] > 0
     assert record["ratio_non_saturating_over_saturating_at_D_0.01"] == pytest.approx(99.0)
     png = out / "vanishing_gradients.png"

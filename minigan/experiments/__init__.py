@@ -23,7 +23,7 @@ from ..gan.train import Callback, CHECKPOINT_NAME
 EXPERIMENTS = {}          # name -> Experiment
 
 # modules in minigan/experiments/ that register experiments, in listing order
-_MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table", "mnist")
+_MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table", "mnist", "convt_matrix", "bn_correlation", "invert", "latent_walk", "autoencoder")
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class RunConfig:
     jobs: int = None
     resume: bool = False
     data_dir: str = None   # MNIST's folder (None: $MINIGAN_DATA, else the per-user cache)
+    options: dict = field(default_factory=dict)   # --set NAME=VALUE, an experiment's own knobs
 
     def steps_or(self, default, quick_default=None):
         """The step count to use: --steps if given, else the (quick) default."""
@@ -61,6 +62,23 @@ class RunConfig:
         if self.quick and quick_default is not None:
             return int(quick_default)
         return int(default)
+
+    def option(self, name, default, kind=float):
+        """The experiment's option `name` (``--set name=value``) as `kind`, else `default`."""
+        if name not in self.options:
+            return default
+        try:
+            return kind(self.options[name])
+        except ValueError:
+            raise OptionError(f"--set {name}={self.options[name]}: expected a "
+                              f"{kind.__name__}") from None
+
+    def check_options(self, known):
+        """Refuse an option the experiment does not have, naming the ones it has."""
+        unknown = sorted(set(self.options) - set(known))
+        if unknown:
+            raise OptionError(f"{self.name} has no option {', '.join(unknown)}; its options: "
+                              f"{', '.join(sorted(known)) or 'none'}")
 
     def as_dict(self):
         d = asdict(self)
@@ -119,6 +137,10 @@ def fit(cfg, trainer, steps, name, first=()):
 
 # name of each training run of this process's experiment -> the step it reached
 REACHED = {}
+
+
+class OptionError(ValueError):
+    """A --set NAME=VALUE that the experiment does not have, or a value of the wrong kind."""
 
 
 class CheckpointMismatch(ValueError):

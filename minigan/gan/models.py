@@ -161,7 +161,7 @@ def keras_mlp_discriminator():
         nn.Dense(256, 1)))
 
 
-def dcgan_generator(noise_dim=NOISE_DIM, width=64):
+def dcgan_generator(noise_dim=NOISE_DIM, width=64, norm="batch"):
     """DCGAN's generator for 28 x 28: project z and reshape to 2w x 7 x 7, then two
     transposed convolutions (kernel 4, stride 2, padding 1) double the size,
     7 -> 14 -> 28; batch norm and ReLU between, tanh at the end. N(0, 0.02) init.
@@ -178,12 +178,40 @@ def dcgan_generator(noise_dim=NOISE_DIM, width=64):
     7 (ConvTranspose2d)    (None, 1, 28, 28)        1,025
     8 (Tanh)               (None, 1, 28, 28)            0
     Total params: 766,017
+
+    ``norm``: "batch" (the paper's), or "virtual" / "reference" for virtual or
+    reference batch norm (``nn.VirtualBatchNorm2d``, ``nn.ReferenceBatchNorm2d``), whose
+    reference batch a ``nn.ReferenceBatch`` wrapper supplies (see
+    ``with_reference_batch``).
     """
-    w2 = 2 * width
+    layers = {"batch": nn.BatchNorm2d, "virtual": nn.VirtualBatchNorm2d,
+              "reference": nn.ReferenceBatchNorm2d}
+    if norm not in layers:
+        raise ValueError(f"dcgan_generator: norm must be one of {', '.join(layers)}, got {norm!r}")
+    Norm, w2 = layers[norm], 2 * width
     return nn.dcgan_init(nn.Sequential(
-        nn.Dense(noise_dim, w2 * 7 * 7), nn.Reshape(w2, 7, 7), nn.BatchNorm2d(w2), nn.ReLU(),
-        nn.ConvTranspose2d(w2, width, 4, 2, 1), nn.BatchNorm2d(width), nn.ReLU(),
+        nn.Dense(noise_dim, w2 * 7 * 7), nn.Reshape(w2, 7, 7), Norm(w2), nn.ReLU(),
+        nn.ConvTranspose2d(w2, width, 4, 2, 1), Norm(width), nn.ReLU(),
         nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh()))
+
+
+def with_reference_batch(G, reference_codes, norm="virtual"):
+    """A copy of the DCGAN generator G (batch norm) whose batch-norm layers are
+    virtual (or reference) batch norm with the reference batch G(reference_codes):
+    ``nn.ReferenceBatch(dcgan_generator(norm=norm), reference_codes)`` with G's
+    weights, batch norm's scale and shift kept, its running statistics dropped.
+    Each sample it draws depends on its own code and the fixed reference codes only.
+    """
+    dense = G[0]
+    width = G[4].out_channels
+    copy = dcgan_generator(dense.in_features, width, norm).to(dense.weight.device)
+    state = {k: v for k, v in G.state_dict().items()
+             if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))}
+    copy.load_state_dict(state, strict=False)
+    missing = [k for k, _ in copy.named_parameters() if k not in state]
+    if missing:
+        raise ValueError(f"with_reference_batch: G is not a DCGAN generator (missing {missing})")
+    return nn.ReferenceBatch(copy, reference_codes).to(dense.weight.device)
 
 
 def dcgan_discriminator(in_channels=1, width=64):

@@ -22,7 +22,7 @@ import numpy
 
 from .. import backend
 from .. import functional as F
-from ..tensor import DEFAULT_DTYPE
+from ..tensor import DEFAULT_DTYPE, Tensor
 from . import init
 from .module import Module, Parameter
 
@@ -249,6 +249,138 @@ class BatchNorm2d(_BatchNorm):
     @property
     def _shape_words(self):
         return (f"(N, {self.num_features}, H, W)",)
+
+
+# ------------------------------------------ reference and virtual batch norm
+class ReferenceBatchNorm2d(Module):
+    """Batch norm whose statistics come from a reference batch fixed in advance, so
+    a sample's output does not depend on the rest of its batch (Salimans et al. 2016).
+
+    ``reference``: the batch (R, num_features, H, W) of this layer's inputs whose
+    per-channel mean and (biased) variance normalize every sample, fixed at
+    construction and kept as a buffer (saved and moved with the model). Inside a
+    network the layer's input for the reference batch changes as earlier layers
+    learn: leave ``reference`` out and wrap the network in ``ReferenceBatch(net,
+    reference_inputs)``, which runs the reference batch through the network
+    before every batch, so these statistics follow the weights (with gradient).
+
+    y = (x - mean_ref) / sqrt(var_ref + eps) * weight + bias   (``F.virtual_batch_norm``
+    with include_self=False). There is no train/eval difference and no running
+    statistics.
+    """
+    include_self = False
+
+    def __init__(self, num_features, reference=None, eps=1e-5, affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if num_features <= 0:
+            raise ValueError(f"{type(self).__name__}: num_features must be positive, "
+                             f"got {num_features}")
+        if eps <= 0:
+            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
+        self.num_features, self.eps, self.affine = int(num_features), eps, affine
+        if affine:
+            self.weight = init.ones_(_empty((num_features,), dtype, device))
+            self.bias = init.zeros_(_empty((num_features,), dtype, device))
+        else:
+            self.weight = self.bias = None
+        self.register_buffer("reference", None)
+        if reference is not None:
+            self.reference = self._checked_reference(reference).detach().to(
+                device=backend.normalize_device(device),
+                dtype=numpy.dtype(DEFAULT_DTYPE if dtype is None else dtype))
+        self._capturing = False      # set by ReferenceBatch during its reference pass
+        self._captured = None        # this layer's input for the reference batch, this step
+
+    def _checked_reference(self, reference):
+        ref = reference if isinstance(reference, Tensor) else Tensor(numpy.asarray(reference))
+        if ref.ndim != 4 or ref.shape[1] != self.num_features or ref.shape[0] < 1:
+            raise ValueError(f"{self._describe()}: the reference batch must have shape (R, "
+                             f"{self.num_features}, H, W) with R >= 1, got shape "
+                             f"{tuple(ref.shape)}")
+        if ref.shape[0] * ref.shape[2] * ref.shape[3] < 2:
+            raise ValueError(f"{self._describe()}: the reference batch {tuple(ref.shape)} has "
+                             f"one value per channel, too few for a variance")
+        return ref
+
+    def _describe(self):
+        return f"{type(self).__name__}({self.num_features})"
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"{self._describe()}: expected input of shape (N, "
+                             f"{self.num_features}, H, W), got shape {tuple(x.shape)}")
+        if self._capturing:
+            # ReferenceBatch's first pass: x *is* the reference batch; it is normalized
+            # by its own statistics, and kept for the pass of the real batch
+            self._captured = x
+            return F.virtual_batch_norm(x, x, self.weight, self.bias, self.eps, False)
+        ref = self._captured if self._captured is not None else self.reference
+        if ref is None:
+            raise ValueError(f"{self._describe()}: no reference batch; give reference= at "
+                             f"construction, or wrap the network in nn.ReferenceBatch(net, "
+                             f"reference_inputs)")
+        return F.virtual_batch_norm(x, ref, self.weight, self.bias, self.eps, self.include_self)
+
+    def extra_repr(self):
+        ref = "from ReferenceBatch" if self.reference is None else \
+            f"reference={tuple(self.reference.shape)}"
+        return f"{self.num_features}, {ref}, eps={self.eps}, affine={self.affine}"
+
+
+class VirtualBatchNorm2d(ReferenceBatchNorm2d):
+    """Virtual batch norm (Salimans et al. 2016): each sample is normalized with the
+    statistics of the reference batch *together with itself*, R + 1 samples, so
+    that it is also normalized like a member of a batch (the reference's
+    statistics alone would ignore it), yet its output still depends on itself and
+    the fixed reference only, never on its batch mates.
+
+    For channel c with a = HW / (R HW + HW) = 1 / (R + 1) (same image size):
+        mean_i = (1 - a) mean_ref + a mean(x_i),
+        var_i  = the variance of the reference's values and x_i's pooled,
+        y_i    = (x_i - mean_i) / sqrt(var_i + eps) * weight + bias.
+    ``reference`` as in ``ReferenceBatchNorm2d`` (fixed at construction, or left out
+    for a ``ReferenceBatch`` wrapper to supply).
+    """
+    include_self = True
+
+
+class ReferenceBatch(Module):
+    """``net`` whose Reference/VirtualBatchNorm2d layers take their reference statistics
+    from ``net(reference)``: the reference inputs (e.g. a batch of noise codes for a
+    generator) are fixed at construction; every call first runs them through the
+    network (each such layer normalizing them by their own statistics and keeping
+    them), then runs the real batch, each layer normalizing with the reference's
+    activations of this very step. Gradients flow through both passes, as in the
+    paper; the cost is a second forward pass of R samples.
+    """
+
+    def __init__(self, net, reference):
+        super().__init__()
+        self.net = net
+        ref = reference if isinstance(reference, Tensor) else Tensor(numpy.asarray(reference))
+        self.register_buffer("reference", ref.detach())
+        if not self._layers():
+            raise ValueError("ReferenceBatch: the network has no ReferenceBatchNorm2d or "
+                             "VirtualBatchNorm2d layer to give a reference batch to")
+
+    def _layers(self):
+        return [m for m in self.net.modules() if isinstance(m, ReferenceBatchNorm2d)]
+
+    def forward(self, *inputs):
+        layers = self._layers()
+        for m in layers:
+            m._capturing = True
+        try:
+            self.net(self.reference)
+        finally:
+            for m in layers:
+                m._capturing = False
+        try:
+            return self.net(*inputs)
+        finally:
+            for m in layers:          # the next call captures afresh
+                m._captured = None
 
 
 # ------------------------------------------------------------- activations

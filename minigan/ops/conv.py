@@ -365,3 +365,49 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     geo = Geometry((kh, kw), stride, padding, dilation, large, (H, W))
     y = _conv_transpose2d(x, weight, bias, geo)
     return y.reshape(y.shape[1:]) if unbatched else y
+
+
+# ------------------------------------------------- the lecture's matrix C
+def conv_matrix(weight, input_size, stride=1, padding=0):
+    """The convolution as an explicit matrix C, for teaching: conv2d(x, w) = C vec(x).
+
+    weight: an array or Tensor (out_channels, in_channels, kh, kw), as for conv2d;
+    input_size: (H, W) of the input image. Returns a NumPy array of shape
+    (O*OH*OW, C*H*W): row (o, oh, ow), column (c, h, w), both in C order (the
+    order ``reshape`` flattens an NCHW image in), holding
+
+        C[(o, oh, ow), (c, h, w)] = w[o, c, i, j]   where h = oh*s + i - p, w = ow*s + j - p
+
+    and 0 elsewhere; taps that land in the zero padding have no column.
+    It is built from this formula tap by tap, not by calling conv2d, so it can be
+    checked against conv2d. Its transpose is the transposed convolution with the
+    same weight: conv_transpose2d(y, w, stride=s, padding=p, output_padding=op)
+    = C^T vec(y), with output_padding op choosing the large size (H, W) among those
+    a strided conv maps to the same (OH, OW). Dense and quadratic in the image
+    size: meant for the lecture's 4 x 4 examples, not for training.
+    """
+    w = backend.to_numpy(weight.data if isinstance(weight, Tensor) else weight)
+    if w.ndim != 4:
+        raise ValueError(f"conv_matrix: the weight must be 4-D (out_channels, in_channels, kh, "
+                         f"kw), got shape {w.shape}")
+    (H, W) = _pair(input_size, "conv_matrix", "input_size", 1)
+    (sh, sw), (ph, pw) = (_pair(stride, "conv_matrix", "stride", 1),
+                          _pair(padding, "conv_matrix", "padding", 0))
+    O, C, kh, kw = w.shape
+    OH, OW = conv_output_size(H, kh, sh, ph, 1), conv_output_size(W, kw, sw, pw, 1)
+    if OH < 1 or OW < 1:
+        raise ValueError(f"conv_matrix: a {kh}x{kw} kernel does not fit an input of size "
+                         f"{(H, W)} with padding {(ph, pw)}")
+    import numpy                  # a teaching aid on the host, whatever the weight's device
+    mat = numpy.zeros((O, OH, OW, C, H, W), dtype=w.dtype)
+    for oh in range(OH):
+        for ow in range(OW):
+            for i in range(kh):
+                h = oh * sh + i - ph
+                if not 0 <= h < H:
+                    continue          # this tap sits on the zero padding
+                for j in range(kw):
+                    x = ow * sw + j - pw
+                    if 0 <= x < W:
+                        mat[:, oh, ow, :, h, x] = w[:, :, i, j]
+    return mat.reshape(O * OH * OW, C * H * W)

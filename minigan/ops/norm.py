@@ -150,3 +150,66 @@ def _update_running(running, batch_stat, momentum):
     r = _data(running)
     r *= (1.0 - momentum)
     r += (momentum * batch_stat).astype(r.dtype, copy=False)
+
+
+# ------------------------------------------ reference and virtual batch norm
+def virtual_batch_norm(x, reference, weight=None, bias=None, eps=1e-5, include_self=True):
+    """Normalize each sample of x with the statistics of a fixed reference batch
+    (Salimans et al. 2016, "Improved techniques for training GANs").
+
+    x: (N, C, ...) and reference: (R, C, ...), channels on axis 1. For channel c,
+    with the reference's n_r values (R times its pixels) and the sample's own n_s
+    values (its pixels), a = n_s / (n_r + n_s) when ``include_self`` (virtual batch
+    norm: the sample is pooled with the reference batch), a = 0 otherwise
+    (reference batch norm: the reference alone):
+
+        mean_i = (1 - a) mean_ref + a mean_i,self
+        var_i  = (1 - a) (var_ref + (mean_ref - mean_i)^2) + a (var_i,self + (mean_i,self - mean_i)^2)
+        y_i    = (x_i - mean_i) / sqrt(var_i + eps) * weight + bias
+
+    (the variance of the pooled values, from each part's mean and biased variance:
+    exact, and without the cancellation of E[x^2] - E[x]^2). Sample i's output
+    depends on x_i and the reference only, never on the other samples of its
+    batch: that is the point of it. Written in Tensor operations, so the engine
+    differentiates it to any order, with respect to the reference too when the
+    reference is itself computed by the network.
+    """
+    if not isinstance(x, Tensor) or not isinstance(reference, Tensor):
+        raise TypeError("virtual_batch_norm: the input and the reference must be minigan Tensors")
+    if x.ndim < 2 or reference.ndim != x.ndim or reference.shape[1] != x.shape[1]:
+        raise ValueError(f"virtual_batch_norm: the reference batch must have the input's "
+                         f"channels and number of axes, (R, {x.shape[1] if x.ndim > 1 else 'C'}"
+                         f", ...); got input {tuple(x.shape)} and reference "
+                         f"{tuple(reference.shape)}")
+    _check(x, None, None, weight, bias)
+    check_devices("virtual_batch_norm", x, reference)
+    pixels = tuple(range(2, x.ndim))
+    n_ref = reference.size // reference.shape[1]
+    n_self = x.size // (x.shape[0] * x.shape[1]) if x.shape[0] else 1
+    if n_ref + (n_self if include_self else 0) < 2:
+        raise ValueError(f"virtual_batch_norm: a variance needs at least two values per "
+                         f"channel; the reference {tuple(reference.shape)} has {n_ref}")
+    mean_ref = reference.mean(axis=_stat_axes(reference), keepdims=True)
+    dev = reference - mean_ref
+    var_ref = (dev * dev).mean(axis=_stat_axes(reference), keepdims=True)
+    if not include_self:
+        mean, var = mean_ref, var_ref
+    else:
+        a = n_self / (n_ref + n_self)
+        if pixels:
+            mean_self = x.mean(axis=pixels, keepdims=True)            # (N, C, 1, 1)
+            d = x - mean_self
+            var_self = (d * d).mean(axis=pixels, keepdims=True)
+        else:
+            mean_self, var_self = x, None                              # one value per channel
+        mean = mean_ref * (1.0 - a) + mean_self * a
+        shift_ref, shift_self = mean_ref - mean, mean_self - mean
+        var = (var_ref + shift_ref * shift_ref) * (1.0 - a) + shift_self * shift_self * a
+        if var_self is not None:
+            var = var + var_self * a
+    y = (x - mean) * (var + eps) ** -0.5
+    if weight is not None:
+        y = y * _per_channel(weight, x.ndim)
+    if bias is not None:
+        y = y + _per_channel(bias, x.ndim)
+    return y

@@ -100,3 +100,17 @@ def emerging_gif(frames, path, ncol=8, fps=4):
 def _save(fig, path):
     from .style import save
     return save(fig, path)
+
+
+def rows(panels, path, title, subtitle=None, ncol=8):
+    """Grids one above the other, each with its label: panels is a list of (label, pixels)."""
+    heights = [-(-len(p) // ncol) for _, p in panels]
+    # at least 5.5 inches tall: the title and its two-line subtitle need the top 12%
+    fig, axes = plt.subplots(len(panels), 1, figsize=(max(0.62 * ncol + 0.6, 7.5), max(
+                                 5.5, 0.62 * sum(heights) + 0.55 * len(panels) + 1.3)),
+                             gridspec_kw={"height_ratios": heights})
+    for ax, (label, pixels) in zip(numpy.atleast_1d(axes), panels):
+        _show(ax, pixels, ncol, label)
+    suptitle(fig, title, subtitle)
+    fig.tight_layout(rect=(0, 0, 1, 0.87))
+    return _save(fig, path)

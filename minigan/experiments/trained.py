@@ -1,0 +1,119 @@
+"""The trained image GANs that the lecture experiments start from (``latent-walk``,
+``invert``, ``bn-correlation``): found where a run left them, or trained once and cached.
+
+``load_gan(cfg, "dcgan")`` looks, in this order, for
+
+1. ``OUT/checkpoints/dcgan/checkpoint.npz``: this experiment's own earlier training
+   (or a ``python -m minigan run dcgan --out OUT``);
+2. ``runs/dcgan/checkpoints/dcgan/checkpoint.npz`` beside OUT (OUT's parent) and in
+   the working folder: a ``python -m minigan run dcgan`` with the default --out;
+3. the per-user model cache: ``$MINIGAN_MODELS/dcgan.npz``, else
+   ``$XDG_CACHE_HOME/minigan/models/dcgan.npz`` (``~/.cache/minigan/models``).
+
+When none is there it trains one with a short budget of its own, with a progress
+bar, and caches its weights (3; ``MODEL-quick.npz`` for ``--quick``, which only
+another --quick run uses; its training checkpoint, for ``--resume``, is
+``OUT/checkpoints/MODEL-fallback[-quick]/``, never looked in for a model): ``FALLBACK`` steps of batch 32 at lr 1e-3, the
+quick schedule of ``experiments/mnist.py`` run longer (a few minutes on 2 CPU
+cores; ``--quick``: under a minute). That model is weaker than a full
+``python -m minigan run dcgan``; run that first for the best figures. Where it
+cannot train (no MNIST) the error names the command that makes the model.
+"""
+import os
+import pathlib
+from dataclasses import replace
+
+from . import fit
+from .mnist import RECIPES, build, make_trainer
+from ..serialization import load, save
+
+# model -> (steps, --quick steps) of the fallback training, batch 32, lr 1e-3
+FALLBACK = {"dcgan": (2_000, 400), "cgan": (2_000, 400)}
+
+
+def fallback_run(model, quick):
+    """The name of the fallback training run (its checkpoint: OUT/checkpoints/NAME/)."""
+    return f"{model}-fallback" + ("-quick" if quick else "")
+
+
+class MissingModel(FileNotFoundError):
+    """No trained model was found, and none could be trained here."""
+
+
+def cache_dir():
+    """Where trained models are cached: $MINIGAN_MODELS, else the per-user cache."""
+    if os.environ.get("MINIGAN_MODELS"):
+        return pathlib.Path(os.environ["MINIGAN_MODELS"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return pathlib.Path(base) / "minigan" / "models"
+
+
+def candidates(cfg, model):
+    """Every place a trained `model` is looked for, in order."""
+    out = pathlib.Path(cfg.out)
+    rel = pathlib.Path(model) / "checkpoints" / model / "checkpoint.npz"
+    paths = [cfg.run_dir(model) / "checkpoint.npz", out.parent / rel, pathlib.Path("runs") / rel,
+             cache_dir() / f"{model}.npz"]
+    if cfg.quick:          # a --quick run may use the model of an earlier --quick run
+        paths.append(cache_dir() / f"{model}-quick.npz")
+    unique = []
+    for p in paths:
+        if p.resolve() not in [u.resolve() for u in unique]:
+            unique.append(p)
+    return unique
+
+
+def _load_from(path, model, device):
+    state = load(path)
+    if "generator" not in state or "discriminator" not in state:
+        raise ValueError(f"{path} holds no 'generator' and 'discriminator': not a trained "
+                         f"{model}; delete it or train again with "
+                         f"`python -m minigan run {model}`")
+    G, D = build(model, device)
+    try:
+        G.load_state_dict(state["generator"])
+        D.load_state_dict(state["discriminator"])
+    except (ValueError, RuntimeError) as e:
+        raise ValueError(f"{path} does not hold a {model} of minigan's architecture: {e}. "
+                         f"Delete it, or train again with `python -m minigan run {model}`") \
+            from None
+    return G.eval(), D.eval()
+
+
+def load_gan(cfg, model="dcgan", train=True):
+    """(G, D, where they came from) for the trained `model` ("dcgan" or "cgan"), in eval
+    mode on cfg.device: found (see the module docstring) or, with `train`, trained
+    now and cached. Raises MissingModel, naming the command that makes one, when
+    none is found and training is not possible (train=False, or no MNIST)."""
+    paths = candidates(cfg, model)
+    for path in paths:
+        if path.exists():
+            G, D = _load_from(path, model, cfg.device)
+            return G, D, str(path)
+    looked = ", ".join(str(p) for p in paths)
+    make = f"python -m minigan run {model} --out runs/{model}"
+    if not train:
+        raise MissingModel(f"no trained {model} found (looked in {looked}); make one with "
+                           f"`{make}`")
+    from ..gan import data
+    try:
+        train_x, train_y = data.mnist("train", cfg.data_dir)
+    except (OSError, ValueError) as e:
+        raise MissingModel(f"no trained {model} found (looked in {looked}), and none can be "
+                           f"trained here without MNIST ({e}); make one with `{make}` "
+                           f"where MNIST is, and copy it to {paths[-1]}") from None
+    steps = FALLBACK[model][1 if cfg.quick else 0]
+    recipe = replace(RECIPES[model], batch_size=32, lr=1e-3)
+    print(f"no trained {model} found; training one for {steps} steps (batch 32, lr 1e-3) "
+          f"and caching it in {paths[-1]}")
+    trainer = make_trainer(recipe, train_x, train_y, cfg.seed, cfg.device,
+                           progress={"desc": f"{model} (for {cfg.name})"} if cfg.progress
+                           else False)
+    # Its checkpoint goes to a run of its own name, not OUT/checkpoints/MODEL/ where a
+    # `run MODEL --out OUT` leaves a fully trained model: otherwise a later full run
+    # with the same --out would take this short (or --quick) training for that.
+    fit(cfg, trainer, steps, fallback_run(model, cfg.quick))
+    paths[-1].parent.mkdir(parents=True, exist_ok=True)
+    save({"generator": trainer.G.state_dict(), "discriminator": trainer.D.state_dict(),
+          "steps": steps, "trained_by": cfg.name}, paths[-1])
+    return trainer.G.eval(), trainer.D.eval(), f"trained now ({steps} steps), cached in {paths[-1]}"

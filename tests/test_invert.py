@@ -1,0 +1,124 @@
+"""GAN inversion: descent through G to its input, an encoder, both; the editing
+objective; and clear errors for images of the wrong shape or range."""
+import json
+
+import numpy as np
+import pytest
+
+import minigan
+from minigan.gan import inversion, models
+
+
+@pytest.fixture(scope="module")
+def setup():
+    """A small random DCGAN generator with weights large enough to draw varied images,
+    16 targets it can draw exactly (x = G(z_true)), and an encoder trained briefly."""
+    minigan.manual_seed(0)
+    G = models.dcgan_generator(width=8)
+    for p in G.parameters():
+        if p.ndim > 1:
+            p.data *= 6.0
+    G.eval()
+    rng = np.random.default_rng(0)
+    with minigan.no_grad():
+        x = G(minigan.tensor(rng.standard_normal((16, 100)).astype(np.float32))).numpy()
+    E, history = inversion.train_encoder(G, 150, batch_size=32, seed=0)
+    return G, x, E, history
+
+
+def test_the_encoders_answer_is_a_better_start_than_a_random_code(setup):
+    G, x, E, history = setup
+    assert history[-1] < 0.5 * history[0]                      # the encoder learned
+    z_random = minigan.tensor(np.random.default_rng(7).standard_normal((16, 100)).astype(
+        np.float32))
+    z1, h1 = inversion.invert_by_descent(G, x, z_random, steps=30)
+    z3, h3 = inversion.invert_by_descent(G, x, inversion.encode(E, x), steps=30)
+    e1 = inversion.reconstruction_error(G, z1, x).mean()
+    e2 = inversion.reconstruction_error(G, inversion.encode(E, x), x).mean()
+    e3 = inversion.reconstruction_error(G, z3, x).mean()
+    assert h1[-1] < h1[0] and h3[-1] < h3[0]                   # descent descends
+    assert e3 < 0.2 * e1, (e1, e3)                             # (3) beats (1) by far
+    assert e3 < 0.2 * e2, (e2, e3)                             # and improves on (2)
+
+
+def test_descent_leaves_gs_weights_untouched_and_their_gradient_flags_restored(setup):
+    G, x, _, _ = setup
+    before = [p.numpy().copy() for p in G.parameters()]
+    inversion.invert_by_descent(G, x[:2], minigan.tensor(np.zeros((2, 100), np.float32)), 3)
+    assert all(np.array_equal(a, p.numpy()) for a, p in zip(before, G.parameters()))
+    assert all(p.requires_grad for p in G.parameters())
+
+
+def test_the_editing_objective_moves_toward_what_u_asks_and_stays_near_z0(setup):
+    G, x, E, _ = setup
+    D = models.dcgan_discriminator(width=8)
+    z0 = inversion.encode(E, x[:1])
+
+    def U(images):                     # "more ink": the mean pixel, negated
+        return -images.mean()
+    near, _ = inversion.edit(G, D, z0, U, lambda1=10.0, lambda2=0.0, steps=30)
+    far, terms = inversion.edit(G, D, z0, U, lambda1=0.0, lambda2=0.0, steps=30)
+    assert terms[-1]["U"] < terms[0]["U"]
+    moved = lambda z: float(np.linalg.norm(z.numpy() - z0.numpy()))      # noqa: E731
+    assert moved(near) < moved(far)
+    with pytest.raises(ValueError, match="lambda1 and lambda2 must be >= 0"):
+        inversion.edit(G, D, z0, U, lambda1=-1.0)
+
+
+@pytest.mark.parametrize("images, match", [
+    (np.zeros((3, 1, 32, 32)), r"expected MNIST-sized images of shape \(N, 1, 28, 28\).*got "
+                               r"shape \(3, 1, 32, 32\)"),
+    (np.zeros((28, 28)), r"got shape \(28, 28\)"),
+    (np.full((2, 28, 28), 255.0), r"pixels must be in \[-1, 1\].*0\.\.255 pixels: use x / 127.5 - 1"),
+    (np.full((2, 28, 28), 0.5), r"all in \[0, 1\].*use 2 x - 1"),
+    (np.full((2, 784), np.nan), "NaN"),
+])
+def test_images_of_the_wrong_shape_or_range_are_refused(images, match):
+    with pytest.raises(ValueError, match=match):
+        inversion.check_images(images)
+
+
+def test_accepted_layouts_and_a_wrong_number_of_codes(setup):
+    G = setup[0]
+    assert inversion.check_images(np.zeros((2, 784)) - 1).shape == (2, 1, 28, 28)
+    assert inversion.check_images(np.zeros((2, 28, 28))).shape == (2, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"starting codes must have shape \(2, 100\)"):
+        inversion.invert_by_descent(G, np.zeros((2, 28, 28)),
+                                    minigan.tensor(np.zeros((3, 100), np.float32)), 1)
+
+
+def test_the_command_line_refuses_bad_images_and_unknown_options(tmp_path, capsys):
+    from minigan.__main__ import main
+    np.save(tmp_path / "bad.npy", np.full((2, 28, 28), 200.0))
+    assert main(["run", "invert", "--quick", "--no-progress", "--out", str(tmp_path / "o"),
+                 "--set", f"images={tmp_path / 'bad.npy'}"]) == 2
+    assert "0..255 pixels" in capsys.readouterr().err
+    assert main(["run", "invert", "--quick", "--out", str(tmp_path / "o"),
+                 "--set", "lamda1=3"]) == 2
+    assert "invert has no option lamda1; its options: images, lambda1, lambda2, target" in \
+        capsys.readouterr().err
+    assert main(["run", "invert", "--quick", "--out", str(tmp_path / "o"),
+                 "--set", "lambda1"]) == 2
+    assert "expected NAME=VALUE" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_experiment_end_to_end_on_a_cached_model(tmp_path, monkeypatch, mnist_dir):
+    from minigan.__main__ import main
+    from minigan.experiments import invert as lab
+    monkeypatch.setattr(lab, "ENCODER_QUICK", 20)         # the path, not the quality
+    monkeypatch.setattr(lab, "EDIT_STEPS", 5)
+    monkeypatch.setattr(lab, "N_QUICK", 6)
+    monkeypatch.setenv("MINIGAN_MODELS", str(tmp_path / "models"))
+    (tmp_path / "models").mkdir()
+    minigan.manual_seed(0)
+    G, D = models.dcgan_generator(), models.dcgan_discriminator()
+    minigan.save({"generator": G.state_dict(), "discriminator": D.state_dict()},
+                 tmp_path / "models" / "dcgan.npz")
+    assert main(["run", "invert", "--quick", "--steps", "5", "--no-progress",
+                 "--out", str(tmp_path / "o"), "--set", "lambda2=0.5"]) == 0
+    m = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert set(m["methods"]) == {"descent from random z", "encoder", "encoder, then descent"}
+    assert m["edit"]["lambda2"] == 0.5 and m["n_images"] == 6
+    for name in ("invert_reconstructions.png", "invert_curves.png", "invert_edit.png"):
+        assert (tmp_path / "o" / name).exists()
