@@ -20,7 +20,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-LAYOUT = {"im2col", "col2im", "_channels_first", "_batch_first"}
+LAYOUT = {"im2col", "col2im", "_channels_first", "_batch_first",
+          "copy", "add"}       # the last two: the per-thread slices of those four
 
 
 def category(func):
@@ -40,19 +41,53 @@ def category(func):
     return None        # not ours, or the engine itself
 
 
+def passes_through(func):
+    """Code that only serves its caller: minigan's ops/threads.py (and conv.py's
+    ``_by_channel`` that calls it) and the standard library's thread pool, which
+    hand a copy to worker threads and wait for them, and NumPy's Python wrappers
+    (np.sum, np.mean, as_strided)."""
+    path, _, name = func
+    base = os.path.basename(path)
+    return (name == "_by_channel" or base in ("threads.py", "threading.py", "_methods.py", "fromnumeric.py",
+                     "_stride_tricks_impl.py", "stride_tricks.py")
+            or os.path.join("concurrent", "futures") in path)
+
+
+def owners(func, stats, depth=0):
+    """{category: fraction} that a function's own time belongs to. cProfile sees the
+    main thread alone, so while the worker threads of ops/threads.py copy, the main
+    thread's wait for them is what it measures: that wait, like the time of any
+    code that only serves its caller (``passes_through``), goes to whoever asked
+    for the work (im2col, col2im, the optimizer, a reduction in batch norm), in
+    proportion to the time each caller spent there."""
+    cat = category(func)
+    if cat is not None and not passes_through(func):
+        return {cat: 1.0}
+    if passes_through(func) and depth < 12:
+        callers = stats.stats[func][4]
+        total = sum(ct for (_, _, _, ct) in callers.values())
+        out = {}
+        for caller, (_, _, _, ct) in callers.items():
+            for c, f in owners(caller, stats, depth + 1).items():
+                out[c] = out.get(c, 0.0) + f * ct / total if total else f
+        if out:
+            return out
+    return {"Python overhead": 1.0}
+
+
 def shares(stats):
     """{category: seconds}, builtins' time given to their callers' categories."""
     out = {}
+
+    def add(func, seconds):
+        for cat, frac in owners(func, stats).items():
+            out[cat] = out.get(cat, 0.0) + seconds * frac
     for func, (cc, nc, tt, ct, callers) in stats.stats.items():
-        cat = category(func)
-        if cat is not None:
-            out[cat] = out.get(cat, 0.0) + tt
-        elif func[0] == "~" or func[0].startswith("<"):        # a builtin: split by caller
+        if func[0] == "~" or func[0].startswith("<"):          # a builtin: split by caller
             for caller, (_, _, ctt, _) in callers.items():
-                out_cat = category(caller) or "Python overhead"
-                out[out_cat] = out.get(out_cat, 0.0) + ctt
+                add(caller, ctt)
         else:
-            out["Python overhead"] = out.get("Python overhead", 0.0) + tt
+            add(func, tt)
     return out
 
 
