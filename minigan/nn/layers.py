@@ -175,6 +175,22 @@ class ConvTranspose2d(_ConvBase):
 
 
 # ------------------------------------------------------------ batch norm
+def _init_normalization(layer, num_features, eps, affine, dtype, device):
+    """What every normalization layer checks and holds: num_features > 0, eps > 0,
+    and (affine) a per-channel scale starting at 1 and shift starting at 0."""
+    name = type(layer).__name__
+    if num_features <= 0:
+        raise ValueError(f"{name}: num_features must be positive, got {num_features}")
+    if eps <= 0:
+        raise ValueError(f"{name}: eps must be positive, got {eps}")
+    layer.num_features, layer.eps, layer.affine = int(num_features), eps, affine
+    if affine:
+        layer.weight = init.ones_(_empty((num_features,), dtype, device))
+        layer.bias = init.zeros_(_empty((num_features,), dtype, device))
+    else:
+        layer.weight = layer.bias = None
+
+
 class _BatchNorm(Module):
     """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (axis 1).
 
@@ -188,23 +204,13 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None):
         super().__init__()
-        if num_features <= 0:
-            raise ValueError(f"{type(self).__name__}: num_features must be positive, "
-                             f"got {num_features}")
-        if eps <= 0:
-            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
+        _init_normalization(self, num_features, eps, affine, dtype, device)
         if momentum is None:
             raise ValueError(f"{type(self).__name__}: momentum=None (a cumulative average) is "
                              f"not supported; use a number such as 0.1")
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1], got {momentum}")
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = init.ones_(_empty((num_features,), dtype, device))
-            self.bias = init.zeros_(_empty((num_features,), dtype, device))
-        else:
-            self.weight = self.bias = None
+        self.momentum, self.track_running_stats = momentum, track_running_stats
         if track_running_stats:
             self.register_buffer("running_mean", _empty((num_features,), dtype, device).detach())
             self.register_buffer("running_var",
@@ -273,17 +279,7 @@ class ReferenceBatchNorm2d(Module):
     def __init__(self, num_features, reference=None, eps=1e-5, affine=True, device=None,
                  dtype=None):
         super().__init__()
-        if num_features <= 0:
-            raise ValueError(f"{type(self).__name__}: num_features must be positive, "
-                             f"got {num_features}")
-        if eps <= 0:
-            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps}")
-        self.num_features, self.eps, self.affine = int(num_features), eps, affine
-        if affine:
-            self.weight = init.ones_(_empty((num_features,), dtype, device))
-            self.bias = init.zeros_(_empty((num_features,), dtype, device))
-        else:
-            self.weight = self.bias = None
+        _init_normalization(self, num_features, eps, affine, dtype, device)
         self.register_buffer("reference", None)
         if reference is not None:
             self.reference = self._checked_reference(reference).detach().to(
