@@ -28,6 +28,7 @@ from .. import backend, nn, optim
 from .. import functional as F
 from ..tensor import Tensor, no_grad, grad
 from .models import NOISE_DIM
+from .train import frozen
 
 
 def check_images(x, who="invert"):
@@ -55,23 +56,6 @@ def check_images(x, who="invert"):
         raise ValueError(f"{who}: the pixels are all in [0, 1] ({lo:g} to {hi:g}); G draws in "
                          f"[-1, 1] with the background at -1: use 2 x - 1")
     return a.astype(numpy.float32)
-
-
-class _Frozen:
-    """Within the block, the modules' parameters need no gradient (only z does); their
-    flags are restored afterwards."""
-
-    def __init__(self, *modules):
-        self.params = [p for m in modules if m is not None for p in m.parameters()]
-
-    def __enter__(self):
-        self.flags = [p.requires_grad for p in self.params]
-        for p in self.params:
-            p.requires_grad = False
-
-    def __exit__(self, *exc):
-        for p, f in zip(self.params, self.flags):
-            p.requires_grad = f
 
 
 def reconstruction_error(G, z, x):
@@ -111,7 +95,7 @@ def invert_by_descent(G, x, z0, steps=300, lr=0.05, progress=False):
     def loss(z):
         d = G(z) - target
         return (d * d).sum() * (1.0 / (784 * len(x)))
-    with _Frozen(G):
+    with frozen(G):
         return _descend(loss, z0, steps, lr, progress, "invert (descent)")
 
 
@@ -177,6 +161,6 @@ def edit(G, D, z0, objective, lambda1=0.1, lambda2=0.01, steps=200, lr=0.05, pro
         u, near, real = objective(img), ((z - anchor) ** 2).sum(), D(img).sum()
         terms.append({"U": u.item(), "distance": near.item(), "D_logit": real.item()})
         return u + near * lambda1 - real * lambda2
-    with _Frozen(G, D):
+    with frozen(G, D):
         z, _ = _descend(loss, z0, steps, lr, progress, "edit")
     return z, terms

@@ -226,10 +226,11 @@ def _all_finite(module):
 
 
 @contextlib.contextmanager
-def _frozen(module):
-    """Hold a player fixed: its parameters get no gradient inside this block (so the
-    other player's backward pass does not waste time on them)."""
-    params = list(module.parameters())
+def frozen(*modules):
+    """Hold players fixed: their parameters get no gradient inside this block (so the
+    other player's backward pass, or an inversion's descent on z, does not waste time
+    on them); each flag is restored afterwards. A module given as None is skipped."""
+    params = [p for m in modules if m is not None for p in m.parameters()]
     flags = [p.requires_grad for p in params]
     for p in params:
         p.requires_grad = False
@@ -417,7 +418,7 @@ class Trainer:
         as Python numbers or one-element tensors on the device (see
         ``update_discriminator``)."""
         z, *labels = _parts(z)
-        with _frozen(self.D):
+        with frozen(self.D):
             loss_g = self.loss.g_loss(self.D(self.G(z, *labels), *labels))
             self.g_optimizer.zero_grad()
             loss_g.backward()
