@@ -125,6 +125,12 @@ def backward(g, logits, out):
 def backward(g, a, b, out):
     return g, g
 """, ["dL/db of shape (3, 4)", "b has shape (4,)", "the unbroadcast rule"]),
+    "broadcast add: averaged instead of summed": ("broadcast_add", """
+def backward(g, a, b, out):
+    lead = g.ndim - b.ndim
+    kept = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(b.shape) if s == 1)
+    return g, g.mean(axis=kept, keepdims=True).reshape(b.shape)
+""", ["dL/db is wrong", "you averaged over the broadcast axes; sum instead"]),
     "var: divided by n - 1": ("var", """
 def backward(g, x, out, axis=None, keepdims=False):
     kept = keepdims_shape(x.shape, axis)

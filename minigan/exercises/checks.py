@@ -22,7 +22,7 @@ import minigan
 import minigan.functional as F
 from minigan.gan import losses
 from minigan.gradcheck import check_gradients
-from minigan.tensor import Tensor
+from minigan.tensor import Tensor, _unbroadcast
 
 from .harness import (Case, Mistake, StudentOp, Failure, NotStarted, gradient_check,
                       library_comparison, probe, call_checked, first_difference,
@@ -74,14 +74,10 @@ def away_from_zero(rng, *shape):
     return rng.uniform(0.3, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
 
 
-def _sum_to(g, shape, reduce="sum"):
-    """g summed (or averaged: a known mistake) back to `shape`."""
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
-                                      if s == 1 and g.shape[lead + i] != 1)
-    if axes:
-        g = getattr(g, reduce)(axis=axes, keepdims=True)
-    return g.reshape(shape)
+def _averaged_to(g, shape):
+    """A known mistake: g averaged, not summed, back to `shape` (the engine's own
+    unbroadcast, divided by how many values were summed into each)."""
+    return _unbroadcast(g, shape) * (float(np.prod(shape)) / g.size)
 
 
 def _n_reduced(x, axis):
@@ -173,10 +169,10 @@ BROADCAST_ADD = OpCheck(
     mistakes=(
         Mistake("b", "you averaged over the broadcast axes; sum instead: every use of b[j] "
                      "passes on its whole gradient",
-                lambda g, a, b, out: _sum_to(g, b.shape, "mean")),
+                lambda g, a, b, out: _averaged_to(g, b.shape)),
         Mistake("a", "you averaged over the broadcast axes; sum instead: every use of a[i] "
                      "passes on its whole gradient",
-                lambda g, a, b, out: _sum_to(g, a.shape, "mean")),
+                lambda g, a, b, out: _averaged_to(g, a.shape)),
     ))
 
 MATMUL = OpCheck(
