@@ -11,6 +11,7 @@ import pytest
 import minigan
 from minigan.__main__ import main, MAX_STEPS
 from minigan import experiments
+from minigan.experiments.mog_recipes import BEST
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OURS = ("bilinear", "dirac-gan", "optimal-discriminator", "gan-1d", "vanishing-gradients")
@@ -105,7 +106,7 @@ def test_mog_trains_its_two_runs_in_workers_and_draws_both_figures(tmp_path):
     assert main(["run", "mog", "--steps", "20", "--jobs", "2", "--no-progress",
                  "--out", str(out)]) == 0
     record = json.loads((out / "metrics.json").read_text())
-    for method in ("gan", "pacgan2-rescaled"):
+    for method in ("gan", BEST):
         steps = [r["step"] for r in record[method]["over_training"]]
         assert steps == [1, 2, 6, 20]             # 1%, 3%, 10%, 30%, 100% of 20 steps
         assert 0 <= record[method]["modes"] <= 8
@@ -160,7 +161,7 @@ def test_ctrl_c_stops_every_worker_and_resume_gives_the_uninterrupted_result(tmp
     record = json.loads((out / "metrics.json").read_text())
     assert record["interrupted"] is True
     reached = record["steps_reached"]
-    assert set(reached) == {"gan", "pacgan2-rescaled"}
+    assert set(reached) == {"gan", BEST}
     assert all(0 < s < 3000 for s in reached.values()), reached    # stopped mid-run
     for name, step in reached.items():                           # each saved where it stopped
         assert minigan.load(out / "checkpoints" / name / "checkpoint.npz")["step"] == step
@@ -169,7 +170,7 @@ def test_ctrl_c_stops_every_worker_and_resume_gives_the_uninterrupted_result(tmp
     resumed = json.loads((out / "metrics.json").read_text())
     straight = json.loads((tmp_path / "straight" / "metrics.json").read_text())
     assert "interrupted" not in resumed
-    for method in ("gan", "pacgan2-rescaled"):
+    for method in ("gan", BEST):
         assert _without(resumed[method], "seconds") == _without(straight[method], "seconds")
     assert (np.load(out / "samples_gan.npy") == np.load(tmp_path / "straight" /
                                                        "samples_gan.npy")).all()

@@ -7,6 +7,8 @@ Reading order:
   its override points;
 * ``models``: the networks, and PacGAN's packing and the rescaling layer;
 * ``unrolled``: the unrolled GAN, a Trainer whose generator looks ahead;
+* ``rejection``: discriminator rejection sampling, D* = p_data / (p_data + p_g)
+  turned into a filter on G's samples;
 * ``data``: toy distributions (mixtures of Gaussians) and noise;
 * ``metrics``: mode coverage, high-quality samples, reverse KL;
 * ``games``: two-player differentiable games (the bilinear game, Dirac-GAN);
