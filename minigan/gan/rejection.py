@@ -35,7 +35,6 @@ import numpy
 from .. import backend, optim
 from ..tensor import Tensor, no_grad
 from .losses import bce_d_loss
-from .train import frozen
 
 
 def fit_density_ratio(D, sample_real, sample_fake, steps, batch_size=512, lr=1e-3,
@@ -68,14 +67,16 @@ def fit_density_ratio(D, sample_real, sample_fake, steps, batch_size=512, lr=1e-
 
 
 def logits_of(D, x, batch=50_000):
-    """D's logits on the rows of x (NumPy, shape (N, ...)) as a float64 NumPy vector."""
+    """D's logits on the rows of x (NumPy, shape (N, ...)) as a float64 NumPy vector,
+    computed on D's device, without a graph."""
+    device = next(iter(D.parameters())).device
     out = []
-    with no_grad(), frozen(D):
+    with no_grad():
         D.eval()
         for i in range(0, len(x), batch):
-            out.append(backend.to_numpy(D(Tensor(x[i:i + batch])).data).reshape(-1))
+            out.append(backend.to_numpy(D(Tensor(x[i:i + batch], device=device)).data))
         D.train()
-    return numpy.concatenate(out).astype(numpy.float64)
+    return numpy.concatenate(out).reshape(-1).astype(numpy.float64)
 
 
 def rejection_sample(pool, logits, n, quantile=99.9, seed=0):
