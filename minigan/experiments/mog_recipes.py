@@ -196,10 +196,9 @@ def make_trainer(method, mixture, seed=0, device="cpu", schedule=Schedule(), cal
                        betas=method.betas)
     schedulers = [optim.LambdaLR(opt, schedule.lr_lambda()) for opt in (opt_g, opt_d)]
 
-    penalty = None
-    if method.gp:
-        def penalty(D_, real, fake):
-            return gradient_penalty(D_, real, fake, lam=method.gp)
+    def gp(D_, real, fake):
+        return gradient_penalty(D_, real, fake, lam=method.gp)
+    penalty = gp if method.gp else None
     kwargs = dict(loss=method.loss, d_steps=method.d_steps, batch_size=schedule.batch_size,
                   penalty=penalty, label_smoothing=method.label_smoothing,
                   schedulers=schedulers, callbacks=list(callbacks), progress=progress,
