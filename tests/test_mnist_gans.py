@@ -52,6 +52,19 @@ def test_the_keras_mlp_gan_is_the_lectures():
     assert D(x).shape == (5, 1)
 
 
+def test_dcgan_discriminator_has_three_convolutions_and_the_cgan_keeps_two():
+    count = lambda m: sum(p.size for p in m.parameters())      # noqa: E731
+    D3, D2 = models.dcgan_discriminator(), models.dcgan_discriminator(depth=2)
+    assert (count(D3), count(D2)) == (432_321, 138_817)
+    assert [l.stride for l in D3 if isinstance(l, nn.Conv2d)] == [(2, 2)] * 3
+    x = minigan.tensor(np.zeros((2, 1, 28, 28), np.float32))
+    assert D3(x).shape == D2(x).shape == (2, 1)
+    convs = [l for l in models.ConditionalDiscriminator().net if isinstance(l, nn.Conv2d)]
+    assert len(convs) == 2 and convs[0].in_channels == 11
+    with pytest.raises(ValueError, match="depth must be 2 or 3"):
+        models.dcgan_discriminator(depth=4)
+
+
 def test_dcgan_starts_from_the_papers_init():
     G, D = models.dcgan_generator(), models.dcgan_discriminator()
     for m in (G, D):
