@@ -27,8 +27,8 @@ unrolled           non-saturating, G's gradient through k = 5 look-ahead Adam
                    steps of D (``minigan.gan.unrolled``), each on 60 samples;
                    1,000 steps
 pacgan2-rescaled   PacGAN2 in rescaled coordinates (``models.Rescale``; s = 2 on
-                   the ring, 4 on the grid), 10,000 steps; on the grid lr 1.5e-3 held for 25% of
-                   the steps, then down to 1.5e-6
+                   the ring, 4 on the grid), 10,000 steps; on the grid lr 1.5e-3
+                   held for 25% of the steps, then down to 1.5e-6
 pacgan2-drs        minigan's best recipe (``BEST``): pacgan2-rescaled, then
                    discriminator rejection sampling (``minigan.gan.rejection``):
                    a fresh D of 256 units learns log p_data / p_g from the final
@@ -118,12 +118,12 @@ METHODS = {m.name: m for m in (
 # sampling (Azadi et al. 2019) with a fresh D trained on the final generator's samples;
 # its D steps count in the run's cost (the grid's 20,000 at width 256 are most of it).
 _RESCALED = METHODS["pacgan2-rescaled"]
+_REJECTION_STEPS = {"ring8": 8000, "grid25": 20_000}
 METHODS["pacgan2-drs"] = replace(
     _RESCALED, name="pacgan2-drs",
     summary="PacGAN2 rescaled + discriminator rejection sampling",
-    per_mixture=(("ring8", (("scale", 2.0), ("rejection_steps", 8000))),
-                 ("grid25", dict(_RESCALED.per_mixture)["grid25"]
-                  + (("rejection_steps", 20_000),))))
+    per_mixture=tuple((name, own + (("rejection_steps", _REJECTION_STEPS[name]),))
+                      for name, own in _RESCALED.per_mixture))
 
 BEST = "pacgan2-drs"       # minigan's best recipe
 BEST_STEPS = METHODS[BEST].steps
@@ -213,7 +213,7 @@ def make_trainer(method, mixture, seed=0, device="cpu", schedule=Schedule(), cal
 
 
 def rejection_samples(G, mixture, method, d_steps, seed=0, device="cpu", n=N_EVAL):
-    """N_EVAL samples of G filtered by discriminator rejection sampling
+    """n samples of G filtered by discriminator rejection sampling
     (``minigan.gan.rejection``): a fresh D, as deep as the GAN's, ``rejection_hidden``
     wide, in the method's rescaled coordinates, learns log p_data / p_g in `d_steps`
     steps; then ``rejection_pool`` samples of G are each kept with probability
@@ -222,11 +222,8 @@ def rejection_samples(G, mixture, method, d_steps, seed=0, device="cpu", n=N_EVA
     D = mlp_discriminator(1, method.rejection_hidden, method.depth,
                           in_scale=method.scale).to(device)
     noise = noise_sampler(device, method.noise_dim)
-
-    def fake(m):
-        with no_grad():
-            return G(noise(m))
-    rejection.fit_density_ratio(D, lambda m: mixture.sample(m, device=device), fake, d_steps)
+    rejection.fit_density_ratio(D, lambda m: mixture.sample(m, device=device),
+                                lambda m: G(noise(m)), d_steps)   # G's drawn without a graph
     pool = sample_generator(G, method.rejection_pool, device)
     kept, _ = rejection.rejection_sample(pool, rejection.logits_of(D, pool), n, seed=seed)
     return kept

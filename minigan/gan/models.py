@@ -221,9 +221,9 @@ def dcgan_discriminator(in_channels=1, width=64, depth=3):
     after each, batch norm after all but the first (none on the input layer, as in
     the paper), then one Dense to the logit. N(0, 0.02) init.
 
-    Why three: with two convolutions D had 139k parameters against G's 766k, and the
-    lecture's "balancing G and D" showed. The third layer lifted the unconditional
-    DCGAN's Inception Score at equal steps (README, "The image GANs on MNIST"). The
+    Why three: the lecture's "balancing G and D". With two convolutions D had 139k
+    parameters against G's 766k; the third layer lifted the unconditional DCGAN's
+    Inception Score at equal steps (README, "The image GANs on MNIST"). The
     conditional GAN keeps the two-layer D (``depth=2``).
 
     >>> dcgan_discriminator().summary(input_shape=(1, 28, 28)) # doctest: +SKIP
