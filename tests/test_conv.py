@@ -367,3 +367,47 @@ def test_refuses_groups_and_mixed_dtypes():
         F.conv2d(_t(1, 1, 5, 5, dtype=np.float64), _t(1, 1, 3, 3))
     with pytest.raises(TypeError, match="bias is float64 but the weight is float32"):
         F.conv_transpose2d(_t(1, 1, 5, 5), _t(1, 1, 3, 3), _t(1, dtype=np.float64))
+
+
+# --------------------------------------------------------- memory layout
+def _channels_first_memory(a):
+    """Does the (N, C, H, W) array lie in memory as (C, H, W, N), the GEMM's order?"""
+    return a.transpose(1, 2, 3, 0).flags.c_contiguous
+
+
+def test_outputs_stay_channels_first_and_gradients_follow_their_inputs():
+    # a convolution's output is a view of its GEMM result (no copy to NCHW); the
+    # activation after it keeps that memory order, the next convolution takes it
+    # without a copy, and each input gradient comes back laid out like its input
+    rng = np.random.default_rng(5)
+    x = minigan.tensor(rng.standard_normal((4, 3, 8, 8)).astype(np.float32), requires_grad=True)
+    w1 = minigan.tensor(rng.standard_normal((5, 3, 4, 4)).astype(np.float32), requires_grad=True)
+    w2 = minigan.tensor(rng.standard_normal((5, 2, 4, 4)).astype(np.float32), requires_grad=True)
+    h = F.leaky_relu(F.conv2d(x, w1, stride=2, padding=1), 0.2)            # (4, 5, 4, 4)
+    y = F.conv_transpose2d(h, w2, stride=2, padding=1)                      # (4, 2, 8, 8)
+    assert _channels_first_memory(h.data) and not h.data.flags.c_contiguous
+    assert not y.data.flags.c_contiguous          # a view of col2im's padded sums
+    flat = y.reshape(4, -1)                       # a Dense after it: the reshape copies
+    loss = (flat * minigan.tensor(rng.standard_normal(flat.shape).astype(np.float32))).sum()
+    gx, gh = minigan.grad(loss, [x, h])
+    assert gx.data.flags.c_contiguous             # plain NCHW input: plain NCHW gradient
+    assert _channels_first_memory(gh.data)        # channels-first input: channels-first
+    # the values are what the plain layout gives
+    xd, w1d, w2d = (np.ascontiguousarray(t.data) for t in (x, w1, w2))
+    ref = F.conv_transpose2d(F.leaky_relu(F.conv2d(minigan.tensor(xd), minigan.tensor(w1d),
+                                                   stride=2, padding=1), 0.2),
+                             minigan.tensor(w2d), stride=2, padding=1)
+    np.testing.assert_array_equal(y.data, ref.data)
+
+
+def test_a_reshape_gradient_takes_its_inputs_memory_order():
+    from minigan.ops.shape import _memory_order
+    rng = np.random.default_rng(6)
+    base = rng.standard_normal((3, 5, 5, 4)).astype(np.float32)
+    x = minigan.tensor(base, requires_grad=True)
+    t = x.permute(3, 0, 1, 2)                      # (4, 3, 5, 5), channels-first memory
+    g = rng.standard_normal((4, 75)).astype(np.float32)
+    gt, gx = minigan.grad((t.reshape(4, 75) * minigan.tensor(g)).sum(), [t, x])
+    assert _memory_order(gt.data) == _memory_order(t.data) == [1, 2, 3, 0]
+    np.testing.assert_array_equal(gt.data, g.reshape(4, 3, 5, 5))
+    np.testing.assert_array_equal(gx.data, g.reshape(4, 3, 5, 5).transpose(1, 2, 3, 0))

@@ -114,19 +114,21 @@ def im2col(x, geo):
     return cols.reshape(C * geo.kh * geo.kw, geo.OH * geo.OW * N)
 
 
-def col2im(cols, N, C, geo):
+def col2im(cols, N, C, geo, nchw=False):
     """Matrix (C*kh*kw, OH*OW*N) -> array (N, C, H, W): the transpose of im2col.
 
     Every entry goes back to the pixel its window took it from, and where
     windows overlap (stride < kernel) the contributions add up. One strided
     slice-add per kernel tap (kh*kw of them), each covering the whole batch and
-    all channels at once; the padding is cut off at the end.
+    all channels at once; the padding is cut off at the end. The result is a view
+    in channels-first memory, or a plain NCHW copy with ``nchw=True`` (see
+    ``_batch_first``).
     """
     xp = backend.array_module(cols)
     cols = cols.reshape(C, geo.kh, geo.kw, geo.OH, geo.OW, N)
     out = xp.zeros((C, geo.H + 2 * geo.ph, geo.W + 2 * geo.pw, N), dtype=cols.dtype)
     h_span, w_span = geo.sh * (geo.OH - 1) + 1, geo.sw * (geo.OW - 1) + 1
-    image = xp.empty((N, C, geo.H, geo.W), dtype=cols.dtype)
+    image = xp.empty((N, C, geo.H, geo.W), dtype=cols.dtype) if nchw else None
 
     def add(c0, c1):
         for i in range(geo.kh):
@@ -134,28 +136,52 @@ def col2im(cols, N, C, geo):
             for j in range(geo.kw):
                 w0 = j * geo.dw
                 out[c0:c1, h0:h0 + h_span:geo.sh, w0:w0 + w_span:geo.sw, :] += cols[c0:c1, i, j]
-        # cut the padding off and go back to NCHW
-        image[:, c0:c1] = out[c0:c1, geo.ph:geo.ph + geo.H, geo.pw:geo.pw + geo.W, :].transpose(
-            3, 0, 1, 2)
+        if nchw:        # cut the padding off and go to plain NCHW
+            image[:, c0:c1] = out[c0:c1, geo.ph:geo.ph + geo.H,
+                                  geo.pw:geo.pw + geo.W, :].transpose(3, 0, 1, 2)
     _by_channel(C, add, cols)
-    return image
+    if nchw:
+        return image
+    # the padding cut off, as an NCHW view of the channels-first sums (see _batch_first)
+    return out[:, geo.ph:geo.ph + geo.H, geo.pw:geo.pw + geo.W, :].transpose(3, 0, 1, 2)
 
 
 def _channels_first(a):
-    """(N, C, h, w) -> contiguous (C, h*w*N): the GEMM layout of an image (batch last)."""
+    """(N, C, h, w) -> contiguous (C, h*w*N): the GEMM layout of an image (batch last).
+
+    Free when ``a`` already lies in memory as (C, h, w, N), as every convolution's
+    output does (see ``_batch_first``); a transposing copy otherwise.
+    """
     N, C, h, w = a.shape
+    chwn = a.transpose(1, 2, 3, 0)
+    if chwn.flags.c_contiguous:
+        return chwn.reshape(C, h * w * N)
     out = backend.array_module(a).empty((C, h, w, N), dtype=a.dtype)
 
     def copy(c0, c1):
-        out[c0:c1] = a[:, c0:c1].transpose(1, 2, 3, 0)
+        out[c0:c1] = chwn[c0:c1]
     _by_channel(C, copy, a)
     return out.reshape(C, h * w * N)
 
 
-def _batch_first(m, N, h, w):
-    """(C, h*w*N) -> contiguous (N, C, h, w): undo _channels_first."""
+def _batch_first(m, N, h, w, nchw=False):
+    """(C, h*w*N) -> (N, C, h, w), as a *view*: no copy.
+
+    The result has the NCHW shape every op expects, but its memory stays in the
+    GEMM's (C, h, w, N) order. NumPy's elementwise ops and reductions work on any
+    memory order and write their results in the order of their inputs, so batch
+    norm, the activation and their gradients keep it too, and the next
+    convolution finds its input (or gradient) already channels-first: the copy
+    to NCHW and the copy back are both saved (a quarter of a DCGAN step).
+
+    ``nchw=True`` copies into plain NCHW memory instead: for a gradient whose
+    input lies that way, since an elementwise op between two arrays of different
+    memory orders runs many times slower than between two of the same.
+    """
     C = m.shape[0]
     chwn = m.reshape(C, h, w, N)
+    if not nchw:
+        return chwn.transpose(3, 0, 1, 2)
     out = backend.array_module(m).empty((N, C, h, w), dtype=m.dtype)
 
     def copy(c0, c1):
@@ -164,22 +190,28 @@ def _batch_first(m, N, h, w):
     return out
 
 
+def _is_nchw(a):
+    """Does the array lie in memory as plain NCHW (not the convolutions' channels-first)?"""
+    return a.flags.c_contiguous
+
+
 # ------------------------------------------------------------ the three ops
 def _bias_backward(g, bias):
     """dL/db = g summed over batch and pixels (each bias value is added everywhere)."""
     return g.sum(axis=(0, 2, 3)) if bias is not None and bias._requires_grad else None
 
 
-def _conv2d(x, weight, bias, geo, x_cols=None):
+def _conv2d(x, weight, bias, geo, x_cols=None, nchw=False):
     """conv2d on a fixed geometry (x is the large side). y = W_mat @ im2col(x).
 
-    ``x_cols`` is im2col(x) when the caller already has it (saves a copy).
+    ``x_cols`` is im2col(x) when the caller already has it (saves a copy);
+    ``nchw``: y in plain NCHW memory rather than channels-first (``_batch_first``).
     """
     N = x.shape[0]
     O = weight.shape[0]
     cols = im2col(x.data, geo) if x_cols is None else x_cols
     y = _gemm(weight.data.reshape(O, -1), cols)                 # (O, OH*OW*N): the one GEMM
-    y = _batch_first(y, N, geo.OH, geo.OW)
+    y = _batch_first(y, N, geo.OH, geo.OW, nchw)
     if bias is not None:
         y += bias.data.reshape(1, O, 1, 1)
 
@@ -188,7 +220,8 @@ def _conv2d(x, weight, bias, geo, x_cols=None):
         g_mat = _channels_first(g.data) if needed else None   # shared by both products
         # dx: the transposed convolution of g with the same weight (C^T g), on the
         # same geometry, i.e. with the output_padding that gives back x's size
-        gx = _conv_transpose2d(g, weight, None, geo, x_mat=g_mat) if x._requires_grad else None
+        gx = (_conv_transpose2d(g, weight, None, geo, x_mat=g_mat, nchw=_is_nchw(x.data))
+              if x._requires_grad else None)
         # dw: the correlation of x with g, dW[o, c, i, j] = sum_{n,oh,ow} g[n,o,oh,ow] xpad[n,c,..]
         gw = _conv2d_weight(x, g, geo, x_cols=cols, g_mat=g_mat) if weight._requires_grad else None
         return (gx, gw) if bias is None else (gx, gw, _bias_backward(g, bias))
@@ -196,17 +229,18 @@ def _conv2d(x, weight, bias, geo, x_cols=None):
     return make_op(y, parents, backward, "conv2d")
 
 
-def _conv_transpose2d(x, weight, bias, geo, x_mat=None):
+def _conv_transpose2d(x, weight, bias, geo, x_mat=None, nchw=False):
     """conv_transpose2d on a fixed geometry (x is the small side). y = col2im(W_mat^T @ x).
 
-    ``x_mat`` is x as a (Cin, IH*IW*N) matrix when the caller already has it.
+    ``x_mat`` is x as a (Cin, IH*IW*N) matrix when the caller already has it;
+    ``nchw``: y in plain NCHW memory rather than channels-first (``col2im``).
     """
     N = x.shape[0]
     Cin, Cout = weight.shape[0], weight.shape[1]
     if x_mat is None:
         x_mat = _channels_first(x.data)                          # (Cin, IH*IW*N)
     cols = _gemm(weight.data.reshape(Cin, -1).T, x_mat)          # (Cout*kh*kw, IH*IW*N): one GEMM
-    y = col2im(cols, N, Cout, geo)
+    y = col2im(cols, N, Cout, geo, nchw)
     if bias is not None:
         y += bias.data.reshape(1, Cout, 1, 1)
 
@@ -214,7 +248,8 @@ def _conv_transpose2d(x, weight, bias, geo, x_mat=None):
         needed = x._requires_grad or weight._requires_grad
         g_cols = im2col(g.data, geo) if needed else None      # shared by both products
         # dx: the convolution of g with the same weight (C applied to g)
-        gx = _conv2d(g, weight, None, geo, x_cols=g_cols) if x._requires_grad else None
+        gx = (_conv2d(g, weight, None, geo, x_cols=g_cols, nchw=_is_nchw(x.data))
+              if x._requires_grad else None)
         # dw: the correlation of g (the large side now) with x
         gw = (_conv2d_weight(g, x, geo, x_cols=g_cols, g_mat=x_mat)
               if weight._requires_grad else None)
@@ -243,8 +278,9 @@ def _conv2d_weight(x, g, geo, x_cols=None, g_mat=None):
     dw = _gemm(g_mat, x_cols.T).reshape(O, C, geo.kh, geo.kw)   # one GEMM over batch and pixels
 
     def backward(gg, out):
-        return (_conv_transpose2d(g, gg, None, geo) if x._requires_grad else None,
-                _conv2d(x, gg, None, geo) if g._requires_grad else None)
+        return (_conv_transpose2d(g, gg, None, geo, nchw=_is_nchw(x.data))
+                if x._requires_grad else None,
+                _conv2d(x, gg, None, geo, nchw=_is_nchw(g.data)) if g._requires_grad else None)
     return make_op(dw, (x, g), backward, "conv2d_weight")
 
 
