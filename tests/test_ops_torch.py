@@ -266,3 +266,23 @@ def test_random_broadcast_shapes_match_torch(shapes, op, seed):
     for x, t in zip(xs, ts):
         assert x.grad.shape == x.shape
         assert rel_err(x.grad.numpy(), t.grad.numpy()) < 1e-10
+
+
+@pytest.mark.parametrize("slope", [0.2, 0.01, 0.0, 1.0, -0.5, 1.5])
+def test_leaky_relu_every_slope_bit_for_bit_with_zeros_and_nan(slope):
+    # 0 <= slope <= 1 takes max(x, slope x); other slopes the general where(): both
+    # must give PyTorch's numbers exactly, at 0, -0 and NaN too, on a channels-first view
+    import torch
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 6, 7, 3)).astype(np.float32)
+    x[0, 0, :3, 0] = [0.0, -0.0, np.nan]
+    x = x.transpose(3, 0, 1, 2)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    t = minigan.tensor(x, requires_grad=True)
+    y = F.leaky_relu(t, slope)
+    (y * minigan.tensor(g)).sum().backward()
+    tx = torch.tensor(np.ascontiguousarray(x), requires_grad=True)
+    ty = torch.nn.functional.leaky_relu(tx, slope)
+    (ty * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    np.testing.assert_array_equal(t.grad.data, tx.grad.numpy())
