@@ -89,6 +89,14 @@ def _data(t):
     return t.data if isinstance(t, Tensor) else t
 
 
+def _channel_dot(xp, a, b):
+    """sum over every axis but the channel axis 1 of a * b, shape (C,), without
+    building a * b (einsum reads both once; the product-then-sum writes and
+    reads a whole temporary array, twice the memory traffic)."""
+    letters = "abcdefghij"[:a.ndim]
+    return xp.einsum(f"{letters},{letters}->b", a, b)
+
+
 def _batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps):
     """Training mode: normalize with the batch statistics; one fused graph node."""
     axes = _stat_axes(x)
@@ -97,50 +105,81 @@ def _batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps)
         raise ValueError(f"batch_norm: training needs more than one value per channel to "
                          f"compute a variance, got input shape {x.shape}")
     xp = backend.array_module(x.data)
+    ndim = x.ndim
     mean = x.data.mean(axis=axes, keepdims=True)
-    centered = x.data - mean
-    var = (centered * centered).mean(axis=axes, keepdims=True)       # biased
-    inv_std = 1.0 / xp.sqrt(var + eps)
-    xhat = centered * inv_std
-    y = xhat * _per_channel(weight.data, x.ndim) if weight is not None else xhat.copy()
+    xhat = x.data - mean                                             # centered, for now
+    var = (_channel_dot(xp, xhat, xhat) / n).astype(x.dtype, copy=False)    # biased
+    inv_std = _per_channel(1.0 / xp.sqrt(var + eps), ndim)
+    xhat *= inv_std                                                  # xhat, in place
+    if weight is not None:
+        y = xhat * _per_channel(weight.data, ndim)
+    else:
+        y = xhat.copy()
     if bias is not None:
-        y += _per_channel(bias.data, x.ndim)
+        y += _per_channel(bias.data, ndim)
 
     _update_running(running_mean, mean.reshape(-1), momentum)
-    _update_running(running_var, var.reshape(-1) * (n / (n - 1)), momentum)   # unbiased
+    _update_running(running_var, var * (n / (n - 1)), momentum)      # unbiased
 
     def backward(g, out):
         if is_grad_enabled():
-            # create_graph: rebuild xhat and 1/std from x, so the gradient below
-            # is itself a differentiable function of x (second derivatives)
-            m = x.mean(axis=axes, keepdims=True)
-            c = x - m
-            istd = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
-            xh = c * istd
-        else:
-            # first-order only: the values saved by the forward pass are enough
-            istd, xh = _new(inv_std), _new(xhat)
-        # per-channel sums (keepdims), shared by the three gradients
-        sum_g = g.sum(axis=axes, keepdims=True)
-        sum_gxh = (g * xh).sum(axis=axes, keepdims=True)
+            return _backward_differentiable(x, g, weight, bias, axes, n, eps)
+        # first-order only: the values saved by the forward pass and plain array
+        # arithmetic. With per-channel constants a, b, c the formula below is
+        # dL/dx = a g + b xhat + c: three passes over memory, not eight.
+        gd = g.data
+        sum_g = gd.sum(axis=axes)                                    # dL/dbias = sum g
+        sum_gxh = _channel_dot(xp, gd, xhat)                         # dL/dweight = sum g xhat
         gx = None
         if x._requires_grad:
-            # dL/dx = (weight * inv_std) * (g - mean(g) - xhat * mean(g * xhat)),
-            # the means over the batch (and pixels): the (1/n) inv_std (n g' - sum g'
-            # - xhat sum(g' xhat)) of the paper with g' = weight g. The two mean terms
-            # are there because the batch mean and variance depend on every x too.
-            scale = istd if weight is None else istd * _per_channel(weight, x.ndim)
-            gx = scale * (g - sum_g * (1.0 / n) - xh * (sum_gxh * (1.0 / n)))
-        gw = sum_gxh.reshape(-1) if weight is not None else None       # dL/dweight = sum g xhat
-        gb = sum_g.reshape(-1) if bias is not None else None           # dL/dbias = sum g
+            scale = inv_std.reshape(-1)
+            if weight is not None:
+                scale = scale * weight.data
+            # dL/dx = scale (g - mean(g) - xhat mean(g xhat)) (see _backward_differentiable)
+            a = _per_channel(scale, ndim)
+            b = _per_channel(-scale * sum_gxh / n, ndim)
+            c = _per_channel(-scale * sum_g / n, ndim)
+            gxd = gd * a
+            gxd += xhat * b
+            gxd += c
+            gx = _new(gxd.astype(x.dtype, copy=False))
         grads = [gx]
         if weight is not None:
-            grads.append(gw if weight._requires_grad else None)
+            grads.append(_new(sum_gxh.astype(weight.dtype, copy=False))
+                         if weight._requires_grad else None)
         if bias is not None:
-            grads.append(gb if bias._requires_grad else None)
+            grads.append(_new(sum_g.astype(bias.dtype, copy=False))
+                         if bias._requires_grad else None)
         return tuple(grads)
     parents = (x,) + tuple(t for t in (weight, bias) if t is not None)
     return make_op(y, parents, backward, "batch_norm")
+
+
+def _backward_differentiable(x, g, weight, bias, axes, n, eps):
+    """Batch norm's backward as Tensor operations, so that it can be differentiated
+    again (create_graph: a gradient penalty through a D with batch norm). xhat and
+    1/std are rebuilt from x, so the gradient is itself a function of x."""
+    m = x.mean(axis=axes, keepdims=True)
+    c = x - m
+    istd = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    xh = c * istd
+    # per-channel sums (keepdims), shared by the three gradients
+    sum_g = g.sum(axis=axes, keepdims=True)
+    sum_gxh = (g * xh).sum(axis=axes, keepdims=True)
+    gx = None
+    if x._requires_grad:
+        # dL/dx = (weight * inv_std) * (g - mean(g) - xhat * mean(g * xhat)),
+        # the means over the batch (and pixels): the (1/n) inv_std (n g' - sum g'
+        # - xhat sum(g' xhat)) of the paper with g' = weight g. The two mean terms
+        # are there because the batch mean and variance depend on every x too.
+        scale = istd if weight is None else istd * _per_channel(weight, x.ndim)
+        gx = scale * (g - sum_g * (1.0 / n) - xh * (sum_gxh * (1.0 / n)))
+    grads = [gx]
+    if weight is not None:
+        grads.append(sum_gxh.reshape(-1) if weight._requires_grad else None)  # sum g xhat
+    if bias is not None:
+        grads.append(sum_g.reshape(-1) if bias._requires_grad else None)      # sum g
+    return tuple(grads)
 
 
 def _update_running(running, batch_stat, momentum):
