@@ -418,12 +418,24 @@ def _accumulate_into_leaves(order, grads, create_graph):
             continue
         if g.dtype != leaf.dtype:
             g = g.to(dtype=leaf.dtype) if create_graph else _new(g.data.astype(leaf.dtype))
-        if leaf.grad is not None:
+        if leaf.grad is not None and not create_graph and _owned_gradient(leaf.grad, g):
+            leaf.grad.data += g.data          # in place, as PyTorch accumulates
+        elif leaf.grad is not None:
             leaf.grad = leaf.grad + g
         elif create_graph:
             leaf.grad = g                     # keep it in the graph
         else:                                 # its own memory: g may be shared with
             leaf.grad = _new(g.data.copy())   # other leaves, or be a read-only view
+
+
+def _owned_gradient(grad, g):
+    """Can g be added into grad's memory? Only into a plain gradient array of the
+    same shape (not part of a graph, writable, its own memory): a gradient that
+    the engine copied for this leaf, or one of the same kind."""
+    d = grad.data
+    return (not grad._requires_grad and d.shape == g.shape and d.dtype == g.dtype
+            and getattr(d, "flags", None) is not None and d.flags.writeable
+            and d.flags.owndata)
 
 
 def _only_paths_to(order, wanted_ids):

@@ -356,3 +356,23 @@ def test_leaf_gradient_keeps_the_leafs_dtype():
     np.testing.assert_array_equal(w.grad.numpy(), np.array([0.1, 0.3], np.float32))
     (g,) = minigan.grad((w * x).sum(), w)          # grad() returns what reached w, as torch
     assert g.shape == w.shape
+
+
+def test_gradients_accumulate_in_place_but_never_into_a_graph():
+    # a plain gradient is added into in place (as PyTorch does); a gradient that is
+    # part of a graph (create_graph=True) is replaced, never written into
+    w = minigan.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    (w * w).sum().backward()
+    first = w.grad
+    (w * 3.0).sum().backward()
+    assert w.grad is first
+    np.testing.assert_allclose(first.data, [5.0, 7.0, 9.0])
+
+    v = minigan.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (v * v * v).sum().backward(create_graph=True)
+    graph_grad = v.grad
+    kept = graph_grad.data.copy()
+    assert graph_grad.requires_grad
+    (v * 2.0).sum().backward()
+    np.testing.assert_array_equal(graph_grad.data, kept)        # untouched
+    np.testing.assert_allclose(v.grad.data, 3 * np.array([1.0, 4.0]) + 2.0)
