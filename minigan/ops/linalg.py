@@ -1,5 +1,5 @@
 """Matrix products: batched matmul, and linear (x W^T + b) fused into one node."""
-from ..tensor import make_op, check_devices, lift, Tensor
+from ..tensor import make_op, check_devices, lift, Tensor, is_grad_enabled, _new
 
 
 def matmul(a, b):
@@ -56,6 +56,9 @@ def linear(x, weight, bias=None):
     out_f = weight.shape[0]
 
     def backward(g, out):
+        if not is_grad_enabled():
+            return _linear_backward_arrays(g, x, weight, bias)
+        # create_graph: Tensor operations, so that the gradient differentiates again
         gx = g @ weight if x._requires_grad else None
         gw = None
         if weight._requires_grad:
@@ -66,3 +69,23 @@ def linear(x, weight, bias=None):
             return gx, gw
         return gx, gw, (g if bias._requires_grad else None)   # summed over rows by the engine
     return make_op(y, parents, backward, "linear")
+
+
+def _linear_backward_arrays(g, x, weight, bias):
+    """linear's first-order backward on the arrays themselves: the same three
+    products and sum as the Tensor version above, without a graph node, a shape
+    check and a device check per product. An MLP step calls this a dozen times,
+    and for small layers that bookkeeping costs as much as the arithmetic."""
+    gd = g.data
+    gx = _new(gd @ weight.data) if x._requires_grad else None
+    gw = None
+    if weight._requires_grad:
+        g2 = gd if gd.ndim == 2 else gd.reshape(-1, gd.shape[-1])
+        x2 = x.data if x.ndim == 2 else x.data.reshape(-1, x.shape[-1])
+        gw = _new(g2.T @ x2)
+    if bias is None:
+        return gx, gw
+    gb = None
+    if bias._requires_grad:          # dL/db: G summed over every row
+        gb = _new(gd.sum(axis=tuple(range(gd.ndim - 1))))
+    return gx, gw, gb
