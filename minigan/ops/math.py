@@ -7,7 +7,7 @@ here: the engine sums gradients back to each input's shape (tensor._unbroadcast)
 import numpy    # host-side shape bookkeeping only
 
 from .. import backend
-from ..tensor import Tensor, make_op, lift, check_devices, _new
+from ..tensor import Tensor, make_op, lift, check_devices, is_grad_enabled, _new
 from .shape import _axis
 
 
@@ -35,6 +35,17 @@ def _check_broadcastable(name, *shapes):
 def _const(array):
     """An array used as a constant in a backward formula (a mask, a sign)."""
     return _new(array)
+
+
+def _times(g, d):
+    """g * d for a constant array d (an activation's local derivative). A plain
+    array product in a first-order backward, where no graph is being built; a
+    Tensor product under create_graph, so that it differentiates again. The
+    same numbers either way; the plain one skips an op's bookkeeping, which for
+    a small MLP costs as much as the multiply."""
+    if not is_grad_enabled():
+        return _new(g.data * d)                # a bool mask multiplies as 0 and 1
+    return g * _const(d.astype(g.dtype, copy=False))
 
 
 # ------------------------------------------------------------- arithmetic
@@ -175,7 +186,7 @@ def relu(x):
     """max(x, 0).   d/dx = 1 where x > 0, else 0."""
     xp = backend.array_module(x.data)
     return make_op(xp.maximum(x.data, 0), (x,),
-                   lambda g, out: (g * _const((x.data > 0).astype(g.dtype)),), "relu")
+                   lambda g, out: (_times(g, x.data > 0),), "relu")
 
 
 def leaky_relu(x, negative_slope=0.01):
@@ -198,7 +209,7 @@ def leaky_relu(x, negative_slope=0.01):
             xp.maximum(d, slope.astype(g.dtype), out=d)       # ... else the slope
         else:
             d = xp.where(pos, xp.asarray(1, g.dtype), slope.astype(g.dtype))
-        return (g * _const(d),)
+        return (_times(g, d),)
     if plain:
         y = xp.multiply(x.data, slope, out=xp.empty_like(x.data))
         xp.maximum(y, x.data, out=y)                          # max(x, a x)
@@ -210,7 +221,12 @@ def leaky_relu(x, negative_slope=0.01):
 def tanh(x):
     """tanh(x).   d/dx = 1 - tanh(x)^2."""
     xp = backend.array_module(x.data)
-    return make_op(xp.tanh(x.data), (x,), lambda g, out: (g * (1 - out * out),), "tanh")
+
+    def backward(g, out):
+        if not is_grad_enabled():
+            return (_times(g, 1 - out.data * out.data),)
+        return (g * (1 - out * out),)          # out stays in the graph: second derivatives
+    return make_op(xp.tanh(x.data), (x,), backward, "tanh")
 
 
 def _sigmoid_array(xp, a):
