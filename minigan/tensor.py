@@ -318,10 +318,17 @@ def _reverse_sweep(order, pending, keep):
     """Push gradients from the outputs back through `order` (parents before children).
 
     ``pending`` maps id(node) to dL/d(node) for the roots. Returns dL/d(node)
-    for every node in `keep` (ids) that the gradient reached.
+    for every node in `keep` (ids) that the gradient reached, and the ids of
+    those whose gradient is a sum this sweep made (its own memory, shared with
+    nothing: a leaf can keep it without a copy).
+
+    A node used twice gets the sum of its users' gradients. Without a graph
+    being recorded, the first sum is a new array and the later ones are added
+    into it in place; under create_graph every sum is a Tensor op.
     """
     visit = {id(node) for node in order}
-    kept = {}
+    kept, summed = {}, set()
+    record = is_grad_enabled()
     for node in reversed(order):                       # a node after every node that uses it
         g = pending.pop(id(node), None)                # dL/d(node), summed over its users
         if g is None:
@@ -333,8 +340,15 @@ def _reverse_sweep(order, pending, keep):
         for parent, g_parent in _local_gradients(node, g):   # the chain rule
             if id(parent) in visit:
                 prev = pending.get(id(parent))
-                pending[id(parent)] = g_parent if prev is None else prev + g_parent
-    return kept
+                if prev is None:
+                    pending[id(parent)] = g_parent
+                elif id(parent) in summed and prev.dtype == g_parent.dtype:
+                    prev.data += g_parent.data              # our own sum: in place
+                else:
+                    pending[id(parent)] = prev + g_parent
+                    if not record:
+                        summed.add(id(parent))
+    return kept, {i for i in summed if i in kept}
 
 
 def _local_gradients(node, g):
@@ -409,7 +423,7 @@ def _check_finite_gradient(node, i, parent, g):
             f"in the gradient of its input {i} (shape {parent.shape})")
 
 
-def _accumulate_into_leaves(order, grads, create_graph):
+def _accumulate_into_leaves(order, grads, create_graph, summed=frozenset()):
     """leaf.grad += dL/d(leaf), in the leaf's own dtype (as PyTorch does: a float32
     weight used with float64 data still gets a float32 gradient)."""
     for leaf in order:
@@ -422,8 +436,8 @@ def _accumulate_into_leaves(order, grads, create_graph):
             leaf.grad.data += g.data          # in place, as PyTorch accumulates
         elif leaf.grad is not None:
             leaf.grad = leaf.grad + g
-        elif create_graph:
-            leaf.grad = g                     # keep it in the graph
+        elif create_graph or id(leaf) in summed:
+            leaf.grad = g                     # in the graph, or a sum made for this leaf
         else:                                 # its own memory: g may be shared with
             leaf.grad = _new(g.data.copy())   # other leaves, or be a read-only view
 
@@ -458,10 +472,10 @@ def _backprop(roots, grads, create_graph, wanted=None):
     with _set_grad_enabled(create_graph):
         if wanted is not None:
             wanted_ids = {id(w) for w in wanted}
-            return _reverse_sweep(_only_paths_to(order, wanted_ids), pending, wanted_ids)
+            return _reverse_sweep(_only_paths_to(order, wanted_ids), pending, wanted_ids)[0]
         leaves = [node for node in order if node._backward is None]
-        found = _reverse_sweep(order, pending, {id(leaf) for leaf in leaves})
-        _accumulate_into_leaves(leaves, found, create_graph)
+        found, summed = _reverse_sweep(order, pending, {id(leaf) for leaf in leaves})
+        _accumulate_into_leaves(leaves, found, create_graph, summed)
     return found
 
 

@@ -376,3 +376,21 @@ def test_gradients_accumulate_in_place_but_never_into_a_graph():
     (v * 2.0).sum().backward()
     np.testing.assert_array_equal(graph_grad.data, kept)        # untouched
     np.testing.assert_allclose(v.grad.data, 3 * np.array([1.0, 4.0]) + 2.0)
+
+
+def test_a_gradient_shared_by_two_parents_is_never_summed_into_in_place():
+    # add's backward hands the same gradient to both of its inputs; each input is
+    # also used elsewhere, so each gets sums. Summing in place is only for sums the
+    # sweep made itself: the shared gradient must stay as it was for the other one.
+    rng = np.random.default_rng(3)
+    c1, c2, c3, c4 = (minigan.tensor(rng.standard_normal(4)) for _ in range(4))
+    x = minigan.tensor(rng.standard_normal(4), requires_grad=True)
+    w = minigan.tensor(rng.standard_normal(4), requires_grad=True)
+    loss = ((x + w) * c1).sum() + (x * c2).sum() + (w * c3).sum() + (x * c4).sum()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, c1.data + c2.data + c4.data, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.data, c1.data + c3.data, rtol=1e-12)
+    gx, gw = minigan.grad(loss, [x, w])
+    np.testing.assert_allclose(gx.data, c1.data + c2.data + c4.data, rtol=1e-12)
+    np.testing.assert_allclose(gw.data, c1.data + c3.data, rtol=1e-12)
+    assert x.grad.data is not w.grad.data
