@@ -21,6 +21,7 @@ place (``_unbroadcast``): an op never has to think about it. The sweep itself,
 ``_reverse_sweep``, is the chain rule in a dozen lines; read it first.
 """
 import contextlib
+import weakref
 
 import numpy
 
@@ -425,31 +426,42 @@ def _check_finite_gradient(node, i, parent, g):
 
 def _accumulate_into_leaves(order, grads, create_graph, summed=frozenset()):
     """leaf.grad += dL/d(leaf), in the leaf's own dtype (as PyTorch does: a float32
-    weight used with float64 data still gets a float32 gradient)."""
+    weight used with float64 data still gets a float32 gradient).
+
+    Without create_graph, a .grad that this function made itself is added into
+    in place, as PyTorch accumulates. Any other .grad (one a user or an optimizer
+    set, which may be shared with another tensor, or one that is part of a graph)
+    is never written to: the sum is a new array."""
     for leaf in order:
         g = grads.get(id(leaf))
         if g is None:
             continue
         if g.dtype != leaf.dtype:
             g = g.to(dtype=leaf.dtype) if create_graph else _new(g.data.astype(leaf.dtype))
-        if leaf.grad is not None and not create_graph and _owned_gradient(leaf.grad, g):
-            leaf.grad.data += g.data          # in place, as PyTorch accumulates
-        elif leaf.grad is not None:
+        if leaf.grad is not None and not create_graph and _ours(leaf, g):
+            leaf.grad.data += g.data          # in place, into our own array
+            continue
+        if leaf.grad is not None:
             leaf.grad = leaf.grad + g
         elif create_graph or id(leaf) in summed:
             leaf.grad = g                     # in the graph, or a sum made for this leaf
         else:                                 # its own memory: g may be shared with
             leaf.grad = _new(g.data.copy())   # other leaves, or be a read-only view
+        if not create_graph:
+            _made_here[id(leaf)] = leaf.grad
 
 
-def _owned_gradient(grad, g):
-    """Can g be added into grad's memory? Only into a plain gradient array of the
-    same shape (not part of a graph, writable, its own memory): a gradient that
-    the engine copied for this leaf, or one of the same kind."""
-    d = grad.data
-    return (not grad._requires_grad and d.shape == g.shape and d.dtype == g.dtype
-            and getattr(d, "flags", None) is not None and d.flags.writeable
-            and d.flags.owndata)
+# id(leaf) -> the .grad Tensor that _accumulate_into_leaves made for it (weakly held)
+_made_here = weakref.WeakValueDictionary()
+
+
+def _ours(leaf, g):
+    """Is leaf.grad the array this engine made for it (and still the same shape
+    and dtype as g, and writable)? Only then may g be added into it in place."""
+    d = leaf.grad.data
+    return (_made_here.get(id(leaf)) is leaf.grad and d.shape == g.shape
+            and d.dtype == g.dtype and getattr(d, "flags", None) is not None
+            and d.flags.writeable)
 
 
 def _only_paths_to(order, wanted_ids):

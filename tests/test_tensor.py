@@ -377,6 +377,16 @@ def test_gradients_accumulate_in_place_but_never_into_a_graph():
     np.testing.assert_array_equal(graph_grad.data, kept)        # untouched
     np.testing.assert_allclose(v.grad.data, 3 * np.array([1.0, 4.0]) + 2.0)
 
+    # a .grad the user set (here one array shared by two tensors) is never written into
+    a = minigan.tensor(np.array([1.0, 1.0]), requires_grad=True)
+    b = minigan.tensor(np.array([2.0, 2.0]), requires_grad=True)
+    shared = minigan.tensor(np.array([10.0, 10.0]))
+    a.grad = b.grad = shared
+    (a * 3.0).sum().backward()
+    np.testing.assert_array_equal(shared.data, [10.0, 10.0])    # b's gradient unchanged
+    np.testing.assert_allclose(a.grad.data, [13.0, 13.0])
+    assert b.grad is shared
+
 
 def test_a_gradient_shared_by_two_parents_is_never_summed_into_in_place():
     # add's backward hands the same gradient to both of its inputs; each input is
