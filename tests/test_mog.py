@@ -172,6 +172,7 @@ def test_table_workers_change_the_time_not_the_numbers(tmp_path):
     two = lab.run_table(tmp_path / "a", jobs=2, **jobs)
     assert [(r["method"], r["steps"]) for r in two] == [("gan", 3), ("pacgan2", 3)]
     one = lab.run_table(tmp_path / "b", jobs=1, **jobs)
+    assert [(r["method"], r["steps"]) for r in one] == [("gan", 3), ("pacgan2", 3)]
     for r in ("gan", "pacgan2"):
         a = np.load(tmp_path / "a" / "samples" / f"ring__{r}__seed0.npy")
         b = np.load(tmp_path / "b" / "samples" / f"ring__{r}__seed0.npy")

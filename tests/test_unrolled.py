@@ -1,7 +1,6 @@
 """The unrolled GAN: one overridden generator update, and an honest history."""
 import numpy as np
 
-import minigan
 from minigan.gan import data
 from minigan.experiments import mog_recipes as recipes
 

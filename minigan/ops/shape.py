@@ -7,7 +7,7 @@ import operator
 import numpy    # only to tell NumPy from CuPy, and Python from NumPy integers
 
 from .. import backend
-from ..tensor import Tensor, make_op, check_devices, _new
+from ..tensor import Tensor, make_op, check_devices
 
 
 def _shape_args(shape):
