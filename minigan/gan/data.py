@@ -150,14 +150,28 @@ def noise_sampler(device="cpu", dim=2):
     return sample
 
 
-def labelled_noise_sampler(device="cpu", dim=100, n_classes=10):
+def labelled_noise_sampler(device="cpu", dim=100, n_classes=10, probs=None):
     """A sampler for a conditional GAN's Trainer: ``sample(n)`` gives the pair (z, y),
-    z ~ N(0, I) of shape (n, dim) and classes y drawn uniformly from 0..n_classes-1
-    (int64), both from minigan's seeded generator."""
+    z ~ N(0, I) of shape (n, dim) and classes y in 0..n_classes-1 (int64), both from
+    minigan's seeded generator. The classes are uniform, or drawn with the
+    probabilities `probs` (e.g. how often each cluster occurs in the data,
+    ``clusters.Clusters.frequencies``): y = the first class whose cumulative
+    probability exceeds u ~ U[0, 1)."""
+    if probs is not None:
+        probs = numpy.asarray(probs, dtype=numpy.float64)
+        if probs.shape != (n_classes,) or (probs < 0).any() or abs(probs.sum() - 1) > 1e-6:
+            raise ValueError(f"labelled_noise_sampler: probs must be {n_classes} "
+                             f"non-negative numbers summing to 1, got shape {probs.shape}")
+        xp = backend.module_for(device)
+        cdf = xp.asarray(numpy.cumsum(probs))
+
     def sample(n):
         rng = backend.generator(device)
         z = Tensor(rng.standard_normal((n, dim), dtype="float32"))
-        return z, Tensor(rng.integers(0, n_classes, size=n).astype("int64"))
+        if probs is None:
+            return z, Tensor(rng.integers(0, n_classes, size=n).astype("int64"))
+        y = xp.minimum(xp.searchsorted(cdf, rng.random(n), side="right"), n_classes - 1)
+        return z, Tensor(y.astype("int64"))
     return sample
 
 

@@ -300,6 +300,33 @@ class ConditionalDiscriminator(nn.Module):
         return self.net(concat([x, maps.broadcast_to((n, self.n_classes, h, w))], axis=1))
 
 
+class ProjectionDiscriminator(nn.Module):
+    """D(x, y) = w . phi(x) + b + e_y . phi(x): the projection discriminator (Miyato
+    and Koyama 2018). phi(x) is the DCGAN discriminator's features (every layer but
+    its last Dense, ``dcgan_discriminator(depth=depth)``), w . phi(x) + b that Dense,
+    and e_y a learned vector per class, the rows of ``embed`` (a Dense without bias
+    applied to one_hot(y): the row of class y).
+
+    Why not the one-hot as input channels (``ConditionalDiscriminator``): with the
+    cluster-conditioned DCGAN's 100 clusters that would be 100 more input maps, and
+    the first convolution's cost grows with them; a projection costs one dot product
+    per sample. ``features``, ``head`` and ``embed`` are the three parts.
+    """
+
+    def __init__(self, n_classes=N_CLASSES, width=64, depth=3):
+        super().__init__()
+        self.n_classes = n_classes
+        net = dcgan_discriminator(1, width, depth)
+        self.features, self.head = net[:-1], net[-1]
+        self.embed = nn.Dense(n_classes, self.head.in_features, bias=False)
+        nn.init.normal_(self.embed.weight, 0.0, 0.02)
+
+    def forward(self, x, y):
+        h = self.features(x)
+        e = self.embed(one_hot(y, self.n_classes, h.dtype))
+        return self.head(h) + (e * h).sum(axis=1, keepdims=True)
+
+
 # -------------------------------------------------------------- evaluator
 class MnistClassifier(nn.Module):
     """The evaluator: a small CNN that tells the ten digits apart.
