@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import nn, optim
+from minigan import backend, nn, optim
 from minigan.gan import data, models
 from minigan.gan.averaging import WeightAverage
 from minigan.gan.clusters import kmeans_clusters, purity
@@ -47,10 +47,10 @@ def test_kmeans_refuses_a_bad_k():
             kmeans_clusters(x, k)
 
 
-def test_classes_are_drawn_as_often_as_asked():
+def test_classes_are_drawn_as_often_as_asked(device):
     minigan.manual_seed(0)
     p = np.array([0.5, 0.3, 0.0, 0.2])
-    z, y = data.labelled_noise_sampler("cpu", 5, 4, probs=p)(200_000)
+    z, y = data.labelled_noise_sampler(device, 5, 4, probs=p)(200_000)
     assert z.shape == (200_000, 5) and y.numpy().dtype == np.int64
     freq = np.bincount(y.numpy(), minlength=4) / 200_000
     np.testing.assert_allclose(freq, p, atol=0.005)                # 4 sigma is 0.0045
@@ -82,19 +82,26 @@ class _Step:
     """What WeightAverage is called with: the trainer (unused) and the step."""
 
 
-def test_the_average_is_an_ema_with_a_short_warm_up():
-    lin = nn.Dense(3, 2)
+def test_the_average_is_an_ema_with_a_short_warm_up(device):
+    lin = nn.Dense(3, 2).to(device)
     avg = WeightAverage(lin, decay=0.9)
     expected = [p.numpy().copy() for p in lin.parameters()]
-    rng = np.random.default_rng(0)
+    rng, xp = np.random.default_rng(0), backend.module_for(device)
     for step in range(1, 40):
         for p in lin.parameters():
-            p.data[...] = rng.standard_normal(p.shape)
+            p.data[...] = xp.asarray(rng.standard_normal(p.shape))
         avg(_Step(), step)
         d = min(0.9, (1 + step) / (10 + step))
         expected = [d * e + (1 - d) * p.numpy() for e, p in zip(expected, lin.parameters())]
     for a, e in zip(avg.average, expected):
-        np.testing.assert_allclose(a, e, rtol=1e-5)
+        np.testing.assert_allclose(backend.to_numpy(a), e, rtol=1e-5)
+    saved = avg.state_dict()                                         # host arrays
+    assert all(isinstance(a, np.ndarray) for a in saved["average"])
+    again = WeightAverage(nn.Dense(3, 2).to(device), decay=0.5)
+    again.load_state_dict(saved)
+    assert again.decay == 0.9
+    for a, b in zip(again.average, avg.average):
+        np.testing.assert_array_equal(backend.to_numpy(a), backend.to_numpy(b))
     with pytest.raises(ValueError, match="decay must be in"):
         WeightAverage(lin, decay=1.0)
 

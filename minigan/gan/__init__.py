@@ -9,6 +9,10 @@ Reading order:
 * ``unrolled``: the unrolled GAN, a Trainer whose generator looks ahead;
 * ``rejection``: discriminator rejection sampling, D* = p_data / (p_data + p_g)
   turned into a filter on G's samples;
+* ``averaging``: G's weights averaged over training (an EMA), batch norm's
+  statistics recomputed for the average;
+* ``clusters``: k-means clusters of the training images, classes without labels
+  for a conditional model;
 * ``data``: toy distributions (mixtures of Gaussians) and noise;
 * ``metrics``: mode coverage, high-quality samples, reverse KL;
 * ``games``: two-player differentiable games (the bilinear game, Dirac-GAN);
