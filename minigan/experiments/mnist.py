@@ -147,9 +147,11 @@ def make_trainer(recipe, train_x, train_y, seed=0, device="cpu", callbacks=(), p
     backend.manual_seed(seed)
     G, D = build(recipe.model, device, recipe.clusters)
     x = train_x.reshape(len(train_x), 784) if recipe.model == "mlp" else train_x
-    arrays = {"cgan": (x, train_y),
-              "clusters": (x, None if clusters is None else clusters.labels)}.get(
-                  recipe.model, (x,))
+    arrays = (x,)
+    if recipe.model == "cgan":
+        arrays = (x, train_y)
+    elif recipe.model == "clusters":      # the cluster in the label's place
+        arrays = (x, clusters.labels)
     return Trainer(G, D, optim.Adam(G.parameters(), lr=recipe.lr, betas=recipe.betas),
                    optim.Adam(D.parameters(), lr=recipe.lr, betas=recipe.betas),
                    data.sampler(arrays, device=device),
