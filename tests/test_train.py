@@ -215,6 +215,32 @@ def test_penalty_is_added_to_the_discriminator_loss():
     assert rb["loss_d"] == pytest.approx(ra["loss_d"] + 7.0, rel=1e-6) and rb["penalty"] == 7.0
 
 
+def test_lazy_penalty_every_nth_d_update_scaled_by_n():
+    calls = []
+
+    def constant_penalty(D, real, fake):
+        calls.append(1)
+        return minigan.tensor(np.float32(7.0))
+    tr = make_trainer(seed=1, penalty=constant_penalty, penalty_every=3, d_steps=2)
+    tr.fit(3)                                   # D updates 0..5: the penalty on 0 and 3
+    assert len(calls) == 2
+    assert list(tr.history["penalty"]) == [21.0 / 2, 21.0 / 2, 0.0]   # averaged over k = 2
+    for bad in (0, 1.5, -2):
+        with pytest.raises(ValueError, match="penalty_every"):
+            make_trainer(penalty=constant_penalty, penalty_every=bad)
+
+
+def test_lazy_penalty_resumes_on_the_same_updates(tmp_path):
+    whole = make_trainer(seed=2, penalty=L.r1_penalty, penalty_every=3)
+    whole.fit(5)
+    first = make_trainer(seed=2, penalty=L.r1_penalty, penalty_every=3, out_dir=tmp_path)
+    first.fit(2)
+    rest = make_trainer(seed=2, penalty=L.r1_penalty, penalty_every=3, out_dir=tmp_path)
+    rest.fit(5, resume=True)
+    assert rest.history.records == whole.history.records
+    assert [p > 0 for p in whole.history["penalty"]] == [True, False, False, True, False]
+
+
 def test_label_smoothing_and_weight_clipping():
     tr = make_trainer(label_smoothing=0.1)
     r = minigan.tensor(np.array([[1.0], [-2.0]], dtype=np.float32))

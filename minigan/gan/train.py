@@ -34,6 +34,8 @@ from ..tensor import Tensor, no_grad
 from .losses import LOSSES, get_loss, clip_weights
 
 CHECKPOINT_NAME = "checkpoint.npz"
+# settings a checkpoint may predate: its value when the checkpoint does not name it
+_CONFIG_DEFAULTS = {"penalty_every": 1}
 TRAINER_STATE_KEYS = ("generator", "discriminator", "g_optimizer", "d_optimizer", "step",
                       "history", "rng", "config")
 
@@ -56,7 +58,8 @@ class History:
       a probability sigmoid(logit) for the BCE losses (minimax, non-saturating) and
       raw for the others; at the game's equilibrium both are 1/2 (for BCE);
     * ``grad_norm_d``, ``grad_norm_g``: the L2 norm of each player's whole gradient;
-    * ``penalty``: the value of the penalty term (0 without one).
+    * ``penalty``: the value of the penalty term (0 without one; with a lazy penalty,
+      ``penalty_every`` times the penalty on the updates that have it, 0 on the others).
 
     D's entries are averaged over its ``d_steps`` updates of that step.
     ``history["loss_d"]`` is a column as a NumPy array (for plotting);
@@ -280,7 +283,10 @@ class Trainer:
 
     ``loss`` names a pair from ``minigan.gan.losses.LOSSES``; ``d_steps`` is the
     lecture's k; ``penalty(D, real, fake)`` is added to D's loss (e.g.
-    ``gradient_penalty``, ``r1_penalty``); ``label_smoothing`` s makes the real label
+    ``gradient_penalty``, ``r1_penalty``); ``penalty_every`` n > 1 makes it lazy
+    (Karras et al. 2020): it is computed on every n-th D update only, times n, which
+    keeps its average push and saves most of its second backward pass;
+    ``label_smoothing`` s makes the real label
     1 - s (one-sided); ``weight_clip`` c clips D's weights into [-c, c] after each
     D update (the original WGAN). ``g_optimizer=None`` holds G fixed and trains D
     alone (the optimal discriminator of a given G). ``schedulers``: learning-rate
@@ -297,7 +303,8 @@ class Trainer:
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
                  sample_noise, loss="non-saturating", d_steps=1, batch_size=64, penalty=None,
                  label_smoothing=0.0, weight_clip=None, out_dir=None, checkpoint_every=None,
-                 callbacks=(), progress=True, seed=0, schedulers=(), verbose=True):
+                 callbacks=(), progress=True, seed=0, schedulers=(), verbose=True,
+                 penalty_every=1):
         self.G, self.D = generator, discriminator
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.sample_real, self.sample_noise = sample_real, sample_noise
@@ -307,6 +314,9 @@ class Trainer:
                              f"integer, got {d_steps}")
         if int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"Trainer: batch_size must be a positive integer, got {batch_size}")
+        if int(penalty_every) != penalty_every or penalty_every < 1:
+            raise ValueError(f"Trainer: penalty_every must be a positive integer (the penalty "
+                             f"is applied on every n-th D update), got {penalty_every}")
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"Trainer: label_smoothing must be in [0, 1) (the real label is "
                              f"1 - label_smoothing), got {label_smoothing}")
@@ -323,7 +333,8 @@ class Trainer:
         if checkpoint_every is not None and out_dir is None:
             raise ValueError("Trainer: checkpoint_every needs an out_dir to write checkpoints to")
         self.d_steps, self.batch_size = int(d_steps), int(batch_size)
-        self.penalty = penalty
+        self.penalty, self.penalty_every = penalty, int(penalty_every)
+        self._d_update = 0              # the number of the D update under way (0, 1, ...)
         self.label_smoothing = float(label_smoothing)
         self.weight_clip = weight_clip
         self.out_dir = None if out_dir is None else os.fspath(out_dir)
@@ -353,7 +364,8 @@ class Trainer:
         self.D.train()
         m = self.batch_size
         d_stats = []
-        for _ in range(self.d_steps):                      # for k steps:
+        for i in range(self.d_steps):                      # for k steps:
+            self._d_update = self.global_step * self.d_steps + i
             z = self.sample_noise(m)                       #   sample m noise samples
             x = self.sample_real(m)                        #   sample m examples
             d_stats.append(self.update_discriminator(x, z))    # ascend V (descend L_D)
@@ -397,8 +409,11 @@ class Trainer:
         if self.penalty is not None and (x_labels or z_labels):
             raise ValueError("Trainer: a penalty on labelled samples is not supported (it "
                              "would mix real and fake samples of different classes)")
-        penalty = self.penalty(self.D, x, fake) if self.penalty is not None else None
-        if penalty is not None:
+        penalty = None
+        if self.penalty is not None and self._d_update % self.penalty_every == 0:
+            penalty = self.penalty(self.D, x, fake)
+            if self.penalty_every > 1:                     # lazy: n times, every n-th update
+                penalty = penalty * float(self.penalty_every)
             loss_d = loss_d + penalty
         self.d_optimizer.zero_grad()
         loss_d.backward()
@@ -596,7 +611,8 @@ class Trainer:
     def _config(self):
         """The settings that must not change across a resume for it to be exact."""
         return {"loss": self.loss.name, "d_steps": self.d_steps, "batch_size": self.batch_size,
-                "label_smoothing": self.label_smoothing, "seed": self.seed}
+                "label_smoothing": self.label_smoothing, "seed": self.seed,
+                "penalty_every": self.penalty_every}
 
     def load_state_dict(self, state):
         """Continue from ``state`` (what ``state_dict`` returned, e.g. via a checkpoint).
@@ -629,8 +645,10 @@ class Trainer:
             raise
         self.global_step = int(state["step"])
         self.history = history
-        changed = [f"{k}: {saved.get(k)!r} -> {v!r}" for k, v in self._config().items()
-                   if saved.get(k) != v]
+        now = self._config()
+        changed = [f"{k}: {saved.get(k, _CONFIG_DEFAULTS.get(k))!r} -> {now.get(k)!r}"
+                   for k in sorted(set(saved) | set(now))
+                   if saved.get(k, _CONFIG_DEFAULTS.get(k)) != now.get(k)]
         if changed:
             warnings.warn("resuming with other settings than the checkpoint's ("
                           + "; ".join(changed) + "): the run will not match an uninterrupted one")
