@@ -22,6 +22,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import sys
 import tempfile
 import time
@@ -103,12 +104,28 @@ def _jsonable(v):
     return str(v)
 
 
+def _metrics_owner(path):
+    """The experiment whose metrics.json `path` is (None if unreadable)."""
+    try:
+        return json.loads(path.read_text()).get("config", {}).get("name")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def write_metrics(out, metrics, cfg, wall_time):
-    """metrics.json = the experiment's numbers + "config" + "wall_time_s" (atomic write)."""
+    """metrics.json = the experiment's numbers + "config" + "wall_time_s" (atomic write).
+
+    Experiments may share an --out (``latent-walk`` finds the DCGAN a ``dcgan`` run
+    left there): another experiment's metrics.json is first kept as
+    metrics-ITSNAME.json, so a half-hour run's numbers are never overwritten."""
     record = dict(_jsonable(metrics))
     record["config"] = _jsonable(cfg.as_dict())
     record["wall_time_s"] = round(wall_time, 3)
     path = pathlib.Path(out) / "metrics.json"
+    owner = _metrics_owner(path) if path.exists() else None
+    if owner and owner != cfg.name and re.fullmatch(r"[\w.-]+", owner):
+        os.replace(path, path.with_name(f"metrics-{owner}.json"))
+        print(f"kept {owner}'s metrics.json as metrics-{owner}.json")
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     os.replace(tmp, path)
@@ -124,6 +141,8 @@ def write_interrupted(out, name, reached, cfg, wall_time):
 def check_resume(out, cfg):
     """--resume must continue the same run: the settings of the interrupted one."""
     path = pathlib.Path(out) / "metrics.json"
+    if path.exists() and _metrics_owner(path) not in (None, cfg.name):
+        path = path.with_name(f"metrics-{cfg.name}.json")   # kept there by write_metrics
     if not path.exists():
         if not (pathlib.Path(out) / "checkpoints").exists():
             raise UsageError(f"--resume: nothing to resume in {str(out)!r} (no checkpoints/ "

@@ -125,6 +125,24 @@ def test_metrics_json_writes_an_undefined_value_as_null(tmp_path):
     assert record["ok"] == 0.5
 
 
+
+def test_experiments_sharing_an_out_keep_each_others_metrics(tmp_path, capsys):
+    from minigan.__main__ import write_metrics, check_resume, UsageError
+    from minigan.experiments import RunConfig
+    write_metrics(tmp_path, {"score": 1.0}, RunConfig("first"), 1.0)
+    write_metrics(tmp_path, {"score": 2.0}, RunConfig("second"), 1.0)
+    assert "kept first's metrics.json as metrics-first.json" in capsys.readouterr().out
+    kept = json.loads((tmp_path / "metrics-first.json").read_text())
+    assert kept["score"] == 1.0 and kept["config"]["name"] == "first"
+    assert json.loads((tmp_path / "metrics.json").read_text())["score"] == 2.0
+    write_metrics(tmp_path, {"score": 3.0}, RunConfig("second"), 1.0)   # its own: replaced
+    assert json.loads((tmp_path / "metrics.json").read_text())["score"] == 3.0
+    # --resume of the first checks the settings it kept, not the second's
+    (tmp_path / "checkpoints").mkdir()
+    check_resume(tmp_path, RunConfig("first"))
+    with pytest.raises(UsageError, match="seed 0 -> 5"):
+        check_resume(tmp_path, RunConfig("first", seed=5))
+
 # ------------------------------------------------------------------- Ctrl-C
 def _run_and_ctrl_c(args, out, n_runs, after=1.0):
     """Start `python -m minigan run ...` in its own process group, wait until its
