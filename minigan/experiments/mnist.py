@@ -159,15 +159,15 @@ def make_trainer(recipe, train_x, train_y, seed=0, device="cpu", callbacks=(), p
         arrays = (x, train_y)
     elif recipe.model == "clusters":      # the cluster in the label's place
         arrays = (x, clusters.labels)
-    penalty = None
+    penalty, every = None, 1
     if recipe.r1:
-        penalty = partial(r1_penalty, gamma=recipe.r1)
+        penalty, every = partial(r1_penalty, gamma=recipe.r1), R1_EVERY
     return Trainer(G, D, optim.Adam(G.parameters(), lr=recipe.lr, betas=recipe.betas),
                    optim.Adam(D.parameters(), lr=recipe.lr, betas=recipe.betas),
                    data.sampler(arrays, device=device),
                    _noise_sampler(recipe.model, device, clusters),
                    loss="non-saturating", batch_size=recipe.batch_size, seed=seed,
-                   penalty=penalty, penalty_every=R1_EVERY,
+                   penalty=penalty, penalty_every=every,
                    callbacks=list(callbacks), progress=progress)
 
 
