@@ -125,7 +125,6 @@ def test_metrics_json_writes_an_undefined_value_as_null(tmp_path):
     assert record["ok"] == 0.5
 
 
-
 def test_experiments_sharing_an_out_keep_each_others_metrics(tmp_path, capsys):
     from minigan.__main__ import write_metrics, check_resume, UsageError
     from minigan.experiments import RunConfig
@@ -142,6 +141,7 @@ def test_experiments_sharing_an_out_keep_each_others_metrics(tmp_path, capsys):
     check_resume(tmp_path, RunConfig("first"))
     with pytest.raises(UsageError, match="seed 0 -> 5"):
         check_resume(tmp_path, RunConfig("first", seed=5))
+
 
 # ------------------------------------------------------------------- Ctrl-C
 def _run_and_ctrl_c(args, out, n_runs, after=1.0):
