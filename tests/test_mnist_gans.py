@@ -198,3 +198,24 @@ def test_samples_saved_class_by_class_still_score_in_random_splits(mnist_dir, cl
     assert report["inception_score"] >= 9.7
     assert report["class_accuracy"] >= 0.99
     assert report["frechet_distance"] < 1e-6 + 0.5          # the test set against itself
+
+
+@pytest.mark.slow
+def test_a_dcgan_run_with_jacobian_truncation_scores_the_kept_samples(mnist_dir, tmp_path,
+                                                                      monkeypatch):
+    import json
+    from dataclasses import replace
+    from minigan.__main__ import main
+    from minigan.experiments import mnist as lab
+    assert lab.RECIPES["dcgan"].jacobian_keep == 0.8
+    monkeypatch.setattr(evaluate, "N_SAMPLES", 1000)       # seconds, not minutes
+    out = tmp_path / "o"
+    assert main(["run", "dcgan", "--steps", "4", "--no-progress", "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["jacobian_keep"] == 0.8 and m["jacobian_threshold"] > 0
+    assert "inception_score_untruncated" in m and "frechet_distance_untruncated" in m
+    samples = np.load(out / "samples.npy")
+    assert samples.shape == (1000, 28, 28) and samples.dtype == np.uint8
+    assert (out / "dcgan_jacobian.png").exists()
+    with pytest.raises(ValueError, match="unconditional"):
+        replace(lab.RECIPES["cgan"], jacobian_keep=0.8)

@@ -7,7 +7,9 @@
   beta1 0.5, batch 128), with grids at the lecture's "epochs" 1, 10, 50 and 100,
   i.e. steps 128, 1,280, 6,400 and 12,800, then on to its budget;
 * ``dcgan``: the DCGAN of the third lecture, D kept smooth by a lazy R1 penalty
-  (``losses.r1_penalty``) and the scored samples drawn by G's averaged weights;
+  (``losses.r1_penalty``), the scored samples drawn by G's averaged weights, less
+  the fifth of them that G draws where it changes fastest, between digits
+  (Jacobian-based truncation, ``gan/truncation.py``; all of them scored as well);
 * ``cgan``: the same DCGAN trained with labels: a 10 x 10 grid, one row per digit;
 * ``dcgan-clusters``: the DCGAN told a k-means cluster of the training images
   instead of a label (no labels used; ``gan/clusters.py``), its weights averaged
@@ -32,6 +34,7 @@ from .. import functional as F
 from ..gan import data, evaluate, models
 from ..gan.averaging import WeightAverage
 from ..gan.losses import r1_penalty
+from ..gan.truncation import jacobian_norms, jacobian_truncation
 from ..gan.train import Trainer, Recorder
 from ..serialization import save, load
 from ..tensor import Tensor, no_grad
@@ -57,6 +60,14 @@ class ImageRecipe:
     clusters: int = 0          # "clusters": how many k-means clusters G and D are told
     average: float = None      # the decay of G's weight average (None: G's own weights)
     r1: float = 0.0            # gamma of the R1 penalty on D (0: none), lazy: every 4th step
+    jacobian_keep: float = None    # Jacobian-based truncation: the scored samples are the
+                                   # fraction of a larger pool with the smallest ||dG/dz||
+                                   # (gan/truncation.py); None: every sample as drawn
+
+    def __post_init__(self):
+        if self.jacobian_keep is not None and self.model in ("cgan", "clusters"):
+            raise ValueError(f"ImageRecipe: Jacobian-based truncation is for an "
+                             f"unconditional G(z), not the {self.model!r} model")
 
 
 RECIPES = {
@@ -68,8 +79,10 @@ RECIPES = {
     # 3,500 steps, at 125 ms a step against 86 (README, "The image GANs on MNIST");
     # an R1 penalty on D (gamma 1, every 4th step: 11% more a step, so 12,000 steps
     # where 14,000 fitted) and G's weights averaged: Frechet distance 16 against 42
+    # and Jacobian-based truncation keeping 80% of the samples: IS 8.83 against 8.62,
+    # Frechet distance 12.2 against 16.4 (seed 0; README)
     "dcgan": ImageRecipe("dcgan", steps=12_000, batch_size=32, lr=1e-3, quick_steps=600,
-                         r1=1.0, average=0.999),
+                         r1=1.0, average=0.999, jacobian_keep=0.8),
     "cgan": ImageRecipe("cgan", steps=6_500, batch_size=64,
                         quick_steps=800, quick_batch_size=32, quick_lr=1e-3),
     # the dcgan recipe's settings and networks, told one of 100 clusters: IS 9.2 (its
@@ -175,8 +188,9 @@ def run_image_gan(cfg, name):
     """Train the recipe `name`, draw it over training, score 10,000 samples."""
     recipe = RECIPES[name]
     if cfg.quick:
+        # no truncation: its pool of Jacobians would take --quick past 2 minutes
         recipe = replace(recipe, batch_size=recipe.quick_batch_size or recipe.batch_size,
-                         lr=recipe.quick_lr or recipe.lr)
+                         lr=recipe.quick_lr or recipe.lr, jacobian_keep=None)
     steps = cfg.steps_or(recipe.steps, recipe.quick_steps)
     train_x, train_y = data.mnist("train", cfg.data_dir)
     t0 = time.perf_counter()
@@ -212,21 +226,37 @@ def run_image_gan(cfg, name):
     G = trainer.G
     if average is not None:               # the averaged weights draw the scored samples
         G = average.averaged_model(_bn_batches(recipe, clusters, cfg.seed, cfg.device))
-    pixels = generate(G, z, requested)
+    classifier = evaluate.load_classifier()
+    extra = {}
+    if recipe.jacobian_keep is not None:  # score the samples JBT keeps, and all of them
+        t1 = time.perf_counter()
+        # the same generator and seed as z above: the pool starts with z's 10,000 codes
+        codes, threshold = jacobian_truncation(G, evaluate.N_SAMPLES, recipe.jacobian_keep,
+                                               noise_dim=models.NOISE_DIM, seed=cfg.seed + 7_919)
+        seconds = time.perf_counter() - t1
+        untruncated = evaluate.evaluate(generate(G, z), classifier=classifier,
+                                        data_dir=cfg.data_dir, nn_samples=10)
+        extra = {"jacobian_keep": recipe.jacobian_keep, "jacobian_threshold": threshold,
+                 "jacobian_seconds": seconds,
+                 "inception_score_untruncated": untruncated["inception_score"],
+                 "frechet_distance_untruncated": untruncated["frechet_distance"]}
+        _draw_jacobian_truncation(G, threshold, cfg.seed, name, cfg.out)
+        z_scored = Tensor(codes, device=cfg.device)
+    else:
+        z_scored = z
+    pixels = generate(G, z_scored, requested)
     numpy.save(cfg.out / "samples.npy", pixels, allow_pickle=False)
     if requested is not None:
         numpy.save(cfg.out / ("labels.npy" if recipe.model == "cgan" else "clusters.npy"),
                    requested.numpy(), allow_pickle=False)
-    classifier = evaluate.load_classifier()
     scores = evaluate.evaluate(pixels, requested.numpy() if recipe.model == "cgan" else None,
                                classifier=classifier, data_dir=cfg.data_dir)
-    extra = {}
     if average is not None:               # and G's own weights, for comparison
         own = evaluate.evaluate(generate(trainer.G, z, requested), classifier=classifier,
                                 data_dir=cfg.data_dir, nn_samples=10)
-        extra = {"weight_average_decay": recipe.average,
-                 "inception_score_own_weights": own["inception_score"],
-                 "frechet_distance_own_weights": own["frechet_distance"]}
+        extra.update(weight_average_decay=recipe.average,
+                     inception_score_own_weights=own["inception_score"],
+                     frechet_distance_own_weights=own["frechet_distance"])
     if clusters is not None:              # the labels measure the clusters, never train
         from ..gan.clusters import purity
         extra.update(n_clusters=clusters.k, cluster_purity=purity(clusters.labels, train_y))
@@ -238,6 +268,9 @@ def run_image_gan(cfg, name):
                   f"{scores['inception_score_real_test']:.2f}), Frechet distance "
                   f"{scores['frechet_distance']:.2f} (floor "
                   f"{scores['frechet_distance_floor_train_vs_test']:.2f})")
+    if recipe.jacobian_keep is not None:
+        stage_note += (f"; the {recipe.jacobian_keep:.0%} of samples with the smallest "
+                       f"||dG/dz|| (all: IS {extra['inception_score_untruncated']:.2f})")
     if recipe.model == "cgan":
         images.class_grid(final, cfg.out / "cgan_grid.png",
                           f"{name}: one row per requested digit, step {steps}",
@@ -264,6 +297,26 @@ def run_image_gan(cfg, name):
             "stages": stages, **scores, **extra}
 
 
+def _draw_jacobian_truncation(G, threshold, seed, name, out, n=512, show=32):
+    """``NAME_jacobian.png``: of n fresh codes, the `show` with the largest ||dG/dz||
+    (above the threshold: left out) beside `show` of those kept, for a reader to see
+    what the truncation removes."""
+    rng = numpy.random.default_rng(seed + 3_571)
+    z = rng.standard_normal((n, models.NOISE_DIM)).astype(numpy.float32)
+    norms = jacobian_norms(G, z)
+    order = numpy.argsort(norms)[::-1]
+    left_out = [i for i in order if norms[i] > threshold][:show]
+    kept = numpy.flatnonzero(norms <= threshold)[:show]         # the codes are random
+    device = next(iter(G.parameters())).device
+    px = generate(G, Tensor(z, device=device))
+    images.stages([(f"left out: the {len(left_out)} largest ||J||", px[left_out]),
+                   (f"kept: {len(kept)} at random", px[kept])],
+                  out / f"{name}_jacobian.png",
+                  f"{name}: Jacobian-based truncation leaves out ||dG/dz||_F above "
+                  f"{threshold:.1f}", f"{(norms > threshold).mean():.0%} of {n} fresh "
+                  f"samples lie above it", ncol=8)
+
+
 def _bn_batches(recipe, clusters, seed, device):
     """Training-size batches of G's inputs, from a generator of their own, for the
     averaged G's batch-norm statistics (``WeightAverage.averaged_model``)."""
@@ -286,7 +339,8 @@ def run_mnist_mlp(cfg):
 
 
 @experiment("dcgan", "DCGAN on MNIST (transposed convolutions, batch norm; an R1 penalty on "
-                     "D, G's weights averaged), scored by Inception Score and Frechet distance")
+                     "D, G's weights averaged, Jacobian-based truncation), scored by "
+                     "Inception Score and Frechet distance")
 def run_dcgan(cfg):
     return run_image_gan(cfg, "dcgan")
 

@@ -11,6 +11,8 @@ Reading order:
   turned into a filter on G's samples;
 * ``averaging``: G's weights averaged over training (an EMA), batch norm's
   statistics recomputed for the average;
+* ``truncation``: Jacobian-based truncation, G's samples with the largest
+  ||dG/dz|| (drawn between the data's separate pieces) left out;
 * ``clusters``: k-means clusters of the training images, classes without labels
   for a conditional model;
 * ``data``: toy distributions (mixtures of Gaussians) and noise;
