@@ -344,6 +344,31 @@ def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes_exactly(tmp_path, capsys)
     assert_same_run(straight_run(20), resumed)
 
 
+class _Killed(BaseException):
+    """Stands for a kill with no Ctrl-C (out of memory, a reboot): nothing saves on the way out."""
+
+
+@pytest.mark.parametrize("every_seconds", [0, 3600])
+def test_an_experiments_run_saves_on_a_timer_so_a_killed_run_loses_little(
+        tmp_path, monkeypatch, every_seconds):
+    from minigan import experiments
+    monkeypatch.setattr(experiments, "SAVE_EVERY_SECONDS", every_seconds)
+
+    def kill(trainer, step):
+        if step == 14:
+            raise _Killed
+    cfg = experiments.RunConfig("x", out=tmp_path, resume=True)
+    with pytest.raises(_Killed):
+        cfg.fit(make_trainer(callbacks=[kill], **RUN), 20, "run")
+    path = tmp_path / "checkpoints" / "run" / "checkpoint.npz"
+    if every_seconds:                      # the timer never ran out: the kill lost everything
+        assert not path.exists()
+        return
+    assert minigan.load(path)["step"] == 13        # saved after every step but the killed one
+    resumed = cfg.fit(make_trainer(**RUN), 20, "run")
+    assert_same_run(straight_run(20), resumed)
+
+
 def test_a_real_ctrl_c_finishes_the_step_before_saving(tmp_path, capsys):
     """SIGINT arriving in the middle of a step: the step completes, then the run stops,
     so the checkpoint holds whole steps and the resumed run is still exact."""
