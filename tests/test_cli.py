@@ -136,6 +136,10 @@ def test_experiments_sharing_an_out_keep_each_others_metrics(tmp_path, capsys):
     assert json.loads((tmp_path / "metrics.json").read_text())["score"] == 2.0
     write_metrics(tmp_path, {"score": 3.0}, RunConfig("second"), 1.0)   # its own: replaced
     assert json.loads((tmp_path / "metrics.json").read_text())["score"] == 3.0
+    assert "wall_time_note" not in json.loads((tmp_path / "metrics.json").read_text())
+    write_metrics(tmp_path, {"score": 3.0}, RunConfig("second", resume=True), 1.0)
+    note = json.loads((tmp_path / "metrics.json").read_text())["wall_time_note"]
+    assert "this process alone" in note          # the time before the interruption is not in it
     # --resume of the first checks the settings it kept, not the second's
     (tmp_path / "checkpoints").mkdir()
     check_resume(tmp_path, RunConfig("first"))

@@ -214,6 +214,8 @@ def test_a_dcgan_run_with_jacobian_truncation_scores_the_kept_samples(mnist_dir,
     m = json.loads((out / "metrics.json").read_text())
     assert m["jacobian_keep"] == 0.8 and m["jacobian_threshold"] > 0
     assert "inception_score_untruncated" in m and "frechet_distance_untruncated" in m
+    assert 0 < m["train_seconds"] < m["wall_time_s"]          # the trainer's own clock
+    assert m["seconds_per_step"] == m["train_seconds"] / 4
     samples = np.load(out / "samples.npy")
     assert samples.shape == (1000, 28, 28) and samples.dtype == np.uint8
     assert (out / "dcgan_jacobian.png").exists()

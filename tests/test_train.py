@@ -369,6 +369,24 @@ def test_an_experiments_run_saves_on_a_timer_so_a_killed_run_loses_little(
     assert_same_run(straight_run(20), resumed)
 
 
+def test_training_time_is_kept_across_a_resume(tmp_path):
+    def interrupt(trainer, step):
+        if step == 7:
+            raise KeyboardInterrupt
+    tr = make_trainer(out_dir=tmp_path, callbacks=[interrupt], **RUN)
+    tr.fit(20)
+    saved = float(minigan.load(tmp_path / "checkpoint.npz")["train_seconds"])
+    assert 0 < saved <= tr.train_seconds
+    resumed = make_trainer(out_dir=tmp_path, **RUN)
+    resumed.fit(20, resume=True)
+    assert resumed.train_seconds > saved         # the first 7 steps still count
+    state = minigan.load(tmp_path / "checkpoint.npz")
+    del state["train_seconds"]                   # a checkpoint from before it was kept
+    older = make_trainer(**RUN)
+    older.load_state_dict(state)
+    assert np.isnan(older.train_seconds)         # unknown, not zero
+
+
 def test_a_real_ctrl_c_finishes_the_step_before_saving(tmp_path, capsys):
     """SIGINT arriving in the middle of a step: the step completes, then the run stops,
     so the checkpoint holds whole steps and the resumed run is still exact."""

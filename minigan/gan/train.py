@@ -22,6 +22,7 @@ import math
 import os
 import signal
 import threading
+import time
 import warnings
 
 import numpy
@@ -297,7 +298,8 @@ class Trainer:
     none (False), or a dict of tqdm options for the bar, such as ``desc`` and
     ``position``. ``verbose=False``: no messages (a caller that reports itself).
     ``request_stop()`` (from a callback, another thread or a signal handler) stops
-    ``fit`` at the next step boundary, as a Ctrl-C does.
+    ``fit`` at the next step boundary, as a Ctrl-C does. ``train_seconds``: the wall
+    time ``fit`` has spent on steps and callbacks, summed over resumes.
     """
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
@@ -339,6 +341,10 @@ class Trainer:
         self.weight_clip = weight_clip
         self.out_dir = None if out_dir is None else os.fspath(out_dir)
         self.checkpoint_every = checkpoint_every
+        # wall seconds spent in fit's steps and callbacks, summed over resumes (in the
+        # checkpoint), so a resumed run still reports what its training cost
+        self.train_seconds = 0.0
+        self._clock = None              # (perf_counter, train_seconds) when fit began
         self.callbacks = [cb if isinstance(cb, Callback) else Callback(cb)
                           for cb in (callbacks or ())]
         self.schedulers = list(schedulers or ())
@@ -496,10 +502,12 @@ class Trainer:
         opts.update(self.progress if isinstance(self.progress, dict) else {})
         bar = tqdm(total=steps, initial=min(self.global_step, steps),
                    disable=not self.progress, **opts)
+        self._clock = (time.perf_counter(), self.train_seconds)
         try:
             with self._ctrl_c_finishes_the_step():
                 while self.global_step < steps:
                     rec = self.step()
+                    self._tick()
                     bar.update(1)
                     bar.set_postfix(loss_d=f"{rec['loss_d']:.4f}", loss_g=f"{rec['loss_g']:.4f}",
                                     refresh=False)
@@ -519,12 +527,21 @@ class Trainer:
             if self.out_dir is not None:
                 self.history.save(self.out_dir)
             raise
+        finally:
+            self._tick()
+            self._clock = None
         bar.close()
         if self.out_dir is not None:
             if self._saved_step != self.global_step:
                 self.save_checkpoint()
             self.history.save(self.out_dir)
         return self.history
+
+    def _tick(self):
+        """Inside ``fit``: bring ``train_seconds`` up to now."""
+        if self._clock is not None:
+            started, before = self._clock
+            self.train_seconds = before + time.perf_counter() - started
 
     def request_stop(self):
         """Stop ``fit`` after the current step, saving a checkpoint as a Ctrl-C does."""
@@ -596,6 +613,7 @@ class Trainer:
                 "callbacks": {str(i): cb.state_dict() for i, cb in enumerate(self._recording())},
                 "samplers": {name: fn.state_dict() for name, fn in self._stateful_samplers()},
                 "step": self.global_step, "history": self.history.to_json(),
+                "train_seconds": float(self.train_seconds),
                 "rng": json.dumps(rng), "config": json.dumps(self._config())}
 
     def _stateful_samplers(self):
@@ -645,6 +663,8 @@ class Trainer:
             raise
         self.global_step = int(state["step"])
         self.history = history
+        # a checkpoint from before the time was kept: unknown, not zero
+        self.train_seconds = float(state.get("train_seconds", float("nan")))
         now = self._config()
         changed = [f"{k}: {saved.get(k, _CONFIG_DEFAULTS.get(k))!r} -> {now.get(k)!r}"
                    for k in sorted(set(saved) | set(now))
@@ -705,6 +725,7 @@ class Trainer:
                     f"contain NaN or inf; {where}", self.global_step, f"{name} weights",
                     float("nan"), self.last_checkpoint)
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._tick()
         save(self.state_dict(), path)
         self.last_checkpoint = path
         self._saved_step = self.global_step
