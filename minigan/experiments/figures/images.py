@@ -4,7 +4,7 @@ import pathlib
 
 import numpy
 
-from .style import plt, suptitle, FuncAnimation, PillowWriter
+from .style import plt, suptitle, title_room, FuncAnimation, PillowWriter
 
 
 def to_pixels(images):
@@ -51,11 +51,11 @@ def stages(snapshots, path, title, subtitle=None, ncol=8):
     snapshots: list of (label, pixels)."""
     k = len(snapshots)
     n_rows = -(-len(snapshots[0][1]) // ncol)
-    fig, axes = plt.subplots(1, k, figsize=(0.45 * ncol * k + 0.5, 0.45 * n_rows + 1.4))
+    fig, axes = plt.subplots(1, k, figsize=(0.45 * ncol * k + 0.5, 0.45 * n_rows + 1.0))
     for ax, (label, pixels) in zip(numpy.atleast_1d(axes), snapshots):
         _show(ax, pixels, ncol, label)
     suptitle(fig, title, subtitle)
-    fig.tight_layout(rect=(0, 0, 1, 0.88))
+    fig.tight_layout(rect=(0, 0, 1, title_room(fig)))
     return _save(fig, path)
 
 

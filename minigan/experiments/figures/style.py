@@ -51,9 +51,16 @@ def save(fig, path, dpi=110):
 def suptitle(fig, title, subtitle=None):
     """A bold title and, under it, a caption-like line with the key number."""
     fig.suptitle(title, fontsize=13, fontweight="bold", y=1.0)
-    if subtitle:
-        fig.text(0.5, 0.955, subtitle, ha="center", va="top", fontsize=9.5, color="#444444",
-                 transform=fig.transFigure)
+    if subtitle:      # at least 0.24 inch under the top: in a short figure, not on the title
+        below = max(0.045, 0.24 / fig.get_figheight())
+        fig.text(0.5, 1.0 - below, subtitle, ha="center", va="top",
+                 fontsize=9.5, color="#444444", transform=fig.transFigure)
+
+
+def title_room(fig, inches=0.55):
+    """The top of the area left to the axes (a figure fraction) under ``suptitle``'s
+    two lines, for ``tight_layout(rect=(0, 0, 1, title_room(fig)))``."""
+    return 1.0 - inches / fig.get_figheight()
 
 
 def animate(draw_frame, n_frames, path, fps=8, figsize=(7, 4)):
