@@ -70,8 +70,10 @@ class ImageRecipe:
                              f"unconditional G(z), not the {self.model!r} model")
 
 
+# quick_steps: --quick in under 2 minutes on the slowest 2-core machine measured, a
+# 2.0 GHz Xeon (80-105 s there, training, scoring and figures; README)
 RECIPES = {
-    "mnist-mlp": ImageRecipe("mlp", steps=24_000, quick_steps=1_280, batch_size=128,
+    "mnist-mlp": ImageRecipe("mlp", steps=24_000, quick_steps=800, batch_size=128,
                              stages=(128, 1_280, 6_400, 12_800, 24_000)),
     # batch 32 at lr 1e-3: twice the steps of batch 64 at 2e-4 in the same time, and
     # better at every step count tried (IS 7.27 against 6.55 after 3,500 steps); D with
@@ -81,14 +83,14 @@ RECIPES = {
     # where 14,000 fitted) and G's weights averaged: Frechet distance 16 against 42
     # and Jacobian-based truncation keeping 80% of the samples: IS 8.83 against 8.62,
     # Frechet distance 12.2 against 16.4 (seed 0; README)
-    "dcgan": ImageRecipe("dcgan", steps=12_000, batch_size=32, lr=1e-3, quick_steps=600,
+    "dcgan": ImageRecipe("dcgan", steps=12_000, batch_size=32, lr=1e-3, quick_steps=300,
                          r1=1.0, average=0.999, jacobian_keep=0.8),
     "cgan": ImageRecipe("cgan", steps=6_500, batch_size=64,
-                        quick_steps=800, quick_batch_size=32, quick_lr=1e-3),
+                        quick_steps=600, quick_batch_size=32, quick_lr=1e-3),
     # the dcgan recipe's settings and networks, told one of 100 clusters: IS 9.2 (its
     # weight average 9.6) against the plain DCGAN's 7.6 after 3,500 steps (README)
     "dcgan-clusters": ImageRecipe("clusters", steps=12_000, batch_size=32, lr=1e-3,
-                                  quick_steps=400, clusters=100, average=0.999),
+                                  quick_steps=300, clusters=100, average=0.999),
 }
 
 
