@@ -22,7 +22,6 @@ round giving one ratio. It reports the median ratio and its spread.
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import time
 
@@ -38,6 +37,8 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+
+from gan_step import cpu_name  # noqa: E402  (this folder's; it imports no framework)
 
 torch.set_num_threads(ARGS.threads)
 
@@ -61,17 +62,6 @@ def products(batch):
                 if i > 0 or input_grad:
                     out.append(((batch, fan_out), (fan_out, fan_in)))     # dY W^T
     return out
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main():
