@@ -15,9 +15,10 @@ splits the gap into the BLAS's share and the rest (minigan's own code).
 It times the products of one step at batch 128: the D step runs G
 (100-256-512-1024-784) forward and D (784-1024-512-256-1) forward and backward
 on a real and a fake batch, the G step runs both forward and backward; no
-product is done for the input gradient of data or of z. Interleaved rounds: NumPy and PyTorch in one process,
-with the same thread count, taking turns (NumPy first in even rounds), each
-round giving one ratio. It reports the median ratio and its spread.
+product is done for the input gradient of data or of z. Interleaved rounds:
+NumPy and PyTorch in one process, with the same thread count, taking turns
+(NumPy first in even rounds), each round giving one ratio. It reports the
+median ratio and its spread.
 """
 import argparse
 import datetime

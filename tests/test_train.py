@@ -281,6 +281,10 @@ def test_bad_arguments_are_explained():
         make_trainer(d_steps=0)
     with pytest.raises(ValueError, match="out_dir"):
         make_trainer(checkpoint_every=5)
+    with pytest.raises(ValueError, match="out_dir"):
+        make_trainer(checkpoint_seconds=300)
+    with pytest.raises(ValueError, match="checkpoint_seconds"):
+        make_trainer(out_dir="x", checkpoint_seconds=-1)
     with pytest.raises(ValueError, match="label_smoothing"):
         make_trainer(label_smoothing=1.0)
 

@@ -9,8 +9,9 @@ Every training run of an experiment goes through ``RunConfig.fit``: its
 checkpoint and history live under ``out/checkpoints/NAME/``, ``--resume``
 continues it from there, and a Ctrl-C saves it and raises ``Interrupted``,
 which the command line turns into an honest ``metrics.json`` and exit code 130.
-It is also saved every ``SAVE_EVERY_SECONDS`` of training, so a run killed
-without a Ctrl-C resumes from at most five minutes back.
+It is also saved every ``SAVE_EVERY_SECONDS`` of training (the Trainer's
+``checkpoint_seconds``), so a run killed without a Ctrl-C resumes from at most
+five minutes back.
 
 The modules that define experiments are imported only when the registry is
 asked for (``load_all``), so ``import minigan`` stays light.
@@ -18,7 +19,6 @@ asked for (``load_all``), so ``import minigan`` stays light.
 import importlib
 import os
 import pathlib
-import time
 from dataclasses import dataclass, field, asdict
 
 from ..gan.train import Callback, CHECKPOINT_NAME
@@ -26,8 +26,8 @@ from ..gan.train import Callback, CHECKPOINT_NAME
 EXPERIMENTS = {}          # name -> Experiment
 
 # A run killed outright (out of memory, a reboot, a closed laptop) gets no Ctrl-C
-# save; RunConfig.fit saves at the first step boundary after this many seconds of
-# training since the last save, so such a run loses at most about this much.
+# save; RunConfig.fit has the Trainer save at the first step boundary after this many
+# seconds of training since the last save, so such a run loses at most about this much.
 SAVE_EVERY_SECONDS = 300
 
 # modules in minigan/experiments/ that register experiments, in listing order
@@ -108,6 +108,7 @@ class RunConfig:
         """
         from . import workers
         trainer.out_dir, trainer.verbose = str(self.run_dir(name)), False
+        trainer.checkpoint_seconds = SAVE_EVERY_SECONDS
         os.makedirs(trainer.out_dir, exist_ok=True)
         path = os.path.join(trainer.out_dir, CHECKPOINT_NAME)
         if self.resume and os.path.exists(path):
@@ -121,32 +122,15 @@ class RunConfig:
             for recorder in first:
                 recorder.take(trainer, 0)
         poll = Callback(lambda tr, step: tr.request_stop() if workers.stop_requested() else None)
-        saver = _TimedSaver(SAVE_EVERY_SECONDS)
-        trainer.callbacks += [saver, poll]     # last: the recorders have taken this step
+        trainer.callbacks.append(poll)
         try:
             trainer.fit(steps)
         finally:
-            trainer.callbacks.remove(saver)
             trainer.callbacks.remove(poll)
             REACHED[name] = trainer.global_step
         if trainer.interrupted:
             raise Interrupted(REACHED)
         return trainer
-
-
-class _TimedSaver(Callback):
-    """Save the trainer's checkpoint (and history) at the first step boundary after
-    `seconds` of wall time since the last save, so a killed run can ``--resume``."""
-
-    def __init__(self, seconds):
-        super().__init__(self._maybe_save)
-        self.seconds, self.last = seconds, time.monotonic()
-
-    def _maybe_save(self, trainer, step):
-        if time.monotonic() - self.last >= self.seconds:
-            trainer.save_checkpoint()
-            trainer.history.save(trainer.out_dir)
-            self.last = time.monotonic()
 
 
 def fit(cfg, trainer, steps, name, first=()):

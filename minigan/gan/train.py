@@ -293,7 +293,8 @@ class Trainer:
     alone (the optimal discriminator of a given G). ``schedulers``: learning-rate
     schedules (``minigan.optim.LambdaLR``), each stepped after every step.
     With ``out_dir`` the history is written there as CSV and JSON and checkpoints
-    go to ``out_dir/checkpoint.npz`` (every ``checkpoint_every`` steps, at the end
+    go to ``out_dir/checkpoint.npz`` (every ``checkpoint_every`` steps, at the first
+    step boundary after each ``checkpoint_seconds`` of training, at the end
     of ``fit``, and on Ctrl-C). ``progress``: a tqdm bar over the steps (True),
     none (False), or a dict of tqdm options for the bar, such as ``desc`` and
     ``position``. ``verbose=False``: no messages (a caller that reports itself).
@@ -305,6 +306,7 @@ class Trainer:
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
                  sample_noise, loss="non-saturating", d_steps=1, batch_size=64, penalty=None,
                  label_smoothing=0.0, weight_clip=None, out_dir=None, checkpoint_every=None,
+                 checkpoint_seconds=None,
                  callbacks=(), progress=True, seed=0, schedulers=(), verbose=True,
                  penalty_every=1):
         self.G, self.D = generator, discriminator
@@ -334,6 +336,12 @@ class Trainer:
                              f"got {checkpoint_every}")
         if checkpoint_every is not None and out_dir is None:
             raise ValueError("Trainer: checkpoint_every needs an out_dir to write checkpoints to")
+        if checkpoint_seconds is not None and not checkpoint_seconds >= 0:
+            raise ValueError(f"Trainer: checkpoint_seconds must be a number of seconds >= 0, "
+                             f"got {checkpoint_seconds}")
+        if checkpoint_seconds is not None and out_dir is None:
+            raise ValueError("Trainer: checkpoint_seconds needs an out_dir to write checkpoints "
+                             "to")
         self.d_steps, self.batch_size = int(d_steps), int(batch_size)
         self.penalty, self.penalty_every = penalty, int(penalty_every)
         self._d_update = 0              # the number of the D update under way (0, 1, ...)
@@ -341,6 +349,9 @@ class Trainer:
         self.weight_clip = weight_clip
         self.out_dir = None if out_dir is None else os.fspath(out_dir)
         self.checkpoint_every = checkpoint_every
+        # a run killed outright (out of memory, a reboot) gets no Ctrl-C save: saving on
+        # a timer bounds what it loses
+        self.checkpoint_seconds = checkpoint_seconds
         # wall seconds spent in fit's steps and callbacks, summed over resumes (in the
         # checkpoint), so a resumed run still reports what its training cost
         self.train_seconds = 0.0
@@ -503,6 +514,7 @@ class Trainer:
         bar = tqdm(total=steps, initial=min(self.global_step, steps),
                    disable=not self.progress, **opts)
         self._clock = (time.perf_counter(), self.train_seconds)
+        self._last_save = time.monotonic()          # checkpoint_seconds counts from here
         try:
             with self._ctrl_c_finishes_the_step():
                 while self.global_step < steps:
@@ -514,7 +526,9 @@ class Trainer:
                     s = self.global_step
                     for cb in self.callbacks:
                         cb(self, s, last=(s == steps))
-                    if self.checkpoint_every and s % self.checkpoint_every == 0:
+                    if ((self.checkpoint_every and s % self.checkpoint_every == 0)
+                            or (self.checkpoint_seconds is not None and
+                                time.monotonic() - self._last_save >= self.checkpoint_seconds)):
                         self.save_checkpoint()
                     if self._stop_requested:
                         raise KeyboardInterrupt
@@ -727,6 +741,7 @@ class Trainer:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._tick()
         save(self.state_dict(), path)
+        self._last_save = time.monotonic()
         self.last_checkpoint = path
         self._saved_step = self.global_step
         return path
