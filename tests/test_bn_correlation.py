@@ -104,3 +104,31 @@ def test_with_no_model_anywhere_one_is_trained_cached_and_then_reused(mnist_dir,
     full = RunConfig("latent-walk", out=tmp_path / "out", data_dir=str(mnist_dir))
     with pytest.raises(trained.MissingModel):
         trained.load_gan(full, "dcgan", train=False)
+
+
+def test_a_run_checkpoint_gives_the_lessons_the_averaged_g_its_run_scored(model_cache):
+    """A full dcgan run keeps G's weight average in its checkpoint; the lessons get that
+    G (the averaged weights, batch norm's statistics recomputed from the run's seed and
+    batch size), the one that drew the run's scored samples, not G's last weights."""
+    from minigan.experiments.mnist import RECIPES, bn_batches
+    from minigan.gan.averaging import WeightAverage
+    minigan.manual_seed(0)
+    G, D = models.dcgan_generator(), models.dcgan_discriminator()
+    average = WeightAverage(G, 0.999)
+    rng = np.random.default_rng(3)
+    average.average = [a + 0.01 * rng.standard_normal(a.shape).astype(a.dtype)
+                       for a in average.average]
+    run = model_cache / "out" / "checkpoints" / "dcgan"
+    run.mkdir(parents=True)
+    save({"generator": G.state_dict(), "discriminator": D.state_dict(),
+          "callbacks": {"0": average.state_dict()},
+          "config": json.dumps({"seed": 5, "batch_size": 32})}, run / "checkpoint.npz")
+    A, _, source = trained.load_gan(RunConfig("latent-walk", out=model_cache / "out"), "dcgan",
+                                    train=False)
+    assert source == f"{run / 'checkpoint.npz'} (G's weights averaged over training)"
+    assert not A.training
+    for p, avg in zip(A.parameters(), average.average):
+        np.testing.assert_array_equal(p.numpy(), avg)
+    scored = average.averaged_model(bn_batches(RECIPES["dcgan"], None, 5, "cpu"))
+    z = minigan.tensor(rng.standard_normal((4, 100)).astype(np.float32))
+    np.testing.assert_array_equal(A(z).numpy(), scored(z).numpy())

@@ -102,7 +102,8 @@ def run_latent_walk(cfg):
         rows.append((f"{name}: 3 samples and their mean code (ink {ink(px[:3]).mean():.3f})", px))
     verdict = [int(c) for c in probs.argmax(1)]
     rows.append((f"thick {a} - thin {a} + thin {b}, and with noise 0.25: classifier says "
-                 f"{verdict}, ink {ink(out_pixels).mean():.3f}", out_pixels))
+                 f"{verdict}, ink {ink(out_pixels[:1])[0]:.3f} (the sum), "
+                 f"{ink(out_pixels).mean():.3f} (all four)", out_pixels))
     figs.rows(rows, cfg.out / "latent_arithmetic.png", "Vector arithmetic on codes",
               f"averaging 3 codes per concept; the result should be a thick {b}", ncol=4)
     thin_b = ink(draw(G, picked[f"thin {b}"], cfg.device)).mean()

@@ -229,7 +229,7 @@ def run_image_gan(cfg, name):
                            device=cfg.device)
     G = trainer.G
     if average is not None:               # the averaged weights draw the scored samples
-        G = average.averaged_model(_bn_batches(recipe, clusters, cfg.seed, cfg.device))
+        G = average.averaged_model(bn_batches(recipe, clusters, cfg.seed, cfg.device))
     classifier = evaluate.load_classifier()
     extra = {}
     if recipe.jacobian_keep is not None:  # score the samples JBT keeps, and all of them
@@ -321,7 +321,7 @@ def _draw_jacobian_truncation(G, threshold, seed, name, out, n=512, show=32):
                   f"samples lie above it", ncol=8)
 
 
-def _bn_batches(recipe, clusters, seed, device):
+def bn_batches(recipe, clusters, seed, device):
     """Training-size batches of G's inputs, from a generator of their own, for the
     averaged G's batch-norm statistics (``WeightAverage.averaged_model``)."""
     rng = numpy.random.default_rng(seed + 4_409)

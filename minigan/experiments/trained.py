@@ -18,13 +18,20 @@ quick schedule of ``experiments/mnist.py`` run longer (a few minutes on 2 CPU
 cores; ``--quick``: under a minute). That model is weaker than a full
 ``python -m minigan run dcgan``; run that first for the best figures. Where it
 cannot train (no MNIST) the error names the command that makes the model.
+
+A full run's checkpoint gives the very G that drew the run's scored samples: where
+the recipe averages G's weights over training (``dcgan``), the averaged weights,
+batch norm's statistics recomputed as the run recomputed them. A cached fallback
+model is G's own weights, as trained.
 """
+import json
 import os
 import pathlib
 from dataclasses import replace
 
 from . import fit
-from .mnist import RECIPES, build, make_trainer
+from .mnist import RECIPES, bn_batches, build, make_trainer
+from ..gan.averaging import WeightAverage
 from ..serialization import load, save
 
 # model -> (steps, --quick steps) of the fallback training, batch 32, lr 1e-3
@@ -73,11 +80,32 @@ def _load_from(path, model, device):
     try:
         G.load_state_dict(state["generator"])
         D.load_state_dict(state["discriminator"])
+        averaged = _averaged(state, G, model, device)
     except (ValueError, RuntimeError) as e:
         raise ValueError(f"{path} does not hold a {model} of minigan's architecture: {e}. "
                          f"Delete it, or train again with `python -m minigan run {model}`") \
             from None
-    return G.eval(), D.eval()
+    return (G if averaged is None else averaged).eval(), D.eval(), averaged is not None
+
+
+def _averaged(state, G, model, device):
+    """G with the weights its run averaged over training (``gan/averaging.py``), exactly
+    the G that drew the run's scored samples, or None where the file keeps no average.
+
+    A run whose recipe averages G (``dcgan``) keeps the average in its checkpoint,
+    among the callbacks' states; a cached fallback model keeps none. The batch-norm
+    statistics are recomputed as the run did, from the batches its seed and batch
+    size give (``mnist.bn_batches``), so the lessons see the run's G to the bit."""
+    saved = [cb for cb in (state.get("callbacks") or {}).values()
+             if isinstance(cb, dict) and set(cb) == {"decay", "average"}]
+    if not saved:
+        return None
+    config = json.loads(str(state.get("config") or "{}"))
+    average = WeightAverage(G, float(saved[0]["decay"]))
+    average.load_state_dict(saved[0])
+    recipe = replace(RECIPES[model], batch_size=int(config.get("batch_size",
+                                                               RECIPES[model].batch_size)))
+    return average.averaged_model(bn_batches(recipe, None, int(config.get("seed", 0)), device))
 
 
 def load_gan(cfg, model="dcgan", train=True):
@@ -88,8 +116,8 @@ def load_gan(cfg, model="dcgan", train=True):
     paths = candidates(cfg, model)
     for path in paths:
         if path.exists():
-            G, D = _load_from(path, model, cfg.device)
-            return G, D, str(path)
+            G, D, averaged = _load_from(path, model, cfg.device)
+            return G, D, str(path) + (" (G's weights averaged over training)" if averaged else "")
     looked = ", ".join(str(p) for p in paths)
     make = f"python -m minigan run {model} --out runs/{model}"
     if not train:
