@@ -105,12 +105,17 @@ def _save(fig, path):
 def rows(panels, path, title, subtitle=None, ncol=8):
     """Grids one above the other, each with its label: panels is a list of (label, pixels)."""
     heights = [-(-len(p) // ncol) for _, p in panels]
-    # at least 5.5 inches tall: the title and its two-line subtitle need the top 12%
-    fig, axes = plt.subplots(len(panels), 1, figsize=(max(0.62 * ncol + 0.6, 7.5), max(
-                                 5.5, 0.62 * sum(heights) + 0.55 * len(panels) + 1.3)),
-                             gridspec_kw={"height_ratios": heights})
+    body = 0.62 * sum(heights) + 0.45 * len(panels) + 0.2    # inches: digits, labels
+    lines = subtitle.count("\n") + 1 if subtitle else 0
+    top = 0.4
+    for _ in range(3):     # the title's room; style.suptitle sets the subtitle lower in a
+        top = max(0.045 * (body + top), 0.24) + 0.2 * lines + 0.15    # taller figure
+    fig, axes = plt.subplots(len(panels), 1, figsize=(max(0.62 * ncol + 0.6, 7.5), body + top),
+                             gridspec_kw={"height_ratios": heights}, layout="compressed")
+    # "compressed": the panels' images keep their aspect and sit close, with no blank
+    # band where a fixed-aspect image does not fill its share of the height
+    fig.get_layout_engine().set(rect=(0, 0, 1, 1.0 - top / fig.get_figheight()))
     for ax, (label, pixels) in zip(numpy.atleast_1d(axes), panels):
         _show(ax, pixels, ncol, label)
     suptitle(fig, title, subtitle)
-    fig.tight_layout(rect=(0, 0, 1, 0.87))
     return _save(fig, path)
