@@ -4,7 +4,7 @@ import pathlib
 
 import numpy
 
-from .style import plt, suptitle, title_room, FuncAnimation, PillowWriter
+from .style import plt, suptitle, title_band, title_room, FuncAnimation, PillowWriter
 
 
 def to_pixels(images):
@@ -106,15 +106,12 @@ def rows(panels, path, title, subtitle=None, ncol=8):
     """Grids one above the other, each with its label: panels is a list of (label, pixels)."""
     heights = [-(-len(p) // ncol) for _, p in panels]
     body = 0.62 * sum(heights) + 0.45 * len(panels) + 0.2    # inches: digits, labels
-    lines = subtitle.count("\n") + 1 if subtitle else 0
-    top = 0.4
-    for _ in range(3):     # the title's room; style.suptitle sets the subtitle lower in a
-        top = max(0.045 * (body + top), 0.24) + 0.2 * lines + 0.15    # taller figure
+    top = title_band(body, subtitle)
     fig, axes = plt.subplots(len(panels), 1, figsize=(max(0.62 * ncol + 0.6, 7.5), body + top),
                              gridspec_kw={"height_ratios": heights}, layout="compressed")
     # "compressed": the panels' images keep their aspect and sit close, with no blank
     # band where a fixed-aspect image does not fill its share of the height
-    fig.get_layout_engine().set(rect=(0, 0, 1, 1.0 - top / fig.get_figheight()))
+    fig.get_layout_engine().set(rect=(0, 0, 1, title_room(fig, top)))
     for ax, (label, pixels) in zip(numpy.atleast_1d(axes), panels):
         _show(ax, pixels, ncol, label)
     suptitle(fig, title, subtitle)

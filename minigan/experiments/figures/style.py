@@ -48,13 +48,29 @@ def save(fig, path, dpi=110):
     return path
 
 
+# the subtitle's top sits this share of the figure's height under the figure's top,
+# and at least this many inches (in a short figure, not on the title)
+SUBTITLE_DROP, SUBTITLE_MIN_INCHES = 0.045, 0.24
+
+
 def suptitle(fig, title, subtitle=None):
     """A bold title and, under it, a caption-like line with the key number."""
     fig.suptitle(title, fontsize=13, fontweight="bold", y=1.0)
-    if subtitle:      # at least 0.24 inch under the top: in a short figure, not on the title
-        below = max(0.045, 0.24 / fig.get_figheight())
+    if subtitle:
+        below = max(SUBTITLE_DROP, SUBTITLE_MIN_INCHES / fig.get_figheight())
         fig.text(0.5, 1.0 - below, subtitle, ha="center", va="top",
                  fontsize=9.5, color="#444444", transform=fig.transFigure)
+
+
+def title_band(body_inches, subtitle=None, line_inches=0.2, gap_inches=0.15):
+    """Inches that ``suptitle`` needs above `body_inches` of axes: down to the subtitle's
+    top, its lines, and a gap. The subtitle's top depends on the whole height
+    h = body + band (``SUBTITLE_DROP`` * h, at least ``SUBTITLE_MIN_INCHES``), so
+
+        band = max(MIN + c, (DROP * body + c) / (1 - DROP)),   c = lines * line + gap.
+    """
+    c = (subtitle.count("\n") + 1 if subtitle else 0) * line_inches + gap_inches
+    return max(SUBTITLE_MIN_INCHES + c, (SUBTITLE_DROP * body_inches + c) / (1 - SUBTITLE_DROP))
 
 
 def title_room(fig, inches=0.55):
