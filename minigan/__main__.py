@@ -123,8 +123,9 @@ def write_metrics(out, metrics, cfg, wall_time):
     record["wall_time_s"] = round(wall_time, 3)
     if cfg.resume:          # the process before the interruption is not in wall_time_s
         record["wall_time_note"] = ("--resume: wall_time_s and the other timings count this "
-                                    "process alone, but for the image GANs' train_seconds, "
-                                    "which sums the training over every process")
+                                    "process alone, but for the image GANs' train_seconds "
+                                    "and the mog runs' seconds and cpu_seconds, which sum "
+                                    "the training over every process")
     path = pathlib.Path(out) / "metrics.json"
     owner = _metrics_owner(path) if path.exists() else None
     if owner and owner != cfg.name and re.fullmatch(r"[\w.-]+", owner):

@@ -179,6 +179,21 @@ def test_table_workers_change_the_time_not_the_numbers(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_a_resumed_table_still_counts_the_training_it_loads(tmp_path):
+    # --resume of a finished run just loads its checkpoint: the cost it reports must
+    # be the training's (kept in the checkpoint), not the few seconds of the loading
+    from minigan.experiments import mog_table as lab
+    job = dict(methods=["gan"], datasets=("ring",), seeds=[0], steps=400, progress=False,
+               jobs=1)
+    (first,) = lab.run_table(tmp_path, **job)
+    saved = minigan.load(tmp_path / "checkpoints" / lab.run_name("ring", "gan", 0)
+                         / "checkpoint.npz")
+    (again,) = lab.run_table(tmp_path, resume=True, **job)
+    assert again["steps"] == 400 and again["high_quality"] == first["high_quality"]
+    assert again["cpu_seconds"] >= float(saved["train_cpu_seconds"]) > 0
+    assert again["seconds"] >= float(saved["train_seconds"]) > 0
+
+
 def test_each_method_trains_its_own_steps_unless_told():
     assert mog.steps_of("gan") == mog.Schedule().steps == 3000
     assert mog.steps_of("unrolled") == 1000 and mog.steps_of(mog.BEST) == mog.BEST_STEPS

@@ -379,16 +379,20 @@ def test_training_time_is_kept_across_a_resume(tmp_path):
             raise KeyboardInterrupt
     tr = make_trainer(out_dir=tmp_path, callbacks=[interrupt], **RUN)
     tr.fit(20)
-    saved = float(minigan.load(tmp_path / "checkpoint.npz")["train_seconds"])
+    state = minigan.load(tmp_path / "checkpoint.npz")
+    saved, saved_cpu = float(state["train_seconds"]), float(state["train_cpu_seconds"])
     assert 0 < saved <= tr.train_seconds
+    assert 0 < saved_cpu <= tr.train_cpu_seconds
     resumed = make_trainer(out_dir=tmp_path, **RUN)
     resumed.fit(20, resume=True)
     assert resumed.train_seconds > saved         # the first 7 steps still count
+    assert resumed.train_cpu_seconds > saved_cpu
     state = minigan.load(tmp_path / "checkpoint.npz")
-    del state["train_seconds"]                   # a checkpoint from before it was kept
+    del state["train_seconds"], state["train_cpu_seconds"]   # a checkpoint from before
     older = make_trainer(**RUN)
     older.load_state_dict(state)
     assert np.isnan(older.train_seconds)         # unknown, not zero
+    assert np.isnan(older.train_cpu_seconds)
 
 
 def test_a_real_ctrl_c_finishes_the_step_before_saving(tmp_path, capsys):

@@ -19,6 +19,7 @@ asked for (``load_all``), so ``import minigan`` stays light.
 import importlib
 import os
 import pathlib
+import time
 from dataclasses import dataclass, field, asdict
 
 from ..gan.train import Callback, CHECKPOINT_NAME
@@ -146,6 +147,41 @@ def fit(cfg, trainer, steps, name, first=()):
 
 # name of each training run of this process's experiment -> the step it reached
 REACHED = {}
+
+
+class RunClock:
+    """A run's wall and CPU seconds, its training counted over every process.
+
+    After a ``--resume`` this process's own clocks miss the steps trained before
+    the interruption, and a finished run that just loads would cost almost
+    nothing. The Trainer keeps its training time in the checkpoint
+    (``train_seconds``, ``train_cpu_seconds``), so a run costs this process's time
+    outside ``fit`` plus that total. Use: ``clock = RunClock()``, train with
+    ``clock.fit(cfg.fit)`` in place of ``cfg.fit``, then ``clock.seconds(trainer)``.
+    """
+
+    def __init__(self):
+        self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
+        self._fit_wall = self._fit_cpu = 0.0          # this process's time inside fit
+
+    def fit(self, fit):
+        """`fit` (called as ``fit(trainer, *args)``), with its time kept apart."""
+        def timed(*args, **kwargs):
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return fit(*args, **kwargs)
+            finally:
+                self._fit_wall += time.perf_counter() - wall
+                self._fit_cpu += time.process_time() - cpu
+        return timed
+
+    def seconds(self, trainer):
+        """(wall, CPU) seconds: outside fit in this process + the trainer's training
+        over every process (NaN when its checkpoint predates the training clock)."""
+        outside_wall = time.perf_counter() - self._wall0 - self._fit_wall
+        outside_cpu = time.process_time() - self._cpu0 - self._fit_cpu
+        return (outside_wall + trainer.train_seconds,
+                outside_cpu + trainer.train_cpu_seconds)
 
 
 class OptionError(ValueError):

@@ -10,12 +10,11 @@
 
 Who trains how is ``mog_recipes``; the figures are ``figures.mixtures_2d``.
 """
-import time
 from dataclasses import asdict, dataclass
 
 import numpy
 
-from . import experiment, fit, workers, REACHED
+from . import experiment, fit, workers, RunClock, REACHED
 from . import mog_recipes as recipes
 from .figures import mixtures_2d
 from .figures.style import save
@@ -114,13 +113,14 @@ def _mog_one(job):
     fixed-noise snapshots over training, and its wall time."""
     cfg, method, steps, progress = job
     ring = data.mixture("ring")
-    t0 = time.perf_counter()
+    clock = RunClock()          # the training's time over every process, if resumed
+    fit = clock.fit(cfg.fit)
     watch = fixed_noise_snapshots(ring, steps, cfg.seed, cfg.device)
     run = recipes.train_mog(method, ring, seed=cfg.seed, steps=steps, device=cfg.device,
                             callbacks=[watch], progress=progress,
-                            fit=lambda tr, n: cfg.fit(tr, n, method))
+                            fit=lambda tr, n: fit(tr, n, method))
     return dict(method=method, samples=run.samples, scores=run.scores,
-                snaps=as_snapshots(watch), seconds=time.perf_counter() - t0)
+                snaps=as_snapshots(watch), seconds=clock.seconds(run.trainer)[0])
 
 
 @experiment("mog", "mode collapse on a ring of 8 Gaussians: the vanilla GAN beside "

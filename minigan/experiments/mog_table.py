@@ -9,12 +9,11 @@ independent, so they go to worker processes, one per CPU core (``--jobs``).
 import csv
 import json
 import pathlib
-import time
 
 import numpy
 from tqdm.auto import tqdm
 
-from . import experiment, workers, RunConfig, REACHED
+from . import experiment, workers, RunClock, RunConfig, REACHED
 from . import mog_recipes as recipes
 from ..gan import data, metrics
 
@@ -130,16 +129,17 @@ def _one_run(job):
     """Train and score one (dataset, method, seed); save its samples. Runs in a worker."""
     cfg, ds, m, seed, steps = job
     out = cfg.out
-    t0, c0 = time.perf_counter(), time.process_time()
+    clock = RunClock()          # the training's time over every process, if resumed
+    fit = clock.fit(cfg.fit)
     run = recipes.train_mog(m, ds, seed=seed, steps=steps, device=cfg.device,
-                            fit=lambda tr, n: cfg.fit(tr, n, run_name(ds, m, seed)))
+                            fit=lambda tr, n: fit(tr, n, run_name(ds, m, seed)))
     path = _sample_file(out, ds, m, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     numpy.save(path, run.samples.astype(numpy.float32), allow_pickle=False)
-    # wall time, and this process's CPU time (what the run costs on an idle core)
+    # wall time, and CPU time (what the run costs on an idle core)
+    seconds, cpu_seconds = clock.seconds(run.trainer)
     return dict(run.scores, dataset=ds, method=m, seed=seed,
-                steps=len(run.trainer.history), seconds=time.perf_counter() - t0,
-                cpu_seconds=time.process_time() - c0)
+                steps=len(run.trainer.history), seconds=seconds, cpu_seconds=cpu_seconds)
 
 
 def run_table(out, methods=None, datasets=DATASETS, seeds=range(SEEDS), steps=None,

@@ -300,7 +300,9 @@ class Trainer:
     ``position``. ``verbose=False``: no messages (a caller that reports itself).
     ``request_stop()`` (from a callback, another thread or a signal handler) stops
     ``fit`` at the next step boundary, as a Ctrl-C does. ``train_seconds``: the wall
-    time ``fit`` has spent on steps and callbacks, summed over resumes.
+    time ``fit`` has spent on steps and callbacks, summed over resumes;
+    ``train_cpu_seconds``: the CPU time of this process (all its threads) over the
+    same stretches, summed alike.
     """
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
@@ -355,7 +357,8 @@ class Trainer:
         # wall seconds spent in fit's steps and callbacks, summed over resumes (in the
         # checkpoint), so a resumed run still reports what its training cost
         self.train_seconds = 0.0
-        self._clock = None              # (perf_counter, train_seconds) when fit began
+        self.train_cpu_seconds = 0.0    # the same stretches in CPU time (process_time)
+        self._clock = None              # (the two clocks, the two sums) when fit began
         self.callbacks = [cb if isinstance(cb, Callback) else Callback(cb)
                           for cb in (callbacks or ())]
         self.schedulers = list(schedulers or ())
@@ -513,7 +516,8 @@ class Trainer:
         opts.update(self.progress if isinstance(self.progress, dict) else {})
         bar = tqdm(total=steps, initial=min(self.global_step, steps),
                    disable=not self.progress, **opts)
-        self._clock = (time.perf_counter(), self.train_seconds)
+        self._clock = (time.perf_counter(), self.train_seconds,
+                       time.process_time(), self.train_cpu_seconds)
         self._last_save = time.monotonic()          # checkpoint_seconds counts from here
         try:
             with self._ctrl_c_finishes_the_step():
@@ -552,10 +556,11 @@ class Trainer:
         return self.history
 
     def _tick(self):
-        """Inside ``fit``: bring ``train_seconds`` up to now."""
+        """Inside ``fit``: bring ``train_seconds`` and ``train_cpu_seconds`` up to now."""
         if self._clock is not None:
-            started, before = self._clock
+            started, before, cpu_started, cpu_before = self._clock
             self.train_seconds = before + time.perf_counter() - started
+            self.train_cpu_seconds = cpu_before + time.process_time() - cpu_started
 
     def request_stop(self):
         """Stop ``fit`` after the current step, saving a checkpoint as a Ctrl-C does."""
@@ -628,6 +633,7 @@ class Trainer:
                 "samplers": {name: fn.state_dict() for name, fn in self._stateful_samplers()},
                 "step": self.global_step, "history": self.history.to_json(),
                 "train_seconds": float(self.train_seconds),
+                "train_cpu_seconds": float(self.train_cpu_seconds),
                 "rng": json.dumps(rng), "config": json.dumps(self._config())}
 
     def _stateful_samplers(self):
@@ -679,6 +685,7 @@ class Trainer:
         self.history = history
         # a checkpoint from before the time was kept: unknown, not zero
         self.train_seconds = float(state.get("train_seconds", float("nan")))
+        self.train_cpu_seconds = float(state.get("train_cpu_seconds", float("nan")))
         now = self._config()
         changed = [f"{k}: {saved.get(k, _CONFIG_DEFAULTS.get(k))!r} -> {now.get(k)!r}"
                    for k in sorted(set(saved) | set(now))
