@@ -244,3 +244,77 @@ def test_errors_speak_to_a_student(call, words):
         call()
     for word in words:
         assert word in str(e.value), f"{word!r} missing from: {e.value}"
+
+
+def _cumulative_layer(shape, device):
+    from minigan import nn
+    layer = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(shape[1], momentum=None,
+                                                                   dtype="float64")
+    return layer.to(device)
+
+
+@pytest.mark.parametrize("shape", [(16, 4), (6, 4, 3, 5)])
+def test_momentum_none_keeps_the_plain_mean_of_every_batch(shape, device):
+    """momentum=None: after k batches the running mean is the average of the k batch
+    means, and the running variance that of the k unbiased batch variances."""
+    layer = _cumulative_layer(shape, device)
+    assert int(layer.num_batches_tracked.numpy()) == 0
+    rng = np.random.default_rng(3)
+    axes = (0,) + tuple(range(2, len(shape)))
+    means, variances = [], []
+    for k in range(1, 5):
+        x = rng.standard_normal(shape) * k + 3 * k          # statistics drift
+        layer(minigan.tensor(x, device=device))
+        means.append(x.mean(axis=axes))
+        variances.append(x.var(axis=axes, ddof=1))
+        assert int(layer.num_batches_tracked.numpy()) == k
+        np.testing.assert_allclose(layer.running_mean.numpy(), np.mean(means, axis=0),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(layer.running_var.numpy(), np.mean(variances, axis=0),
+                                   rtol=1e-12)
+    # a checkpoint carries the count: the copy goes on averaging where this one stopped
+    copy = _cumulative_layer(shape, device)
+    copy.load_state_dict(layer.state_dict())
+    x = rng.standard_normal(shape)
+    layer(minigan.tensor(x, device=device))
+    copy(minigan.tensor(x, device=device))
+    np.testing.assert_array_equal(copy.running_mean.numpy(), layer.running_mean.numpy())
+    assert int(copy.num_batches_tracked.numpy()) == 5
+    layer.eval()(minigan.tensor(x, device=device))       # evaluation counts nothing
+    assert int(layer.num_batches_tracked.numpy()) == 5
+    layer.reset_running_stats()
+    assert int(layer.num_batches_tracked.numpy()) == 0
+    layer.train()(minigan.tensor(x, device=device))      # batch 1 again: its own statistics
+    np.testing.assert_allclose(layer.running_mean.numpy(), x.mean(axis=axes), rtol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(16, 4), (6, 4, 3, 5)])
+def test_momentum_none_agrees_with_torch(shape, device, torch_one_thread):
+    import torch
+    mine = _cumulative_layer(shape, device)
+    ref = (torch.nn.BatchNorm2d if len(shape) == 4 else torch.nn.BatchNorm1d)(
+        shape[1], momentum=None).double()
+    rng = np.random.default_rng(4)
+    for step in range(5):
+        x = rng.standard_normal(shape) * (1 + step) + step
+        mine(minigan.tensor(x, device=device))
+        ref(torch.tensor(x))
+    np.testing.assert_allclose(mine.running_mean.numpy(), ref.running_mean.numpy(), rtol=1e-12,
+                               atol=1e-14)
+    np.testing.assert_allclose(mine.running_var.numpy(), ref.running_var.numpy(), rtol=1e-12)
+    assert int(mine.num_batches_tracked.numpy()) == int(ref.num_batches_tracked)
+    x = rng.standard_normal(shape)
+    with torch.no_grad():
+        np.testing.assert_allclose(mine.eval()(minigan.tensor(x, device=device)).numpy(),
+                                   ref.eval()(torch.tensor(x)).numpy(), rtol=1e-12, atol=1e-13)
+
+
+def test_momentum_none_is_chosen_when_the_layer_is_made():
+    from minigan import nn
+    layer = nn.BatchNorm1d(3)                 # a number: no count of batches to keep
+    layer.momentum = None
+    with pytest.raises(ValueError, match="when the layer is made"):
+        layer(minigan.tensor(np.ones((4, 3))))
+    with pytest.raises(ValueError, match=r"\[0, 1\] or None"):
+        nn.BatchNorm1d(3, momentum=1.5)

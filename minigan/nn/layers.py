@@ -197,7 +197,10 @@ class _BatchNorm(Module):
     Training: mean and var are the batch's (var biased), and the running
     statistics move toward them: running = (1 - momentum) running + momentum batch
     (the running variance uses the unbiased batch variance, as in PyTorch).
-    Evaluation: the running statistics are used instead.
+    ``momentum=None`` makes them the plain mean over every batch seen so far
+    (PyTorch's cumulative average): batch k enters with momentum 1/k, counted in
+    the buffer ``num_batches_tracked``. Evaluation: the running statistics are used
+    instead.
     """
     _expected_ndims = ()
 
@@ -205,16 +208,18 @@ class _BatchNorm(Module):
                  track_running_stats=True, device=None, dtype=None):
         super().__init__()
         _init_normalization(self, num_features, eps, affine, dtype, device)
-        if momentum is None:
-            raise ValueError(f"{type(self).__name__}: momentum=None (a cumulative average) is "
-                             f"not supported; use a number such as 0.1")
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1], got {momentum}")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None (a "
+                             f"cumulative average), got {momentum}")
         self.momentum, self.track_running_stats = momentum, track_running_stats
         if track_running_stats:
             self.register_buffer("running_mean", _empty((num_features,), dtype, device).detach())
             self.register_buffer("running_var",
                                  init.ones_(_empty((num_features,), dtype, device)).detach())
+            if momentum is None:         # the cumulative average needs the batches' count
+                device = backend.normalize_device(device)
+                self.register_buffer("num_batches_tracked", Tensor(
+                    backend.module_for(device).zeros((), dtype="int64"), device=device))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -226,13 +231,28 @@ class _BatchNorm(Module):
                              f"shape {want}, got shape {tuple(x.shape)}")
         # Without running statistics there is nothing else to use: batch statistics always.
         use_batch = self.training or self.running_mean is None
+        momentum = self.momentum
+        if momentum is None and use_batch and self.running_mean is not None:
+            momentum = 1.0 / self._count_batch()      # batch k: the mean of all k so far
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_batch, self.momentum, self.eps)
+                            use_batch, momentum, self.eps)
+
+    def _count_batch(self):
+        """num_batches_tracked += 1; returns the new count (momentum=None's 1/k)."""
+        count = getattr(self, "num_batches_tracked", None)
+        if count is None:
+            raise ValueError(f"{type(self).__name__}: momentum=None (a cumulative average) must "
+                             f"be chosen when the layer is made, which gives it the "
+                             f"num_batches_tracked buffer it counts batches in")
+        count.data += 1
+        return int(count.data)
 
     def reset_running_stats(self):
         if self.running_mean is not None:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
+        if getattr(self, "num_batches_tracked", None) is not None:
+            self.num_batches_tracked.data[...] = 0
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
