@@ -35,6 +35,22 @@ def test_kmeans_finds_separated_kinds_without_their_labels():
     np.testing.assert_array_equal(c.labels, again.labels)          # seeded: the same
 
 
+def test_new_images_are_placed_in_the_cluster_of_their_kind():
+    x, kinds = _blobs()
+    c = kmeans_clusters(x, 3, n_components=10, seed=0)
+    np.testing.assert_array_equal(c.assign(x), c.labels)      # its own images: their clusters
+    # new images of the same kinds (more noise), flat this time: any shape (N, ...) will do
+    fresh = x.reshape(600, 64) + 0.3 * np.random.default_rng(1).standard_normal((600, 64))
+    placed = c.assign(fresh)
+    assert placed.dtype == np.int64
+    np.testing.assert_array_equal(placed, c.labels)
+    with pytest.raises(ValueError, match="images of 63 pixels"):
+        c.assign(np.zeros((2, 63), np.float32))
+    from minigan.gan.clusters import Clusters
+    with pytest.raises(ValueError, match="keep no centres"):
+        Clusters(c.labels, c.frequencies).assign(x)
+
+
 def test_purity_counts_each_clusters_majority():
     # cluster 0 holds kinds 0, 0, 1; cluster 1 holds 2, 2: 4 of 5 in their cluster's majority
     assert purity([0, 0, 0, 1, 1], [0, 0, 1, 2, 2]) == pytest.approx(0.8)

@@ -207,12 +207,14 @@ def test_a_dcgan_run_with_jacobian_truncation_scores_the_kept_samples(mnist_dir,
     from dataclasses import replace
     from minigan.__main__ import main
     from minigan.experiments import mnist as lab
-    assert lab.RECIPES["dcgan"].jacobian_keep == 0.8
+    assert lab.RECIPES["dcgan"].jacobian_keep == 0.4
+    assert lab.RECIPES["dcgan"].jacobian_clusters == 100
     monkeypatch.setattr(evaluate, "N_SAMPLES", 1000)       # seconds, not minutes
     out = tmp_path / "o"
     assert main(["run", "dcgan", "--steps", "4", "--no-progress", "--out", str(out)]) == 0
     m = json.loads((out / "metrics.json").read_text())
-    assert m["jacobian_keep"] == 0.8 and m["jacobian_threshold"] > 0
+    assert m["jacobian_keep"] == 0.4 and m["jacobian_threshold"] > 0
+    assert m["jacobian_clusters"] == 100 and m["jacobian_pool"] == 2500
     assert "inception_score_untruncated" in m and "frechet_distance_untruncated" in m
     assert 0 < m["train_seconds"] < m["wall_time_s"]          # the trainer's own clock
     assert m["seconds_per_step"] == m["train_seconds"] / 4
@@ -221,3 +223,5 @@ def test_a_dcgan_run_with_jacobian_truncation_scores_the_kept_samples(mnist_dir,
     assert (out / "dcgan_jacobian.png").exists()
     with pytest.raises(ValueError, match="unconditional"):
         replace(lab.RECIPES["cgan"], jacobian_keep=0.8)
+    with pytest.raises(ValueError, match="jacobian_keep is None"):
+        replace(lab.RECIPES["mnist-mlp"], jacobian_clusters=10)

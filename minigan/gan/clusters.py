@@ -23,19 +23,44 @@ from dataclasses import dataclass
 import numpy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Clusters:
-    """The cluster of each training image and how often each cluster occurs.
+    """The cluster of each training image, how often each cluster occurs, and what
+    it takes to place a new image in one.
 
     labels: int64, shape (N,), in 0..k-1; frequencies: float64, shape (k,), summing
     to 1: a sampler draws the clusters it asks G for with these probabilities, so
-    the generated mix matches the data's."""
+    the generated mix matches the data's. mean (pixels), components (n_components x
+    pixels) and centres (k x n_components): the projection and the k centres, for
+    ``assign``."""
     labels: numpy.ndarray
     frequencies: numpy.ndarray
+    mean: numpy.ndarray = None
+    components: numpy.ndarray = None
+    centres: numpy.ndarray = None
 
     @property
     def k(self):
         return len(self.frequencies)
+
+    def assign(self, images, batch=10_000):
+        """The cluster of each of `images` (on the host, any shape (N, ...), scaled as
+        the training images were): the nearest centre to its projection
+        p = V^T (x - mean), as k-means assigns. An int64 vector of length N."""
+        if self.centres is None:
+            raise ValueError("Clusters.assign: these clusters keep no centres (made "
+                             "without kmeans_clusters); nothing to assign to")
+        x = numpy.asarray(images, dtype=numpy.float32).reshape(len(images), -1)
+        if x.shape[1] != self.mean.shape[0]:
+            raise ValueError(f"Clusters.assign: images of {x.shape[1]} pixels, but the "
+                             f"clusters were found on images of {self.mean.shape[0]}")
+        c = self.centres
+        out = []
+        for i in range(0, len(x), batch):
+            p = (x[i:i + batch] - self.mean) @ self.components.T
+            # ||p - c||^2 = ||p||^2 - 2 p.c + ||c||^2; ||p||^2 is the same for every c
+            out.append(numpy.argmin((c * c).sum(axis=1) - 2 * p @ c.T, axis=1))
+        return numpy.concatenate(out).astype(numpy.int64) if out else numpy.zeros(0, numpy.int64)
 
 
 def kmeans_clusters(images, k, n_components=50, iters=30, seed=0, pca_rows=10_000):
@@ -57,10 +82,11 @@ def kmeans_clusters(images, k, n_components=50, iters=30, seed=0, pca_rows=10_00
     rows = x[::max(1, len(x) // pca_rows)] - mean
     _, _, vt = numpy.linalg.svd(rows, full_matrices=False)
     projected = (x - mean) @ vt[:n_components].T
-    _, labels = kmeans2(projected, k, iter=iters, minit="++", seed=seed, missing="raise")
+    centres, labels = kmeans2(projected, k, iter=iters, minit="++", seed=seed,
+                              missing="raise")
     labels = labels.astype(numpy.int64)
     counts = numpy.bincount(labels, minlength=k)
-    return Clusters(labels, counts / counts.sum())
+    return Clusters(labels, counts / counts.sum(), mean, vt[:n_components], centres)
 
 
 def purity(cluster_labels, true_labels):
