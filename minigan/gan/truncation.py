@@ -33,8 +33,9 @@ pixels per step in z than a thin 1, so a plain cut over the whole pool keeps too
 many thin digits and the mix of digits tilts, the more the deeper it cuts. With
 ``clusters`` (k-means clusters of the training images, ``clusters.py``; no labels)
 the cut is made within each cluster of like images, and each cluster keeps its
-share of the training images (``keep_per_stratum``): the ink bias is compared
-away, and the kept samples are drawn in the data's mix.
+share of the training images (``keep_per_stratum``). Within a cluster the norm
+still prefers thinner strokes, but no cluster can lose its share to another: the
+kept samples are drawn in the data's mix of shapes, however deep the cut.
 """
 from dataclasses import dataclass
 
@@ -163,9 +164,8 @@ def jacobian_truncation(G, n, keep=0.8, noise_dim=None, projections=8, seed=0, b
     smallest norms *within* each cluster instead, each cluster getting its share
     ``clusters.frequencies`` of the n places (``keep_per_stratum``); G's image of each
     code is placed in a cluster with ``clusters.assign``. The norm grows with the ink
-    as well as with the in-between, so a plain cut keeps too many thin digits; within
-    clusters of like images it compares like with like and the kept mix stays the
-    data's.
+    as well as with the in-between, so a plain cut keeps too many thin digits; cut
+    within clusters of like images, the kept mix of shapes stays the data's.
 
     keep = 1 keeps the pool as drawn. The codes come from NumPy's generator seeded
     with `seed`, so the same call returns the same codes. `noise_dim`: the length of
