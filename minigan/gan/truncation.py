@@ -108,7 +108,7 @@ def keep_per_stratum(scores, strata, frequencies, n):
     if strata.size and (strata.min() < 0 or strata.max() >= len(freq)
                         or not numpy.issubdtype(strata.dtype, numpy.integer)):
         raise ValueError(f"keep_per_stratum: strata must be integers in 0..{len(freq) - 1}")
-    n = int(n)
+    n, freq = int(n), freq / freq.sum()         # exactly 1: the quotas then sum to n
     quota = numpy.floor(freq * n).astype(numpy.int64)
     remainder = freq * n - quota
     quota[numpy.argsort(-remainder, kind="stable")[:n - quota.sum()]] += 1
