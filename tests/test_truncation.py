@@ -133,6 +133,11 @@ def test_shares_are_rounded_to_sum_to_n_and_a_short_stratum_is_filled_from_the_r
     scores = np.arange(30.0)[::-1]
     kept = keep_per_stratum(scores, strata, [1 / 3] * 3, 10)      # 3.33 each: 4, 3, 3
     assert len(kept) == 10 and sorted(np.bincount(strata[kept])) == [3, 3, 4]
+    # frequencies a hair over 1 in sum (allowed: 1e-6) whose rounded-down quotas
+    # already pass n (900,001 + 900,001 + 1,200,000): still exactly n
+    kept = keep_per_stratum(np.arange(6e6), np.repeat([0, 1, 2], 2_000_000),
+                            [0.3 + 4e-7, 0.3 + 4e-7, 0.4], 3_000_000)
+    assert len(kept) == 3_000_000
     # stratum 0 has 2 items but a quota of 5: its 3 free places go to the smallest
     # scores left in the others
     strata = np.array([0, 0] + [1] * 18)

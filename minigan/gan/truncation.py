@@ -108,10 +108,15 @@ def keep_per_stratum(scores, strata, frequencies, n):
     if strata.size and (strata.min() < 0 or strata.max() >= len(freq)
                         or not numpy.issubdtype(strata.dtype, numpy.integer)):
         raise ValueError(f"keep_per_stratum: strata must be integers in 0..{len(freq) - 1}")
-    n, freq = int(n), freq / freq.sum()         # exactly 1: the quotas then sum to n
+    n = int(n)
     quota = numpy.floor(freq * n).astype(numpy.int64)
     remainder = freq * n - quota
-    quota[numpy.argsort(-remainder, kind="stable")[:n - quota.sum()]] += 1
+    extra = n - int(quota.sum())
+    if extra >= 0:                               # the largest remainders get one more
+        quota[numpy.argsort(-remainder, kind="stable")[:extra]] += 1
+    else:                                        # frequencies a hair over 1 in sum: the
+        spare = numpy.where(quota > 0, remainder, numpy.inf)     # smallest give one back
+        quota[numpy.argsort(spare, kind="stable")[:-extra]] -= 1
     order = numpy.argsort(scores, kind="stable")                 # smallest first
     rank = numpy.empty(len(order), numpy.int64)                  # rank within its stratum
     s = strata[order]
