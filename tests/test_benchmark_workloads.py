@@ -1,0 +1,41 @@
+"""The benchmark's workloads (benchmarks/gan_step.py) run, and its PyTorch mirror of
+each is the same network: a ratio between two different models would mean nothing."""
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location(
+    "gan_step", os.path.join(HERE, "..", "benchmarks", "gan_step.py"))
+gan_step = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gan_step)
+
+
+def test_the_recipe_workload_is_the_dcgan_experiments_step():
+    from minigan.experiments.mnist import RECIPES, R1_EVERY
+    recipe = RECIPES["dcgan"]
+    assert gan_step.WORKLOADS["dcgan_recipe"] == recipe.batch_size
+    assert (gan_step.RECIPE_LR, gan_step.R1_GAMMA, gan_step.R1_EVERY, gan_step.EMA_DECAY) == \
+        (recipe.lr, recipe.r1, R1_EVERY, recipe.average)
+    assert "dcgan_recipe" not in gan_step.DEFAULT         # no target: run only when asked
+
+
+def test_the_recipe_workload_trains_with_its_penalty():
+    step, sync = gan_step.run_minigan("dcgan_recipe", 4, 0, "cpu")
+    losses = [float(step().data) for _ in range(5)]      # steps 0 and 4 add the R1 penalty
+    assert np.all(np.isfinite(losses))
+    assert len(set(losses)) == 5                          # the weights moved every step
+
+
+@pytest.mark.parametrize("name", sorted(gan_step.WORKLOADS))
+def test_the_pytorch_mirror_has_the_same_parameters(name):
+    pytest.importorskip("torch")
+    G, D, zshape, xshape = gan_step.minigan_models(name)
+    tG, tD, tz, tx = gan_step.torch_models(name)
+    assert (zshape, xshape) == (tz, tx)
+    for ours, theirs in ((G, tG), (D, tD)):
+        # element counts in order (a Dense stores its weight transposed from nn.Linear's)
+        assert [p.data.size for p in ours.parameters()] == \
+            [p.numel() for p in theirs.parameters()]
