@@ -225,3 +225,15 @@ def test_a_dcgan_run_with_jacobian_truncation_scores_the_kept_samples(mnist_dir,
         replace(lab.RECIPES["cgan"], jacobian_keep=0.8)
     with pytest.raises(ValueError, match="jacobian_keep is None"):
         replace(lab.RECIPES["mnist-mlp"], jacobian_clusters=10)
+
+
+def test_generate_draws_in_eval_mode_and_leaves_g_as_it_was():
+    from minigan.experiments.mnist import generate
+    G = models.dcgan_generator(width=4)
+    z = minigan.tensor(np.random.default_rng(0).standard_normal((3, 100)).astype("float32"))
+    for mode in (True, False):
+        G.train(mode)
+        pixels = generate(G, z)
+        assert all(m.training == mode for m in G.modules())
+        # each sample on its own (running statistics): the same as drawing it alone
+        np.testing.assert_array_equal(pixels[1:2], generate(G, z[1:2]))

@@ -250,3 +250,12 @@ def test_a_method_may_train_other_steps_on_one_mixture():
     assert mog.steps_of(m, mixture=data.grid()) == 7
     run = mog.train_mog(m, "grid", schedule=mog.Schedule(batch_size=24))
     assert len(run.trainer.history) == 7
+
+
+def test_sample_generator_leaves_g_in_the_mode_it_was_in():
+    from minigan.experiments.mog_recipes import sample_generator
+    G = models.mlp_generator(noise_dim=4)
+    for mode in (True, False):
+        G.train(mode)
+        assert sample_generator(G, 10).shape == (10, 2)
+        assert all(m.training == mode for m in G.modules())

@@ -109,6 +109,25 @@ def test_parameter_names_repr_and_modes():
     assert isinstance(m[0].weight, minigan.Tensor) and m[0].weight.requires_grad
 
 
+def test_eval_mode_gives_each_module_its_own_mode_back():
+    G = nn.Sequential(nn.Dense(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5))
+    D = nn.Sequential(nn.Dense(2, 1), nn.Dropout(0.5)).eval()
+    G[1].eval()                                    # a mixed model: batch norm frozen alone
+    x = minigan.tensor(np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
+    with nn.eval_mode(G, None, D) as (g, _, d):
+        assert g is G and d is D
+        assert not any(m.training for m in list(G.modules()) + list(D.modules()))
+        y = G(x)
+    assert [m.training for m in G.modules()] == [True, True, False, True]
+    assert not any(m.training for m in D.modules())     # it came in eval mode: it stays
+    np.testing.assert_array_equal(y.data, G.eval()(x).data)   # eval mode's output
+    G.train()
+    with pytest.raises(RuntimeError, match="inside"):
+        with nn.eval_mode(G):
+            raise RuntimeError("inside")
+    assert all(m.training for m in G.modules())          # back after an error too
+
+
 def test_custom_module_registers_attributes_and_shared_parameters_once():
     class Net(nn.Module):
         def __init__(self):

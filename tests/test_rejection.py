@@ -79,3 +79,13 @@ def test_rejection_keeps_the_modes_and_drops_the_gaps_of_the_grid():
     after = metrics.mode_scores(kept, grid)
     assert before["high_quality"] < 0.55 and after["high_quality"] > 0.65, (before, after)
     assert after["modes"] == 25 and 0.2 < rate < 0.8
+
+
+def test_logits_of_leaves_d_in_the_mode_it_was_in():
+    D = nn.Sequential(nn.Dense(2, 8), nn.Dropout(0.5), nn.Dense(8, 1))
+    x = np.ones((4, 2), dtype="float32")
+    for mode in (True, False):
+        D.train(mode)
+        first = rejection.logits_of(D, x)
+        assert all(m.training == mode for m in D.modules())
+        np.testing.assert_array_equal(first, rejection.logits_of(D, x))   # dropout was off

@@ -38,6 +38,7 @@ from ..gan.losses import r1_penalty
 from ..gan.clusters import kmeans_clusters
 from ..gan.truncation import jacobian_truncation
 from ..gan.train import Trainer, Recorder
+from ..nn import eval_mode
 from ..serialization import save, load
 from ..tensor import Tensor, no_grad
 
@@ -139,14 +140,12 @@ def fixed_inputs(model, seed, device="cpu", n_clusters=0):
 
 def generate(G, z, labels=None, batch=500):
     """G's images for the noise z (and classes), in eval mode (batch norm uses its
-    running statistics), as uint8 pixels (N, 28, 28)."""
-    G.eval()
+    running statistics), as uint8 pixels (N, 28, 28); G is left in the mode it was in."""
     out = []
-    with no_grad():
+    with eval_mode(G), no_grad():
         for i in range(0, len(z), batch):
             args = (z[i:i + batch],) + (() if labels is None else (labels[i:i + batch],))
             out.append(images.to_pixels(G(*args).numpy()))
-    G.train()
     return numpy.concatenate(out)
 
 

@@ -51,6 +51,7 @@ from ..gan.losses import gradient_penalty
 from ..gan.models import mlp_generator, mlp_discriminator
 from ..gan.train import Trainer
 from ..gan.unrolled import UnrolledTrainer
+from ..nn import eval_mode
 from ..tensor import no_grad
 
 NOISE_DIM = 2
@@ -169,12 +170,10 @@ class MogRun:
 
 
 def sample_generator(G, n=N_EVAL, device="cpu"):
-    """n samples of G as a NumPy array (no graph recorded)."""
-    with no_grad():
-        G.eval()
-        x = G(noise_sampler(device, G[0].in_features)(n)).numpy()
-        G.train()
-    return x
+    """n samples of G as a NumPy array (no graph recorded; G in eval mode, then left
+    in the mode it was in)."""
+    with eval_mode(G), no_grad():
+        return G(noise_sampler(device, G[0].in_features)(n)).numpy()
 
 
 def make_trainer(method, mixture, seed=0, device="cpu", schedule=Schedule(), callbacks=(),

@@ -33,6 +33,7 @@ discriminator training; both are cheap next to training the GAN on a toy problem
 import numpy
 
 from .. import backend, optim
+from ..nn import eval_mode
 from ..tensor import Tensor, no_grad
 from .losses import bce_d_loss
 
@@ -71,11 +72,9 @@ def logits_of(D, x, batch=50_000):
     computed on D's device, without a graph."""
     device = next(iter(D.parameters())).device
     out = []
-    with no_grad():
-        D.eval()
+    with eval_mode(D), no_grad():
         for i in range(0, len(x), batch):
             out.append(backend.to_numpy(D(Tensor(x[i:i + batch], device=device)).data))
-        D.train()
     return numpy.concatenate(out).reshape(-1).astype(numpy.float64)
 
 

@@ -37,12 +37,12 @@ share of the training images (``keep_per_stratum``). Within a cluster the norm
 still prefers thinner strokes, but no cluster can lose its share to another: the
 kept samples are drawn in the data's mix of shapes, however deep the cut.
 """
-import contextlib
 from dataclasses import dataclass
 
 import numpy
 
 from .. import backend
+from ..nn import eval_mode
 from ..tensor import Tensor, enable_grad, grad, no_grad
 
 
@@ -62,7 +62,7 @@ def jacobian_norms(G, z, projections=8, batch=500, seed=0):
     device = next(iter(G.parameters())).device
     rng = numpy.random.default_rng(seed)
     out = []
-    with _eval_mode(G):
+    with eval_mode(G):
         for i in range(0, len(z), batch):
             zt = Tensor(z[i:i + batch], device=device)
             zt.requires_grad = True
@@ -194,19 +194,7 @@ def jacobian_truncation(G, n, keep=0.8, noise_dim=None, projections=8, seed=0, b
 def _images(G, z, batch):
     """G's outputs for the codes z, in eval mode, on the host (NumPy)."""
     device = next(iter(G.parameters())).device
-    with _eval_mode(G), no_grad():
+    with eval_mode(G), no_grad():
         return numpy.concatenate([backend.to_numpy(G(Tensor(z[i:i + batch],
                                                             device=device)).data)
                                   for i in range(0, len(z), batch)])
-
-
-@contextlib.contextmanager
-def _eval_mode(G):
-    """G in eval mode inside the block (batch norm's running statistics: each sample
-    on its own), then back in the mode it was in."""
-    was_training = G.training
-    G.eval()
-    try:
-        yield G
-    finally:
-        G.train(was_training)

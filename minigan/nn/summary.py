@@ -29,6 +29,7 @@ are reported on a line of their own when a model has any.
 import numpy
 
 from ..tensor import Tensor, no_grad
+from .module import eval_mode
 
 
 def _count(params):
@@ -78,19 +79,15 @@ def _record_output_shapes(model, rows, x):
     handles = [m.register_forward_hook(
         lambda mod, inputs, out: shapes.setdefault(id(mod), _shape_text(out)))
         for _, m in rows]
-    modes = [(m, m.training) for m in model.modules()]
     device = _model_device(model)
     try:
-        model.eval()
-        with no_grad():
+        with eval_mode(model), no_grad():
             inputs = x if isinstance(x, tuple) else (x,)      # a tuple: several inputs, G(z, y)
             # the example goes where the model is (a NumPy batch for a GPU model, say)
             model(*[(t if isinstance(t, Tensor) else Tensor(t)).to(device) for t in inputs])
     finally:
         for h in handles:
             h.remove()
-        for m, mode in modes:
-            object.__setattr__(m, "training", mode)
     return shapes
 
 
