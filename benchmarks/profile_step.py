@@ -3,6 +3,7 @@ ops, the optimizer, and Python overhead.
 
     python benchmarks/profile_step.py                 # dcgan_mnist, 30 steps, 2 threads
     python benchmarks/profile_step.py --workload mlp_gan --threads 1
+    python benchmarks/profile_step.py --torch         # the same workload in PyTorch
 
 It runs the workload of ``gan_step.py`` under cProfile and files every
 function's own time (``tottime``) under the part of the engine it belongs to,
@@ -10,6 +11,12 @@ by the file and function it lives in. Time spent inside NumPy (a copy, a
 reduction) is split among its callers, so ``numpy.ascontiguousarray`` called by
 ``im2col`` counts as im2col. What is left (the Tensor engine, modules, the
 graph, the interpreter) is Python overhead.
+
+``--torch`` profiles the same workload in PyTorch (``torch.profiler``) and files
+each operator's own time under the parts PyTorch has: its convolutions (forward
+and backward, oneDNN's direct kernels: no im2col), batch norm, the optimizer's
+whole step, and everything else (the Dense layers, activations, losses, the
+autograd engine).
 """
 import argparse
 import cProfile
@@ -91,16 +98,61 @@ def shares(stats):
     return out
 
 
+def torch_shares(events):
+    """{part: seconds} of a PyTorch profile (``key_averages()``): operators' own time
+    by name, and the optimizer's step as a whole (its adds and multiplies would
+    otherwise count as elementwise work)."""
+    out = {}
+    for e in events:
+        name = e.key
+        if name.startswith("Optimizer.step"):
+            part, seconds = "optimizer", e.cpu_time_total
+        elif name.startswith("ProfilerStep"):
+            continue
+        else:
+            part = ("convolutions" if "convolution" in name.lower() else
+                    "batch norm" if "batch_norm" in name else None)
+            seconds = e.self_cpu_time_total
+        if part is not None:
+            out[part] = out.get(part, 0.0) + seconds / 1e6
+        out["all"] = out.get("all", 0.0) + e.self_cpu_time_total / 1e6
+    out["everything else"] = out["all"] - sum(v for k, v in out.items() if k != "all")
+    return out
+
+
+def profile_torch(workload, steps, threads):
+    from gan_step import WORKLOADS, run_torch
+    from torch.profiler import profile, ProfilerActivity
+    step, sync = run_torch(workload, WORKLOADS[workload], 0, "cpu", threads)
+    for _ in range(3):
+        step()
+    t0 = time.perf_counter()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    wall = (time.perf_counter() - t0) / steps
+    sec = torch_shares(prof.key_averages())
+    print(f"PyTorch {workload}, batch {WORKLOADS[workload]}, {threads} threads: "
+          f"{1e3 * wall:.0f} ms a step under the profiler")
+    print("| part | share of the step |")
+    print("|---|---|")
+    for part in ("convolutions", "batch norm", "optimizer", "everything else"):
+        print(f"| {part} | {100 * sec.get(part, 0.0) / sec['all']:.0f}% |")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--workload", default="dcgan_mnist")
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--torch", action="store_true", help="profile PyTorch instead")
     a = p.parse_args(argv)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(a.threads)
     sys.path.insert(0, os.path.dirname(HERE))
     sys.path.insert(0, HERE)
+    if a.torch:
+        return profile_torch(a.workload, a.steps, a.threads)
     from gan_step import WORKLOADS, run_minigan
     step, sync = run_minigan(a.workload, WORKLOADS[a.workload], 0, "cpu")
     for _ in range(3):
