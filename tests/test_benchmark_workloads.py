@@ -39,3 +39,23 @@ def test_the_pytorch_mirror_has_the_same_parameters(name):
         # element counts in order (a Dense stores its weight transposed from nn.Linear's)
         assert [p.data.size for p in ours.parameters()] == \
             [p.numel() for p in theirs.parameters()]
+
+
+def test_the_pytorch_profile_is_split_by_operator_name():
+    from types import SimpleNamespace as E
+    spec = importlib.util.spec_from_file_location(
+        "profile_step", os.path.join(HERE, "..", "benchmarks", "profile_step.py"))
+    profile_step = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(profile_step)
+    us = 1e6                                   # the profiler counts microseconds
+    events = [E(key="aten::convolution_backward", self_cpu_time_total=5 * us, cpu_time_total=6 * us),
+              E(key="aten::mkldnn_convolution", self_cpu_time_total=1 * us, cpu_time_total=1 * us),
+              E(key="aten::native_batch_norm", self_cpu_time_total=2 * us, cpu_time_total=2 * us),
+              E(key="Optimizer.step#Adam.step", self_cpu_time_total=0.5 * us, cpu_time_total=3 * us),
+              E(key="aten::add_", self_cpu_time_total=2.5 * us, cpu_time_total=2.5 * us),
+              E(key="aten::_convert_indices", self_cpu_time_total=1 * us, cpu_time_total=1 * us)]
+    parts = profile_step.torch_shares(events)
+    assert parts["all"] == pytest.approx(12)
+    assert (parts["convolutions"], parts["batch norm"], parts["optimizer"]) == (6, 2, 3)
+    # the add_ is Adam's own (inside its total); "_convert" is not a convolution
+    assert parts["everything else"] == pytest.approx(1)
