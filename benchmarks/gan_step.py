@@ -117,9 +117,9 @@ def run_minigan(name, batch, steps, device):
         loss_g = F.binary_cross_entropy_with_logits(D(G(noise())), ones)   # non-saturating
         loss_g.backward()
         og.step()
-        if recipe:
-            ema._update(None, t[0])
         t[0] += 1
+        if recipe:
+            ema(None, t[0])             # the Trainer calls its callbacks with the step count
         return loss_g
 
     def sync():
@@ -202,12 +202,12 @@ def run_torch(name, batch, steps, device, threads):
         loss_g = F.binary_cross_entropy_with_logits(D(G(torch.randn((batch,) + zshape, device=dev))), ones)
         loss_g.backward()
         og.step()
+        t[0] += 1
         if recipe:                      # WeightAverage's EMA, with its warm-up
             d = min(EMA_DECAY, (1.0 + t[0]) / (10.0 + t[0]))
             with torch.no_grad():
                 for avg, p in zip(average, G.parameters()):
                     avg.mul_(d).add_(p, alpha=1.0 - d)
-        t[0] += 1
         return loss_g
 
     def sync():
