@@ -24,7 +24,7 @@ Workloads:
                LeakyReLU 0.2, Dropout 0.3 in D), batch 128
   dcgan_mnist  DCGAN for 28x28 digits (transposed convs 7->14->28, BN), batch 64
   mog_gan      the mixture-of-Gaussians MLPs (G 64-128-128-2, D 2-128-128-1, ReLU), batch 512
-  dcgan_recipe the `dcgan` experiment's own step, not run unless asked for: its networks
+  dcgan_recipe the `dcgan-plus` experiment's own step, not run unless asked for: its networks
                (models.dcgan_generator, the three-convolution dcgan_discriminator),
                batch 32, Adam 1e-3, the lazy R1 penalty (gamma 1, every 4th step, 4 times
                as strong) and the EMA of G's weights (decay 0.999). Its time a step,
@@ -43,7 +43,7 @@ DEFAULT = ("mlp_gan", "dcgan_mnist", "mog_gan")                      # the targe
 TARGETS = {"mlp_gan": 1.0, "dcgan_mnist": 1.2, "mog_gan": 1.1}     # time ratio, CPU
 BLOCK = {"mlp_gan": 10, "dcgan_mnist": 4, "mog_gan": 80, "dcgan_recipe": 8}   # about 1 s
 
-# the dcgan recipe's loop settings (experiments/mnist.py: RECIPES["dcgan"], R1_EVERY)
+# the dcgan-plus recipe's loop settings (experiments/mnist.py: RECIPES["dcgan-plus"], R1_EVERY)
 RECIPE_LR, R1_GAMMA, R1_EVERY, EMA_DECAY = 1e-3, 1.0, 4, 0.999
 MEMORY_TARGET = 1.2                                                  # peak memory ratio
 
@@ -73,7 +73,8 @@ def minigan_models(name):
         return G, D, (64,), (2,)
     if name == "dcgan_recipe":
         from minigan.gan import models
-        return models.dcgan_generator(), models.dcgan_discriminator(), (100,), (1, 28, 28)
+        return (models.dcgan_generator(), models.dcgan_discriminator(depth=3), (100,),
+                (1, 28, 28))
     raise ValueError(name)
 
 

@@ -211,7 +211,7 @@ def cmd_run(args):
     start = time.perf_counter()
     REACHED.clear()
     try:
-        metrics = exp.fn(cfg) or {}
+        metrics = exp.run(cfg) or {}
     except (CheckpointMismatch, OptionError, MissingModel) as e:
         raise UsageError(str(e)) from None
     except (Interrupted, KeyboardInterrupt) as e:

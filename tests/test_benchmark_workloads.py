@@ -15,7 +15,7 @@ spec.loader.exec_module(gan_step)
 
 def test_the_recipe_workload_is_the_dcgan_experiments_step():
     from minigan.experiments.mnist import RECIPES, R1_EVERY
-    recipe = RECIPES["dcgan"]
+    recipe = RECIPES["dcgan-plus"]
     assert gan_step.WORKLOADS["dcgan_recipe"] == recipe.batch_size
     assert (gan_step.RECIPE_LR, gan_step.R1_GAMMA, gan_step.R1_EVERY, gan_step.EMA_DECAY) == \
         (recipe.lr, recipe.r1, R1_EVERY, recipe.average)

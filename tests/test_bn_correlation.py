@@ -26,14 +26,14 @@ def model_cache(tmp_path, monkeypatch):
     its running statistics those of a large batch, as after training."""
     monkeypatch.setenv("MINIGAN_MODELS", str(tmp_path / "models"))
     minigan.manual_seed(0)
-    G, D = models.dcgan_generator(), models.dcgan_discriminator()
+    G, D = models.dcgan_generator(), models.dcgan_discriminator(depth=3)   # dcgan-plus's
     for layer in (G[2], G[5]):
         layer.momentum = 1.0
     with minigan.no_grad():
         G(minigan.tensor(np.random.default_rng(2).standard_normal((512, 100)).astype(np.float32)))
     (tmp_path / "models").mkdir()
     save({"generator": G.state_dict(), "discriminator": D.state_dict()},
-         tmp_path / "models" / "dcgan.npz")
+         tmp_path / "models" / "dcgan-plus.npz")
     return tmp_path
 
 
@@ -77,10 +77,10 @@ def test_a_missing_model_names_the_command_that_makes_it(tmp_path, monkeypatch):
 
 def test_a_model_file_of_another_architecture_is_refused(model_cache):
     save({"generator": {"0.weight": np.zeros((3, 3))}, "discriminator": {}},
-         model_cache / "models" / "dcgan.npz")
+         model_cache / "models" / "dcgan-plus.npz")
     cfg = RunConfig("invert", out=model_cache / "out")
-    with pytest.raises(ValueError, match="does not hold a dcgan of minigan's architecture"):
-        trained.load_gan(cfg, "dcgan", train=False)
+    with pytest.raises(ValueError, match="does not hold a dcgan-plus of minigan's architecture"):
+        trained.load_gan(cfg, "dcgan-plus", train=False)
 
 
 def test_with_no_model_anywhere_one_is_trained_cached_and_then_reused(mnist_dir, tmp_path,
@@ -113,22 +113,22 @@ def test_a_run_checkpoint_gives_the_lessons_the_averaged_g_its_run_scored(model_
     from minigan.experiments.mnist import RECIPES, bn_batches
     from minigan.gan.averaging import WeightAverage
     minigan.manual_seed(0)
-    G, D = models.dcgan_generator(), models.dcgan_discriminator()
+    G, D = models.dcgan_generator(), models.dcgan_discriminator(depth=3)
     average = WeightAverage(G, 0.999)
     rng = np.random.default_rng(3)
     average.average = [a + 0.01 * rng.standard_normal(a.shape).astype(a.dtype)
                        for a in average.average]
-    run = model_cache / "out" / "checkpoints" / "dcgan"
+    run = model_cache / "out" / "checkpoints" / "dcgan-plus"
     run.mkdir(parents=True)
     save({"generator": G.state_dict(), "discriminator": D.state_dict(),
           "callbacks": {"0": average.state_dict()},
           "config": json.dumps({"seed": 5, "batch_size": 32})}, run / "checkpoint.npz")
-    A, _, source = trained.load_gan(RunConfig("latent-walk", out=model_cache / "out"), "dcgan",
-                                    train=False)
+    A, _, source = trained.load_gan(RunConfig("latent-walk", out=model_cache / "out"),
+                                    "dcgan-plus", train=False)
     assert source == f"{run / 'checkpoint.npz'} (G's weights averaged over training)"
     assert not A.training
     for p, avg in zip(A.parameters(), average.average):
         np.testing.assert_array_equal(p.numpy(), avg)
-    scored = average.averaged_model(bn_batches(RECIPES["dcgan"], None, 5, "cpu"))
+    scored = average.averaged_model(bn_batches(RECIPES["dcgan-plus"], None, 5, "cpu"))
     z = minigan.tensor(rng.standard_normal((4, 100)).astype(np.float32))
     np.testing.assert_array_equal(A(z).numpy(), scored(z).numpy())

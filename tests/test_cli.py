@@ -213,3 +213,36 @@ def test_resume_refuses_other_settings_and_an_empty_folder(capsys, tmp_path):
 def test_negative_seed_is_refused_up_front(capsys, tmp_path):
     assert main(["run", "gan-1d", "--seed", "-1", "--out", str(tmp_path)]) == 2
     assert "--seed must be between 0 and" in capsys.readouterr().err
+
+
+def test_every_experiment_refuses_an_option_it_does_not_take_before_anything_runs(
+        tmp_path, capsys):
+    """--set is checked in one place (Experiment.run) for every experiment: an unknown
+    name is refused with exit code 2, naming the options the experiment takes, and
+    nothing is written."""
+    for name, exp in experiments.load_all().items():
+        out = tmp_path / name
+        assert main(["run", name, "--quick", "--no-progress", "--out", str(out),
+                     "--set", "foo=1"]) == 2, name
+        err = capsys.readouterr().err
+        assert f"{name} has no option foo; " in err, err
+        for option in exp.options:
+            assert f"{option}=" in err
+        if not exp.options:
+            assert "it takes no --set options" in err
+        assert not (out / "metrics.json").exists()
+
+
+def test_an_option_of_the_wrong_kind_is_refused_naming_what_it_takes(tmp_path, capsys):
+    for item, message in (("lambda1=abc", "--set lambda1=abc: expected float"),
+                          ("target=1.5", "--set target=1.5: expected int"),
+                          ("gan=wgan", "--set gan=wgan: expected one of dcgan-plus, dcgan")):
+        assert main(["run", "invert", "--quick", "--no-progress", "--out", str(tmp_path),
+                     "--set", item]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_an_experiment_reading_an_option_it_did_not_declare_is_a_bug_caught_at_once():
+    cfg = experiments.RunConfig("x", options={"a": "1"})
+    with pytest.raises(KeyError, match="does not declare"):
+        cfg.option("a", 0)

@@ -95,7 +95,8 @@ def test_the_command_line_refuses_bad_images_and_unknown_options(tmp_path, capsy
     assert "0..255 pixels" in capsys.readouterr().err
     assert main(["run", "invert", "--quick", "--out", str(tmp_path / "o"),
                  "--set", "lamda1=3"]) == 2
-    assert "invert has no option lamda1; its options: images, lambda1, lambda2, target" in \
+    assert ("invert has no option lamda1; its options: gan=dcgan-plus|dcgan, images=str, "
+            "lambda1=float, lambda2=float, target=int") in \
         capsys.readouterr().err
     assert main(["run", "invert", "--quick", "--out", str(tmp_path / "o"),
                  "--set", "lambda1"]) == 2
@@ -112,9 +113,9 @@ def test_the_experiment_end_to_end_on_a_cached_model(tmp_path, monkeypatch, mnis
     monkeypatch.setenv("MINIGAN_MODELS", str(tmp_path / "models"))
     (tmp_path / "models").mkdir()
     minigan.manual_seed(0)
-    G, D = models.dcgan_generator(), models.dcgan_discriminator()
+    G, D = models.dcgan_generator(), models.dcgan_discriminator(depth=3)   # dcgan-plus's
     minigan.save({"generator": G.state_dict(), "discriminator": D.state_dict()},
-                 tmp_path / "models" / "dcgan.npz")
+                 tmp_path / "models" / "dcgan-plus.npz")
     assert main(["run", "invert", "--quick", "--steps", "5", "--no-progress",
                  "--out", str(tmp_path / "o"), "--set", "lambda2=0.5"]) == 0
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())

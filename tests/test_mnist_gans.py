@@ -52,9 +52,9 @@ def test_the_keras_mlp_gan_is_the_lectures():
     assert D(x).shape == (5, 1)
 
 
-def test_dcgan_discriminator_has_three_convolutions_and_the_cgan_keeps_two():
+def test_dcgan_discriminator_has_the_lectures_two_convolutions_and_plus_three():
     count = lambda m: sum(p.size for p in m.parameters())      # noqa: E731
-    D3, D2 = models.dcgan_discriminator(), models.dcgan_discriminator(depth=2)
+    D3, D2 = models.dcgan_discriminator(depth=3), models.dcgan_discriminator()
     assert (count(D3), count(D2)) == (432_321, 138_817)
     assert [l.stride for l in D3 if isinstance(l, nn.Conv2d)] == [(2, 2)] * 3
     x = minigan.tensor(np.zeros((2, 1, 28, 28), np.float32))
@@ -152,6 +152,27 @@ def test_real_test_images_score_high_and_one_repeated_image_scores_one(mnist_dir
     assert metrics.frechet_distance(feats[:2000], feats[:2000]) < 1e-6
 
 
+def test_the_second_judge_is_another_network_shipped_and_checked_the_same_way(mnist_dir,
+                                                                              classifier):
+    judge2 = evaluate.load_classifier(judge="mlp")
+    assert type(judge2) is models.MnistMLPClassifier
+    assert not any(isinstance(m, nn.Conv2d) for m in judge2.modules())
+    network, path, sha = evaluate.JUDGES["mlp"]
+    assert evaluate.sha256_of(path) == sha
+    with pytest.raises(ValueError, match="judge must be one of cnn, mlp"):
+        evaluate.load_classifier(judge="vit")
+    x, y = data.mnist("test")
+    probs, feats = evaluate.classify(judge2, x)
+    assert feats.shape == (len(x), 128)
+    assert (probs.argmax(1) == y).mean() >= 0.975
+    # the second opinion of the test images on themselves: the judge's own real IS, a
+    # Frechet distance near zero
+    report = evaluate.second_opinion(np.round((x[:, 0] + 1) * 127.5).astype(np.uint8), judge2)
+    assert report["judge2_inception_score"] == pytest.approx(
+        report["judge2_inception_score_real_test"], rel=0.02)
+    assert report["judge2_frechet_distance"] < 0.5
+
+
 @pytest.mark.slow
 def test_a_few_hundred_dcgan_steps_lower_the_frechet_distance(mnist_dir, classifier):
     from minigan.experiments import mnist as lab
@@ -207,11 +228,11 @@ def test_a_dcgan_run_with_jacobian_truncation_scores_the_kept_samples(mnist_dir,
     from dataclasses import replace
     from minigan.__main__ import main
     from minigan.experiments import mnist as lab
-    assert lab.RECIPES["dcgan"].jacobian_keep == 0.4
-    assert lab.RECIPES["dcgan"].jacobian_clusters == 100
+    assert lab.RECIPES["dcgan-plus"].jacobian_keep == 0.4
+    assert lab.RECIPES["dcgan-plus"].jacobian_clusters == 100
     monkeypatch.setattr(evaluate, "N_SAMPLES", 1000)       # seconds, not minutes
     out = tmp_path / "o"
-    assert main(["run", "dcgan", "--steps", "4", "--no-progress", "--out", str(out)]) == 0
+    assert main(["run", "dcgan-plus", "--steps", "4", "--no-progress", "--out", str(out)]) == 0
     m = json.loads((out / "metrics.json").read_text())
     assert m["jacobian_keep"] == 0.4 and m["jacobian_threshold"] > 0
     assert m["jacobian_clusters"] == 100 and m["jacobian_pool"] == 2500
@@ -220,7 +241,18 @@ def test_a_dcgan_run_with_jacobian_truncation_scores_the_kept_samples(mnist_dir,
     assert m["seconds_per_step"] == m["train_seconds"] / 4
     samples = np.load(out / "samples.npy")
     assert samples.shape == (1000, 28, 28) and samples.dtype == np.uint8
-    assert (out / "dcgan_jacobian.png").exists()
+    assert (out / "dcgan-plus_jacobian.png").exists()
+    # each improvement scored by both judges; the truncation's kept samples are the
+    # run's headline, its untruncated samples the averaged stage
+    stages = m["improvements"]
+    assert [s["samples"] for s in stages] == ["all", "all", "kept 40%"]
+    assert stages[1]["inception_score"] == m["inception_score_untruncated"]
+    assert stages[2]["inception_score"] == m["inception_score"]
+    assert stages[0]["inception_score"] == m["inception_score_own_weights"]
+    assert stages[2]["judge2_inception_score"] == m["judge2_inception_score"]
+    assert all(1 <= s["judge2_inception_score"] <= 10 and s["judge2_frechet_distance"] > 0
+               for s in stages)
+    assert (out / "dcgan-plus_improvements.png").exists()
     with pytest.raises(ValueError, match="unconditional"):
         replace(lab.RECIPES["cgan"], jacobian_keep=0.8)
     with pytest.raises(ValueError, match="jacobian_keep is None"):

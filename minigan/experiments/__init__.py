@@ -41,6 +41,43 @@ class Experiment:
     summary: str          # one line for `python -m minigan list`
     fn: object            # fn(cfg) -> dict of key numbers
     module: str           # where it is defined
+    options: dict = field(default_factory=dict)   # --set NAME=VALUE it takes: name -> kind
+
+    def run(self, cfg):
+        """Check cfg's --set options against the ones this experiment takes (an unknown
+        name or a value of the wrong kind is refused before anything runs), then run."""
+        unknown = sorted(set(cfg.options) - set(self.options))
+        if unknown:
+            takes = ", ".join(f"{n}={_kind_name(k)}" for n, k in sorted(self.options.items()))
+            raise OptionError(f"{self.name} has no option {', '.join(unknown)}; "
+                              + (f"its options: {takes}" if takes else "it takes no --set "
+                                 "options"))
+        for name, value in cfg.options.items():
+            _convert(name, value, self.options[name])
+        cfg.kinds = dict(self.options)
+        return self.fn(cfg)
+
+
+def choice(*values):
+    """An option kind that takes one of `values` (strings)."""
+    def convert(value):
+        if value not in values:
+            raise ValueError(f"expected one of {', '.join(values)}")
+        return value
+    convert.__name__ = "|".join(values)
+    return convert
+
+
+def _kind_name(kind):
+    return getattr(kind, "__name__", str(kind))
+
+
+def _convert(name, value, kind):
+    try:
+        return kind(value)
+    except ValueError as e:
+        detail = str(e) if kind not in (int, float) else f"expected {_kind_name(kind)}"
+        raise OptionError(f"--set {name}={value}: {detail}") from None
 
 
 @dataclass
@@ -63,6 +100,7 @@ class RunConfig:
     resume: bool = False
     data_dir: str = None   # MNIST's folder (None: $MINIGAN_DATA, else the per-user cache)
     options: dict = field(default_factory=dict)   # --set NAME=VALUE, an experiment's own knobs
+    kinds: dict = field(default_factory=dict, repr=False)   # their kinds, set by Experiment.run
 
     def steps_or(self, default, quick_default=None):
         """The step count to use: --steps if given, else the (quick) default."""
@@ -72,26 +110,20 @@ class RunConfig:
             return int(quick_default)
         return int(default)
 
-    def option(self, name, default, kind=float):
-        """The experiment's option `name` (``--set name=value``) as `kind`, else `default`."""
+    def option(self, name, default):
+        """The experiment's option `name` (``--set name=value``), converted to the kind
+        the experiment declared for it, else `default`."""
+        if name not in self.kinds:
+            raise KeyError(f"{self.name} reads an option {name!r} it does not declare "
+                           f"(@experiment(..., options=...))")
         if name not in self.options:
             return default
-        try:
-            return kind(self.options[name])
-        except ValueError:
-            raise OptionError(f"--set {name}={self.options[name]}: expected a "
-                              f"{kind.__name__}") from None
-
-    def check_options(self, known):
-        """Refuse an option the experiment does not have, naming the ones it has."""
-        unknown = sorted(set(self.options) - set(known))
-        if unknown:
-            raise OptionError(f"{self.name} has no option {', '.join(unknown)}; its options: "
-                              f"{', '.join(sorted(known)) or 'none'}")
+        return _convert(name, self.options[name], self.kinds[name])
 
     def as_dict(self):
         d = asdict(self)
         d["out"] = str(self.out)
+        del d["kinds"]
         return d
 
     def run_dir(self, name):
@@ -201,13 +233,15 @@ class Interrupted(Exception):
         self.steps = dict(steps)
 
 
-def experiment(name, summary):
-    """Decorator: register ``fn(cfg) -> dict`` under `name` with a one-line summary."""
+def experiment(name, summary, options=None):
+    """Decorator: register ``fn(cfg) -> dict`` under `name` with a one-line summary.
+    `options`: the ``--set NAME=VALUE`` options it takes, name -> kind (int, float,
+    str or ``choice(...)``); any other name is refused before the run starts."""
     def register(fn):
         if name in EXPERIMENTS and EXPERIMENTS[name].fn is not fn:
             raise ValueError(f"experiment {name!r} is registered twice "
                              f"({EXPERIMENTS[name].module} and {fn.__module__})")
-        EXPERIMENTS[name] = Experiment(name, summary, fn, fn.__module__)
+        EXPERIMENTS[name] = Experiment(name, summary, fn, fn.__module__, dict(options or {}))
         return fn
     return register
 

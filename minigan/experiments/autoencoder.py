@@ -47,7 +47,6 @@ SEEDS, SEEDS_QUICK = 3, 1
 TEST_QUICK = 2_000
 N_SHOWN = 16                          # test digits in the reconstruction figure
 VARIANTS = ("from scratch", "encoder fine-tuned", "encoder frozen")
-OPTIONS = ("clf_steps", "seeds", "labels", "test_images")
 
 
 def trained_autoencoder(cfg, train_x, steps):
@@ -116,14 +115,14 @@ def compare(cfg, ae, train_x, train_y, test_x, test_y, n_labels, seeds, steps):
 
 @experiment("autoencoder", "a conv encoder and an up-conv decoder trained on the L2 loss "
                            "(test MSE vs the mean image); the encoder initializing a "
-                           "classifier trained on 1% of the labels, vs from scratch")
+                           "classifier trained on 1% of the labels, vs from scratch",
+            options={"clf_steps": int, "seeds": int, "labels": int, "test_images": int})
 def run_autoencoder(cfg):
     from .figures import autoencoder as ae_figs
-    cfg.check_options(OPTIONS)
-    clf_steps = cfg.option("clf_steps", CLF_QUICK if cfg.quick else CLF_STEPS, int)
-    seeds = cfg.option("seeds", SEEDS_QUICK if cfg.quick else SEEDS, int)
-    n_labels = cfg.option("labels", N_LABELS, int)
-    n_test = cfg.option("test_images", TEST_QUICK if cfg.quick else 10_000, int)
+    clf_steps = cfg.option("clf_steps", CLF_QUICK if cfg.quick else CLF_STEPS)
+    seeds = cfg.option("seeds", SEEDS_QUICK if cfg.quick else SEEDS)
+    n_labels = cfg.option("labels", N_LABELS)
+    n_test = cfg.option("test_images", TEST_QUICK if cfg.quick else 10_000)
     if clf_steps < 1 or seeds < 1 or n_test < 1:
         raise OptionError(f"autoencoder: clf_steps, seeds and test_images must be >= 1, got "
                           f"{clf_steps}, {seeds} and {n_test}")

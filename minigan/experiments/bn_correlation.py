@@ -31,7 +31,7 @@ running statistics (evaluation mode, how minigan draws samples). Two numbers:
 import numpy
 
 from . import experiment
-from .trained import load_gan
+from .trained import load_gan, chosen_gan, GAN_CHOICE
 from .. import backend
 from ..gan import models
 from ..tensor import Tensor, no_grad
@@ -73,10 +73,11 @@ def dependence_on_batch_mates(G, z0, rng, batch_size, trials, device="cpu"):
 
 
 @experiment("bn-correlation", "batch norm in G makes the samples of a batch depend on each "
-                              "other; virtual batch norm (a fixed reference batch) does not")
+                              "other; virtual batch norm (a fixed reference batch) does not",
+            options={"gan": GAN_CHOICE})
 def run_bn_correlation(cfg):
     from .figures import images as figs
-    G, _, source = load_gan(cfg, "dcgan")
+    G, _, source = load_gan(cfg, chosen_gan(cfg))
     rng = numpy.random.default_rng(cfg.seed + 31)
     z_ref = rng.standard_normal((N_REFERENCE, models.NOISE_DIM)).astype(numpy.float32)
     n_batches = 24 if cfg.quick else 128

@@ -25,7 +25,7 @@ import time
 import numpy
 
 from . import experiment, OptionError
-from .trained import load_gan, cache_dir
+from .trained import load_gan, cache_dir, chosen_gan, GAN_CHOICE
 from .. import functional as F
 from ..gan import data, evaluate, inversion
 from ..serialization import load, save
@@ -35,7 +35,6 @@ N_DIGITS, N_QUICK = 100, 20
 DESCENT_STEPS, DESCENT_QUICK = 500, 150
 ENCODER_STEPS, ENCODER_QUICK = 3_000, 600
 EDIT_STEPS = 150
-OPTIONS = ("lambda1", "lambda2", "target", "images")
 
 
 def fingerprint(module):
@@ -107,16 +106,17 @@ def run_edit(G, D, clf, x, E, target, lambda1, lambda2, steps=None):
 
 
 @experiment("invert", "recover z of test digits: descent on ||G(z)-x||^2, an encoder, both; "
-                      "then the editing objective U(G(z)) + l1||z-z0||^2 - l2 D(G(z))")
+                      "then the editing objective U(G(z)) + l1||z-z0||^2 - l2 D(G(z))",
+            options={"lambda1": float, "lambda2": float, "target": int, "images": str,
+                     "gan": GAN_CHOICE})
 def run_invert(cfg):
     from .figures import images as figs, inversion as inv_figs
-    cfg.check_options(OPTIONS)
     lambda1, lambda2 = cfg.option("lambda1", 0.01), cfg.option("lambda2", 0.02)
-    target = cfg.option("target", 9, int)
+    target = cfg.option("target", 9)
     if not 0 <= target <= 9:
         raise OptionError(f"invert: --set target must be a digit 0..9, got {target}")
     x, labels = targets(cfg, N_QUICK if cfg.quick else N_DIGITS)
-    G, D, source = load_gan(cfg, "dcgan")
+    G, D, source = load_gan(cfg, chosen_gan(cfg))
     E, enc_seconds, enc_source = trained_encoder(cfg, G, ENCODER_QUICK if cfg.quick
                                                  else ENCODER_STEPS)
     steps = cfg.steps_or(DESCENT_STEPS, DESCENT_QUICK)

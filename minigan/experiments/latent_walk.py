@@ -16,7 +16,7 @@
 import numpy
 
 from . import experiment
-from .trained import load_gan
+from .trained import load_gan, chosen_gan, GAN_CHOICE
 from .mnist import generate
 from ..gan import evaluate, latent, models
 from ..tensor import Tensor
@@ -58,10 +58,11 @@ def concepts(G, clf, rng, n, a, b, device="cpu"):
 
 @experiment("latent-walk", "walks between 9 random codes (linear and spherical) and vector "
                            "arithmetic on codes (thick 0 - thin 0 + thin 7), judged by the "
-                           "classifier")
+                           "classifier",
+            options={"gan": GAN_CHOICE})
 def run_latent_walk(cfg):
     from .figures import images as figs
-    G, _, source = load_gan(cfg, "dcgan")
+    G, _, source = load_gan(cfg, chosen_gan(cfg))
     clf = evaluate.load_classifier(device=cfg.device)
     rng = numpy.random.default_rng(cfg.seed + 2024)
     codes = rng.standard_normal((N_CODES, models.NOISE_DIM))

@@ -1,41 +1,53 @@
 """The trained image GANs that the lecture experiments start from (``latent-walk``,
 ``invert``, ``bn-correlation``): found where a run left them, or trained once and cached.
 
-``load_gan(cfg, "dcgan")`` looks, in this order, for
+A lesson loads ``dcgan-plus``'s G unless told ``--set gan=dcgan`` (the plain DCGAN
+of the lecture), and prints and records where its G came from.
+``load_gan(cfg, NAME)`` looks, in this order, for
 
-1. ``OUT/checkpoints/dcgan/checkpoint.npz``: this experiment's own earlier training
-   (or a ``python -m minigan run dcgan --out OUT``);
-2. ``runs/dcgan/checkpoints/dcgan/checkpoint.npz`` beside OUT (OUT's parent) and in
-   the working folder: a ``python -m minigan run dcgan`` with the default --out;
-3. the per-user model cache: ``$MINIGAN_MODELS/dcgan.npz``, else
-   ``$XDG_CACHE_HOME/minigan/models/dcgan.npz`` (``~/.cache/minigan/models``).
+1. ``OUT/checkpoints/NAME/checkpoint.npz``: this experiment's own earlier training
+   (or a ``python -m minigan run NAME --out OUT``);
+2. ``runs/NAME/checkpoints/NAME/checkpoint.npz`` beside OUT (OUT's parent) and in
+   the working folder: a ``python -m minigan run NAME`` with the default --out;
+3. the per-user model cache: ``$MINIGAN_MODELS/NAME.npz``, else
+   ``$XDG_CACHE_HOME/minigan/models/NAME.npz`` (``~/.cache/minigan/models``).
 
 When none is there it trains one with a short budget of its own, with a progress
-bar, and caches its weights (3; ``MODEL-quick.npz`` for ``--quick``, which only
+bar, and caches its weights (3; ``NAME-quick.npz`` for ``--quick``, which only
 another --quick run uses; its training checkpoint, for ``--resume``, is
-``OUT/checkpoints/MODEL-fallback[-quick]/``, never looked in for a model): ``FALLBACK`` steps of batch 32 at lr 1e-3, the
-quick schedule of ``experiments/mnist.py`` run longer (a few minutes on 2 CPU
-cores; ``--quick``: under a minute). That model is weaker than a full
-``python -m minigan run dcgan``; run that first for the best figures. Where it
-cannot train (no MNIST) the error names the command that makes the model.
+``OUT/checkpoints/NAME-fallback[-quick]/``, never looked in for a model):
+``FALLBACK`` steps at the recipe's --quick batch size and learning rate. That model
+is weaker than a full ``python -m minigan run NAME``; run that first for the best
+figures. Where it cannot train (no MNIST) the error names the command that makes
+the model.
 
 A full run's checkpoint gives the very G that drew the run's scored samples: where
-the recipe averages G's weights over training (``dcgan``), the averaged weights,
-batch norm's statistics recomputed as the run recomputed them. A cached fallback
-model is G's own weights, as trained.
+the recipe averages G's weights over training (``dcgan-plus``), the averaged
+weights, batch norm's statistics recomputed as the run recomputed them. A cached
+fallback model is G's own weights, as trained.
 """
 import json
 import os
 import pathlib
 from dataclasses import replace
 
-from . import fit
+from . import fit, choice
 from .mnist import RECIPES, bn_batches, build, make_trainer
 from ..gan.averaging import WeightAverage
 from ..serialization import load, save
 
-# model -> (steps, --quick steps) of the fallback training, batch 32, lr 1e-3
-FALLBACK = {"dcgan": (2_000, 400), "cgan": (2_000, 400)}
+# recipe -> (steps, --quick steps) of the fallback training, at the recipe's --quick
+# batch size and learning rate
+FALLBACK = {"dcgan-plus": (2_000, 400), "dcgan": (2_000, 400), "cgan": (2_000, 400)}
+
+# the trained DCGANs a lesson can start from (``--set gan=NAME``); the first is the default
+GANS = ("dcgan-plus", "dcgan")
+GAN_CHOICE = choice(*GANS)
+
+
+def chosen_gan(cfg):
+    """The recipe whose trained G a lesson loads: ``--set gan=NAME``, else dcgan-plus."""
+    return cfg.option("gan", GANS[0])
 
 
 def fallback_run(model, quick):
@@ -76,7 +88,7 @@ def _load_from(path, model, device):
         raise ValueError(f"{path} holds no 'generator' and 'discriminator': not a trained "
                          f"{model}; delete it or train again with "
                          f"`python -m minigan run {model}`")
-    G, D = build(model, device)
+    G, D = build(RECIPES[model], device)
     try:
         G.load_state_dict(state["generator"])
         D.load_state_dict(state["discriminator"])
@@ -108,8 +120,8 @@ def _averaged(state, G, model, device):
     return average.averaged_model(bn_batches(recipe, None, int(config.get("seed", 0)), device))
 
 
-def load_gan(cfg, model="dcgan", train=True):
-    """(G, D, where they came from) for the trained `model` ("dcgan" or "cgan"), in eval
+def load_gan(cfg, model="dcgan-plus", train=True):
+    """(G, D, where they came from) for the trained `model` (a recipe of ``FALLBACK``), in eval
     mode on cfg.device: found (see the module docstring) or, with `train`, trained
     now and cached. Raises MissingModel, naming the command that makes one, when
     none is found and training is not possible (train=False, or no MNIST)."""
@@ -131,9 +143,11 @@ def load_gan(cfg, model="dcgan", train=True):
                            f"trained here without MNIST ({e}); make one with `{make}` "
                            f"where MNIST is, and copy it to {paths[-1]}") from None
     steps = FALLBACK[model][1 if cfg.quick else 0]
-    recipe = replace(RECIPES[model], batch_size=32, lr=1e-3)
-    print(f"no trained {model} found; training one for {steps} steps (batch 32, lr 1e-3) "
-          f"and caching it in {paths[-1]}")
+    recipe = RECIPES[model]
+    recipe = replace(recipe, batch_size=recipe.quick_batch_size or recipe.batch_size,
+                     lr=recipe.quick_lr or recipe.lr)
+    print(f"no trained {model} found; training one for {steps} steps (batch "
+          f"{recipe.batch_size}, lr {recipe.lr:g}) and caching it in {paths[-1]}")
     trainer = make_trainer(recipe, train_x, train_y, cfg.seed, cfg.device,
                            progress={"desc": f"{model} (for {cfg.name})"} if cfg.progress
                            else False)

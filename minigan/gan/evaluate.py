@@ -27,11 +27,17 @@ from .. import backend
 from ..serialization import load
 from ..tensor import Tensor, no_grad
 from . import metrics
-from .models import MnistClassifier
+from .models import MnistClassifier, MnistMLPClassifier
 
-WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights",
-                       "mnist_classifier.npz")
+_HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
+WEIGHTS = os.path.join(_HERE, "mnist_classifier.npz")
 WEIGHTS_SHA256 = "907753e0cebf061ad6de56d8259e1921fa525045d15f19d54724961ad6276c26"
+# judge -> (its network, its shipped weights, their SHA-256). "cnn" is the judge every
+# report uses; "mlp", another architecture trained on another seed, is the second
+# judge that checks a setting chosen by looking at the first one's scores.
+JUDGES = {"cnn": (MnistClassifier, WEIGHTS, WEIGHTS_SHA256),
+          "mlp": (MnistMLPClassifier, os.path.join(_HERE, "mnist_mlp_classifier.npz"),
+                  "bff39820567d54690ff2f14e8f10d4358c19279ddef1a371ddc68e043f37ad4f")}
 N_SAMPLES = 10_000        # samples an evaluation scores
 
 
@@ -43,24 +49,30 @@ def sha256_of(path):
     return h.hexdigest()
 
 
-def load_classifier(path=None, device="cpu", sha256=None):
-    """The evaluator CNN with the shipped weights (or those at `path`), checked
-    against their SHA-256, in eval mode on `device`."""
-    path = os.fspath(path or WEIGHTS)
-    expected = sha256 if sha256 is not None else (WEIGHTS_SHA256 if path == WEIGHTS else None)
+def load_classifier(path=None, device="cpu", sha256=None, judge="cnn"):
+    """The evaluator `judge` ("cnn", or "mlp", the second judge) with its shipped
+    weights (or those at `path`), checked against their SHA-256, in eval mode on
+    `device`."""
+    if judge not in JUDGES:
+        raise ValueError(f"load_classifier: judge must be one of {', '.join(JUDGES)}, "
+                         f"got {judge!r}")
+    network, shipped, shipped_sha256 = JUDGES[judge]
+    path = os.fspath(path or shipped)
+    expected = sha256 if sha256 is not None else (shipped_sha256 if path == shipped else None)
     if not os.path.exists(path):
         raise FileNotFoundError(
             f"the evaluator classifier's weights are missing: {path}. Train them with "
-            f"`python -m minigan run mnist-classifier` (a few minutes), which writes "
-            f"mnist_classifier.npz into its --out folder, and pass that path")
+            f"`python -m minigan run mnist-classifier --set judge={judge}` (a few minutes), "
+            f"which writes {os.path.basename(shipped)} into its --out folder, and pass "
+            f"that path")
     if expected is not None:
         found = sha256_of(path)
         if found != expected:
             raise ValueError(
                 f"the evaluator classifier's weights {path} are not the ones minigan ships: "
                 f"SHA-256 {found}, expected {expected}. Reinstall minigan, or retrain "
-                f"with `python -m minigan run mnist-classifier`")
-    clf = MnistClassifier()
+                f"with `python -m minigan run mnist-classifier --set judge={judge}`")
+    clf = network()
     clf.load_state_dict(load(path))
     return clf.to(device).eval()
 
@@ -156,4 +168,24 @@ def evaluate(samples, requested=None, classifier=None, data_dir=None, nn_samples
     k = min(nn_samples, len(probs))
     out["nearest_train"] = metrics.copying_report(as_images(samples)[:k], train_x,
                                                   ref["test_images"][:k])
+    return out
+
+
+def second_opinion(samples, classifier, requested=None, data_dir=None):
+    """The headline numbers of ``evaluate`` through the eyes of another `classifier`
+    (the second judge, ``load_classifier(judge="mlp")``), keys prefixed ``judge2_``:
+    its Inception Score (and that of real test images), its Frechet distance (and
+    its floor), and for a conditional model its class accuracy."""
+    ref = reference(id(classifier), classifier, data_dir)
+    probs, feats = classify(classifier, samples)
+    out = {"judge2_inception_score": metrics.inception_score(_shuffled(probs), splits=10)[0],
+           "judge2_inception_score_real_test": metrics.inception_score(
+               _shuffled(ref["test_probs"]), splits=10)[0],
+           "judge2_frechet_distance": metrics.frechet_distance_from_stats(
+               *metrics.feature_statistics(feats), *ref["test_stats"]),
+           "judge2_frechet_distance_floor_train_vs_test": metrics.frechet_distance_from_stats(
+               *ref["train_stats"], *ref["test_stats"])}
+    if requested is not None:
+        out["judge2_class_accuracy"] = metrics.class_accuracy(probs, backend.to_numpy(
+            requested.data if isinstance(requested, Tensor) else requested))
     return out

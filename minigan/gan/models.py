@@ -10,7 +10,8 @@ Images (MNIST, 28 x 28, pixels in [-1, 1], NCHW):
 * ``ConditionalGenerator`` / ``ConditionalDiscriminator``: the same DCGAN fed the
   one-hot label (Mirza and Osindero 2014), G as extra noise inputs, D as extra
   input channels;
-* ``MnistClassifier``: the small CNN that evaluates them (``minigan.gan.evaluate``).
+* ``MnistClassifier``: the small CNN that evaluates them (``minigan.gan.evaluate``),
+  and ``MnistMLPClassifier``, the second judge, of another architecture.
 
 Every discriminator returns a logit l (one number per sample); D(x) = sigmoid(l)
 is applied inside the loss (``binary_cross_entropy_with_logits``), where it is
@@ -214,17 +215,11 @@ def with_reference_batch(G, reference_codes, norm="virtual"):
     return nn.ReferenceBatch(copy, reference_codes).to(dense.weight.device)
 
 
-def dcgan_discriminator(in_channels=1, width=64, depth=3):
+def dcgan_discriminator(in_channels=1, width=64, depth=2):
     """DCGAN's discriminator for 28 x 28: two strided convolutions (kernel 4, stride
-    2, padding 1) halve the size, 28 -> 14 -> 7, and (depth 3, the default) a third
-    (kernel 3, stride 2, padding 1) takes it to 4 x 4 with 4 w channels. LeakyReLU 0.2
-    after each, batch norm after all but the first (none on the input layer, as in
-    the paper), then one Dense to the logit. N(0, 0.02) init.
-
-    Why three: the lecture's "balancing G and D". With two convolutions D had 139k
-    parameters against G's 766k; the third layer lifted the unconditional DCGAN's
-    Inception Score at equal steps (README, "The image GANs on MNIST"). The
-    conditional GAN keeps the two-layer D (``depth=2``).
+    2, padding 1) halve the size, 28 -> 14 -> 7, then one Dense to the logit.
+    LeakyReLU 0.2 after each convolution, batch norm after all but the first (none on
+    the input layer, as in the paper). N(0, 0.02) init.
 
     >>> dcgan_discriminator().summary(input_shape=(1, 28, 28)) # doctest: +SKIP
     Layer (type)           Output Shape           Param #
@@ -233,15 +228,14 @@ def dcgan_discriminator(in_channels=1, width=64, depth=3):
     2 (Conv2d)             (None, 128, 7, 7)      131,200
     3 (BatchNorm2d)        (None, 128, 7, 7)          256
     4 (LeakyReLU)          (None, 128, 7, 7)            0
-    5 (Conv2d)             (None, 256, 4, 4)      295,168
-    6 (BatchNorm2d)        (None, 256, 4, 4)          512
-    7 (LeakyReLU)          (None, 256, 4, 4)            0
-    8 (Flatten)            (None, 4096)                 0
-    9 (Dense)              (None, 1)                4,097
-    Total params: 432,321
+    5 (Flatten)            (None, 6272)                 0
+    6 (Dense)              (None, 1)                6,273
+    Total params: 138,817
 
-    ``depth=2`` stops after layer 4 and flattens 128 x 7 x 7 into the Dense (138,817
-    parameters).
+    ``depth=3`` adds a third convolution (kernel 3, stride 2, padding 1) that takes
+    7 x 7 to 4 x 4 with 4 w channels, then batch norm and LeakyReLU (432,321
+    parameters): a stronger D against G's 766,017 parameters, the lecture's
+    "balancing G and D" (``dcgan-plus`` uses it).
     """
     if depth not in (2, 3):
         raise ValueError(f"dcgan_discriminator: depth must be 2 or 3, got {depth!r}")
@@ -314,7 +308,7 @@ class ProjectionDiscriminator(nn.Module):
     per sample. ``features``, ``head`` and ``embed`` are the three parts.
     """
 
-    def __init__(self, n_classes=N_CLASSES, width=64, depth=3):
+    def __init__(self, n_classes=N_CLASSES, width=64, depth=2):
         super().__init__()
         self.n_classes = n_classes
         net = dcgan_discriminator(1, width, depth)
@@ -345,6 +339,25 @@ class MnistClassifier(nn.Module):
             nn.Conv2d(32, 64, 5, 2, 2), nn.ReLU(),
             nn.Conv2d(64, 64, 3, 1, 1), nn.ReLU(),
             nn.Flatten(), nn.Dense(64 * 7 * 7, 128), nn.ReLU())
+        self.head = nn.Dense(128, N_CLASSES)
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class MnistMLPClassifier(nn.Module):
+    """The second judge: a classifier of another architecture (no convolutions), trained
+    on another seed, whose scores check the first judge's where a setting was chosen by
+    looking at those (``minigan.gan.evaluate``, ``judge="mlp"``).
+
+    features: Flatten, Dense 784 -> 256, ReLU, Dense 256 -> 128, ReLU;
+    head: Dense 128 -> 10. Its 128 features are a second space for the Frechet distance.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Flatten(), nn.Dense(28 * 28, 256), nn.ReLU(), nn.Dense(256, 128), nn.ReLU())
         self.head = nn.Dense(128, N_CLASSES)
 
     def forward(self, x):
