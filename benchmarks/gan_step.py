@@ -91,7 +91,7 @@ def run_minigan(name, batch, steps, device):
     og = optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     od = optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     if recipe:
-        from minigan.gan.averaging import WeightAverage
+        from minigan.gan.tricks.averaging import WeightAverage
         from minigan.gan.losses import r1_penalty
         ema = WeightAverage(G, EMA_DECAY)
     t = [0]

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from minigan.__main__ import main
-from minigan.gan import games
+from minigan.gan.toys import games
 
 if __name__ == "__main__":
     start = (1.0, 1.0)

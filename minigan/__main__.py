@@ -177,8 +177,8 @@ def cmd_list():
 
 
 def cmd_run(args):
-    from .experiments import (get, RunConfig, Interrupted, REACHED, CheckpointMismatch,
-                              OptionError)
+    from .experiments import get, RunConfig, Interrupted, REACHED, OptionError
+    from .gan.runner import CheckpointMismatch, TrainingInterrupted
     from .experiments.trained import MissingModel
     try:
         exp = get(args.name)
@@ -212,9 +212,11 @@ def cmd_run(args):
     REACHED.clear()
     try:
         metrics = exp.run(cfg) or {}
-    except (CheckpointMismatch, OptionError, MissingModel) as e:
+    except CheckpointMismatch as e:
+        raise UsageError(f"--resume: {e}") from None
+    except (OptionError, MissingModel) as e:
         raise UsageError(str(e)) from None
-    except (Interrupted, KeyboardInterrupt) as e:
+    except (Interrupted, TrainingInterrupted, KeyboardInterrupt) as e:
         reached = dict(REACHED, **getattr(e, "steps", {}))
         write_interrupted(out, exp.name, reached, cfg, time.perf_counter() - start)
         where = (f"checkpoints in {out / 'checkpoints'}; continue with: python -m minigan "

@@ -291,3 +291,25 @@ def load(path):
             raise
         raise CheckpointError(f"{path}: the checkpoint's description does not match its "
                               f"entries ({type(e).__name__}: {e})") from None
+
+
+def atomic_write(path, data):
+    """Write `data` (str or bytes) to `path` atomically: into a locked temporary file
+    beside it, flushed to disk, then renamed into place, as ``save`` does."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    _remove_leftover_temporaries(path)
+    fd, tmp = _new_temporary(path, folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+            if fcntl is not None:
+                os.replace(tmp, path)
+        if fcntl is None:
+            os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

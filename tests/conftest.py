@@ -52,7 +52,7 @@ def torch_one_thread():
 # the reason, where the files are absent.
 def _find_mnist_dir():
     from pathlib import Path
-    from minigan.gan import mnist as mnist_files
+    from minigan.data import mnist_files as mnist_files
     default = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
     root = Path(os.environ.get("MINIGAN_TEST_MNIST") or default)
     for folder in (root, root / "mnist"):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.gan import autoencoder as A, data
+from minigan.lessons import pretraining as A
+from minigan import data
 
 
 def _images(n, seed=0):
@@ -96,7 +97,7 @@ def test_a_frozen_encoder_stays_as_it_was_and_fine_tuning_moves_it():
 
 
 def test_the_variants_share_the_head_and_copy_the_autoencoders_encoder():
-    from minigan.experiments import autoencoder as lab
+    from minigan.experiments import pretraining as lab
     minigan.manual_seed(5)
     ae = A.Autoencoder()
     ae_before = _params(ae)

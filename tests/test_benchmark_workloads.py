@@ -14,7 +14,7 @@ spec.loader.exec_module(gan_step)
 
 
 def test_the_recipe_workload_is_the_dcgan_experiments_step():
-    from minigan.experiments.mnist import RECIPES, R1_EVERY
+    from minigan.experiments.image_gans import RECIPES, R1_EVERY
     recipe = RECIPES["dcgan-plus"]
     assert gan_step.WORKLOADS["dcgan_recipe"] == recipe.batch_size
     assert (gan_step.RECIPE_LR, gan_step.R1_GAMMA, gan_step.R1_EVERY, gan_step.EMA_DECAY) == \

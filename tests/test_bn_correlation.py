@@ -110,8 +110,8 @@ def test_a_run_checkpoint_gives_the_lessons_the_averaged_g_its_run_scored(model_
     """A full dcgan run keeps G's weight average in its checkpoint; the lessons get that
     G (the averaged weights, batch norm's statistics recomputed from the run's seed and
     batch size), the one that drew the run's scored samples, not G's last weights."""
-    from minigan.experiments.mnist import RECIPES, bn_batches
-    from minigan.gan.averaging import WeightAverage
+    from minigan.experiments.image_gans import RECIPES, bn_batches
+    from minigan.gan.tricks.averaging import WeightAverage
     minigan.manual_seed(0)
     G, D = models.dcgan_generator(), models.dcgan_discriminator(depth=3)
     average = WeightAverage(G, 0.999)

@@ -8,10 +8,11 @@ import pytest
 
 import minigan
 from minigan import backend, nn, optim
-from minigan.gan import data, models
-from minigan.gan.averaging import WeightAverage
-from minigan.gan.clusters import kmeans_clusters, purity
-from minigan.gan.train import Trainer
+from minigan import data
+from minigan.gan import models
+from minigan.gan.tricks.averaging import WeightAverage
+from minigan.gan.tricks.clusters import kmeans_clusters, purity
+from minigan.gan.runner import Trainer
 
 
 # ------------------------------------------------------------------ clusters
@@ -46,7 +47,7 @@ def test_new_images_are_placed_in_the_cluster_of_their_kind():
     np.testing.assert_array_equal(placed, c.labels)
     with pytest.raises(ValueError, match="images of 63 pixels"):
         c.assign(np.zeros((2, 63), np.float32))
-    from minigan.gan.clusters import Clusters
+    from minigan.gan.tricks.clusters import Clusters
     with pytest.raises(ValueError, match="keep no centres"):
         Clusters(c.labels, c.frequencies).assign(x)
 

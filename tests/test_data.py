@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.gan import data
+from minigan import data
 
 
 def test_ring_defaults_follow_pacgan():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.gan import games
+from minigan.gan.toys import games
 
 
 def _dist(path):

@@ -23,8 +23,9 @@ import pytest
 
 import minigan
 from minigan import backend, nn, optim
-from minigan.gan import data, metrics
-from minigan.gan.train import Trainer
+from minigan import data
+from minigan.eval import metrics
+from minigan.gan.runner import Trainer
 from minigan.gan import losses as L
 from minigan.ops import shape as shape_ops
 from minigan.tensor import Tensor

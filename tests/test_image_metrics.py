@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.gan import metrics
+from minigan.eval import metrics
 
 
 def _softmax(z):

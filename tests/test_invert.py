@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.gan import inversion, models
+from minigan.lessons import inversion
+from minigan.gan import models
 
 
 @pytest.fixture(scope="module")

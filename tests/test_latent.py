@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from minigan.gan import latent
+from minigan.lessons import latent
 
 
 def test_both_paths_start_and_end_at_the_codes_and_slerp_keeps_the_norm():
@@ -51,7 +51,8 @@ def test_concept_arithmetic_averages_each_concept():
 def test_the_arithmetic_refuses_a_model_too_weak_to_draw_the_concepts():
     import minigan
     from minigan.experiments import latent_walk as lab
-    from minigan.gan import evaluate, models
+    from minigan.eval import evaluate
+    from minigan.gan import models
     minigan.manual_seed(0)
     G = models.dcgan_generator()                  # untrained: no confident digit
     with pytest.raises(RuntimeError, match="too weak for the arithmetic.*python -m minigan run "

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.gan import data, metrics
+from minigan import data
+from minigan.eval import metrics
 
 
 @pytest.mark.parametrize("mix", [data.ring(), data.grid(), data.ring(setting="unrolled")],

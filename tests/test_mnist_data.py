@@ -17,8 +17,8 @@ import pytest
 
 import minigan
 from minigan import backend
-from minigan.gan import data
-from minigan.gan import mnist as mnist_files
+from minigan import data
+from minigan.data import mnist_files as mnist_files
 
 TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 LABELS = "t10k-labels-idx1-ubyte.gz"

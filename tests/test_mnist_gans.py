@@ -7,8 +7,10 @@ import pytest
 
 import minigan
 from minigan import nn, optim
-from minigan.gan import data, evaluate, models
-from minigan.gan.train import Trainer
+from minigan import data
+from minigan.eval import evaluate
+from minigan.gan import models
+from minigan.gan.runner import Trainer
 
 
 def _docstring_table(fn):
@@ -145,7 +147,7 @@ def test_real_test_images_score_high_and_one_repeated_image_scores_one(mnist_dir
     x, y = data.mnist("test")
     probs, feats = evaluate.classify(classifier, x)
     assert (probs.argmax(1) == y).mean() >= 0.99
-    from minigan.gan import metrics
+    from minigan.eval import metrics
     assert metrics.inception_score(probs)[0] >= 9.7
     repeated = np.repeat(x[:1], 1000, axis=0)
     assert metrics.inception_score(evaluate.classify(classifier, repeated)[0])[0] < 1.001
@@ -175,8 +177,8 @@ def test_the_second_judge_is_another_network_shipped_and_checked_the_same_way(mn
 
 @pytest.mark.slow
 def test_a_few_hundred_dcgan_steps_lower_the_frechet_distance(mnist_dir, classifier):
-    from minigan.experiments import mnist as lab
-    from minigan.gan import metrics
+    from minigan.experiments import image_gans as lab
+    from minigan.eval import metrics
     train_x, train_y = data.mnist("train")
     test_f = evaluate.classify(classifier, data.mnist("test")[0][:2000])[1]
     tr = lab.make_trainer(lab.RECIPES["dcgan"], train_x, train_y, seed=0)
@@ -194,7 +196,7 @@ def test_a_few_hundred_dcgan_steps_lower_the_frechet_distance(mnist_dir, classif
 def test_a_checkpoint_of_another_architecture_lists_the_mismatched_entries(mnist_dir, tmp_path,
                                                                           capsys):
     from minigan.__main__ import main
-    from minigan.experiments import mnist as lab
+    from minigan.experiments import image_gans as lab
     x, y = data.mnist("train")
     tr = lab.make_trainer(lab.RECIPES["mnist-mlp"], x[:256], y[:256])
     tr.fit(1)
@@ -227,7 +229,7 @@ def test_a_dcgan_run_with_jacobian_truncation_scores_the_kept_samples(mnist_dir,
     import json
     from dataclasses import replace
     from minigan.__main__ import main
-    from minigan.experiments import mnist as lab
+    from minigan.experiments import image_gans as lab
     assert lab.RECIPES["dcgan-plus"].jacobian_keep == 0.4
     assert lab.RECIPES["dcgan-plus"].jacobian_clusters == 100
     monkeypatch.setattr(evaluate, "N_SAMPLES", 1000)       # seconds, not minutes
@@ -260,7 +262,7 @@ def test_a_dcgan_run_with_jacobian_truncation_scores_the_kept_samples(mnist_dir,
 
 
 def test_generate_draws_in_eval_mode_and_leaves_g_as_it_was():
-    from minigan.experiments.mnist import generate
+    from minigan.experiments.image_gans import generate
     G = models.dcgan_generator(width=4)
     z = minigan.tensor(np.random.default_rng(0).standard_normal((3, 100)).astype("float32"))
     for mode in (True, False):

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.gan import data, metrics, models
-from minigan.gan.unrolled import UnrolledTrainer, forward_with
+from minigan import data
+from minigan.eval import metrics
+from minigan.gan import models
+from minigan.gan.tricks.unrolled import UnrolledTrainer, forward_with
 from minigan.experiments import mog_recipes as mog
 from minigan.experiments.mog import snapshot
 

@@ -1,4 +1,4 @@
-"""Discriminator rejection sampling (minigan.gan.rejection): the kept samples follow
+"""Discriminator rejection sampling (minigan.gan.tricks.rejection): the kept samples follow
 p_data when the logits are log p_data / p_g, and a trained D learns that log ratio."""
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from scipy import stats
 
 from minigan import backend, nn
 from minigan.tensor import Tensor
-from minigan.gan import rejection
+from minigan.gan.tricks import rejection
 
 
 def test_exact_log_ratio_turns_uniform_samples_into_the_data_density():
@@ -60,7 +60,9 @@ def test_rejection_keeps_the_modes_and_drops_the_gaps_of_the_grid():
     # square between them; a D trained on it (briefly: the recipe trains a wider D
     # 20,000 steps) learns where the data is not, and the rejection step keeps far
     # more of the samples on the modes than the generator draws
-    from minigan.gan import data, metrics, models
+    from minigan import data
+    from minigan.eval import metrics
+    from minigan.gan import models
     grid = data.grid()
     rng = np.random.default_rng(0)
 

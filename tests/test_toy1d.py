@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from minigan.gan import toy1d
+from minigan.gan.toys import toy1d
 from minigan.experiments import toy1d as exp_toy1d, vanishing
 
 

@@ -10,7 +10,7 @@ import pytest
 import minigan
 from minigan import backend, nn, optim
 from minigan.gan import losses as L
-from minigan.gan.train import Trainer, History, Callback, TrainingDiverged, train_gan
+from minigan.gan.runner import Trainer, History, Callback, TrainingDiverged, train_gan
 from conftest import needs_torch
 
 NOISE, DATA = 3, 2
@@ -362,14 +362,19 @@ def test_an_experiments_run_saves_on_a_timer_so_a_killed_run_loses_little(
         if step == 14:
             raise _Killed
     cfg = experiments.RunConfig("x", out=tmp_path, resume=True)
+
+    def build(callbacks=()):
+        settings = cfg.trainer_settings("run", callbacks)
+        return make_trainer(settings.pop("out_dir"), **settings, **RUN)
     with pytest.raises(_Killed):
-        cfg.fit(make_trainer(callbacks=[kill], **RUN), 20, "run")
+        build([kill]).fit(20, resume=cfg.resume)
     path = tmp_path / "checkpoints" / "run" / "checkpoint.npz"
     if every_seconds:                      # the timer never ran out: the kill lost everything
         assert not path.exists()
         return
     assert minigan.load(path)["step"] == 13        # saved after every step but the killed one
-    resumed = cfg.fit(make_trainer(**RUN), 20, "run")
+    resumed = build()
+    resumed.fit(20, resume=cfg.resume)
     assert_same_run(straight_run(20), resumed)
 
 
@@ -388,11 +393,11 @@ def test_training_time_is_kept_across_a_resume(tmp_path):
     assert resumed.train_seconds > saved         # the first 7 steps still count
     assert resumed.train_cpu_seconds > saved_cpu
     state = minigan.load(tmp_path / "checkpoint.npz")
-    del state["train_seconds"], state["train_cpu_seconds"]   # a checkpoint from before
+    del state["train_seconds"], state["train_cpu_seconds"]   # a checkpoint missing them
     older = make_trainer(**RUN)
-    older.load_state_dict(state)
-    assert np.isnan(older.train_seconds)         # unknown, not zero
-    assert np.isnan(older.train_cpu_seconds)
+    with pytest.raises(ValueError, match="it lacks train_seconds, train_cpu_seconds"):
+        older.load_state_dict(state)
+    assert older.train_seconds == 0.0 and older.global_step == 0     # left as it was
 
 
 def test_a_real_ctrl_c_finishes_the_step_before_saving(tmp_path, capsys):

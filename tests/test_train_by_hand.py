@@ -11,7 +11,7 @@ import pytest
 import minigan
 import minigan.functional as F
 from minigan import nn, optim
-from minigan.gan.train import Trainer
+from minigan.gan.runner import Trainer
 
 NOISE, DATA, LR = 3, 2, 0.1
 

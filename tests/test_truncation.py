@@ -5,8 +5,8 @@ import pytest
 
 from minigan import nn
 from minigan.gan.models import Rescale
-from minigan.gan.clusters import kmeans_clusters
-from minigan.gan.truncation import jacobian_norms, jacobian_truncation, keep_per_stratum
+from minigan.gan.tricks.clusters import kmeans_clusters
+from minigan.gan.tricks.truncation import jacobian_norms, jacobian_truncation, keep_per_stratum
 from minigan.tensor import Tensor, no_grad
 
 

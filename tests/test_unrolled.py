@@ -1,7 +1,7 @@
 """The unrolled GAN: one overridden generator update, and an honest history."""
 import numpy as np
 
-from minigan.gan import data
+from minigan import data
 from minigan.experiments import mog_recipes as recipes
 
 

@@ -5,9 +5,10 @@ An experiment is a function ``fn(cfg: RunConfig) -> dict`` registered with the
 ``cfg.out`` and returns its key numbers; the command line adds the
 configuration and the wall time and saves them as ``metrics.json``.
 
-Every training run of an experiment goes through ``RunConfig.fit``: its
-checkpoint and history live under ``out/checkpoints/NAME/``, ``--resume``
-continues it from there, and a Ctrl-C saves it and raises ``Interrupted``,
+Every training run of an experiment is a Trainer built with
+``cfg.trainer_settings(NAME)`` and trained by its ``fit(steps, resume=cfg.resume)``:
+its checkpoint and history live under ``out/checkpoints/NAME/``, ``--resume``
+continues it from there, and a Ctrl-C saves it and raises ``TrainingInterrupted``,
 which the command line turns into an honest ``metrics.json`` and exit code 130.
 It is also saved every ``SAVE_EVERY_SECONDS`` of training (the Trainer's
 ``checkpoint_seconds``), so a run killed without a Ctrl-C resumes from at most
@@ -17,12 +18,11 @@ The modules that define experiments are imported only when the registry is
 asked for (``load_all``), so ``import minigan`` stays light.
 """
 import importlib
-import os
 import pathlib
 import time
 from dataclasses import dataclass, field, asdict
 
-from ..gan.train import Callback, CHECKPOINT_NAME
+from ..gan.runner import Callback
 
 EXPERIMENTS = {}          # name -> Experiment
 
@@ -32,7 +32,8 @@ EXPERIMENTS = {}          # name -> Experiment
 SAVE_EVERY_SECONDS = 300
 
 # modules in minigan/experiments/ that register experiments, in listing order
-_MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table", "mnist", "convt_matrix", "bn_correlation", "invert", "latent_walk", "autoencoder")
+_MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table", "image_gans", "convt_matrix",
+            "bn_correlation", "invert", "latent_walk", "pretraining")
 
 
 @dataclass(frozen=True)
@@ -130,55 +131,56 @@ class RunConfig:
         """Where the training run `name` keeps its checkpoint and history."""
         return pathlib.Path(self.out) / "checkpoints" / name
 
-    def fit(self, trainer, steps, name, first=()):
-        """Train `trainer` to `steps` as the run `name` of this experiment.
-
-        Its checkpoint and history go to ``run_dir(name)``; with ``--resume`` it
-        continues from the checkpoint there (a finished run just loads). The
-        recorders in `first` take a record at step 0 of a fresh run. A Ctrl-C, or
-        a stop asked of the worker processes, ends the run at a step boundary
-        with its checkpoint saved, and raises ``Interrupted``.
-        """
-        from . import workers
-        trainer.out_dir, trainer.verbose = str(self.run_dir(name)), False
-        trainer.checkpoint_seconds = SAVE_EVERY_SECONDS
-        os.makedirs(trainer.out_dir, exist_ok=True)
-        path = os.path.join(trainer.out_dir, CHECKPOINT_NAME)
-        if self.resume and os.path.exists(path):
-            try:
-                trainer.load_checkpoint(path)
-            except (ValueError, RuntimeError) as e:
-                raise CheckpointMismatch(
-                    f"--resume: the checkpoint {path} does not fit the run {name!r} of "
-                    f"{self.name}: {e}") from e
-        if trainer.global_step == 0:
-            for recorder in first:
-                recorder.take(trainer, 0)
-        poll = Callback(lambda tr, step: tr.request_stop() if workers.stop_requested() else None)
-        trainer.callbacks.append(poll)
-        try:
-            trainer.fit(steps)
-        finally:
-            trainer.callbacks.remove(poll)
-            REACHED[name] = trainer.global_step
-        if trainer.interrupted:
-            raise Interrupted(REACHED)
-        return trainer
+    def trainer_settings(self, name, callbacks=()):
+        """What the training run `name` of this experiment is built with (``Trainer``
+        arguments): its checkpoint and history in ``run_dir(name)``, saved every
+        ``SAVE_EVERY_SECONDS`` of training, no messages of its own (the command line
+        reports), a stop asked of the worker processes honoured at a step boundary,
+        and a fit stopped by Ctrl-C raising ``TrainingInterrupted``; `callbacks`, the
+        run's own, come first. Train it with ``trainer.fit(steps, resume=cfg.resume)``."""
+        return {"name": name, "out_dir": str(self.run_dir(name)), "verbose": False,
+                "checkpoint_seconds": SAVE_EVERY_SECONDS, "on_interrupt": "raise",
+                "callbacks": list(callbacks) + [Reached(name), Callback(_stop_if_asked)]}
 
 
-def fit(cfg, trainer, steps, name, first=()):
-    """``cfg.fit(trainer, steps, name, first)``, or without a RunConfig (a call from
-    code or a test) a plain ``trainer.fit`` after the `first` records."""
-    if cfg is not None:
-        return cfg.fit(trainer, steps, name, first)
-    for recorder in first:
-        recorder.take(trainer, 0)
-    trainer.fit(steps)
-    return trainer
+def trainer_settings(cfg, name, callbacks=()):
+    """``cfg.trainer_settings(name, callbacks)``, or without a RunConfig (a call from
+    code or a test) a plain Trainer's: just the `callbacks`."""
+    if cfg is None:
+        return {"callbacks": list(callbacks)}
+    return cfg.trainer_settings(name, callbacks)
+
+
+def resuming(cfg):
+    """Whether this experiment's runs continue from their checkpoints (--resume)."""
+    return cfg is not None and cfg.resume
+
+
+def _stop_if_asked(trainer, step):
+    from . import workers
+    if workers.stop_requested():
+        trainer.request_stop()
 
 
 # name of each training run of this process's experiment -> the step it reached
 REACHED = {}
+
+
+class Reached(Callback):
+    """Keeps ``REACHED[name]`` at the step the training run `name` has reached, for
+    the report of an interrupted experiment."""
+
+    def __init__(self, name):
+        super().__init__(self._note)
+        self.name = name
+
+    def _note(self, trainer, step):
+        REACHED[self.name] = step
+
+    def on_fit_start(self, trainer):
+        REACHED[self.name] = trainer.global_step
+
+    on_fit_end = on_fit_start
 
 
 class RunClock:
@@ -188,40 +190,24 @@ class RunClock:
     the interruption, and a finished run that just loads would cost almost
     nothing. The Trainer keeps its training time in the checkpoint
     (``train_seconds``, ``train_cpu_seconds``), so a run costs this process's time
-    outside ``fit`` plus that total. Use: ``clock = RunClock()``, train with
-    ``clock.fit(cfg.fit)`` in place of ``cfg.fit``, then ``clock.seconds(trainer)``.
+    outside ``fit`` plus that total. Use: ``clock = RunClock()`` before the run,
+    ``clock.seconds(trainer)`` after it.
     """
 
     def __init__(self):
         self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
-        self._fit_wall = self._fit_cpu = 0.0          # this process's time inside fit
-
-    def fit(self, fit):
-        """`fit` (called as ``fit(trainer, *args)``), with its time kept apart."""
-        def timed(*args, **kwargs):
-            wall, cpu = time.perf_counter(), time.process_time()
-            try:
-                return fit(*args, **kwargs)
-            finally:
-                self._fit_wall += time.perf_counter() - wall
-                self._fit_cpu += time.process_time() - cpu
-        return timed
 
     def seconds(self, trainer):
-        """(wall, CPU) seconds: outside fit in this process + the trainer's training
-        over every process (NaN when its checkpoint predates the training clock)."""
-        outside_wall = time.perf_counter() - self._wall0 - self._fit_wall
-        outside_cpu = time.process_time() - self._cpu0 - self._fit_cpu
+        """(wall, CPU) seconds: this process's time outside the trainer's fit, plus its
+        training over every process."""
+        outside_wall = time.perf_counter() - self._wall0 - trainer.session_seconds
+        outside_cpu = time.process_time() - self._cpu0 - trainer.session_cpu_seconds
         return (outside_wall + trainer.train_seconds,
                 outside_cpu + trainer.train_cpu_seconds)
 
 
 class OptionError(ValueError):
     """A --set NAME=VALUE that the experiment does not have, or a value of the wrong kind."""
-
-
-class CheckpointMismatch(ValueError):
-    """--resume found a checkpoint that does not fit the experiment's models."""
 
 
 class Interrupted(Exception):

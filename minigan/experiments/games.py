@@ -3,12 +3,12 @@ Nash equilibrium, and which methods and regularizers make it converge.
 
 Lecture: GAN training difficulty, non-convergence ("min_x max_y xy: the SGD
 orbits forever around (0, 0)"). The dynamics are computed by autodiff in
-``minigan.gan.games``; here they are run, measured against theory, and drawn.
+``minigan.gan.toys.games``; here they are run, measured against theory, and drawn.
 """
 import numpy
 
 from . import experiment
-from ..gan import games
+from ..gan.toys import games
 from .figures import phase_plane
 from .figures.style import plt, save, suptitle
 

@@ -1,5 +1,5 @@
 """Recovering the code of a given image, three ways, and the photo-editing objective:
-the experiment ``invert`` (the library code is ``minigan.gan.inversion``).
+the experiment ``invert`` (the library code is ``minigan.lessons.inversion``).
 
 For 100 test digits (``--quick``: 20) and the trained DCGAN:
 
@@ -27,7 +27,9 @@ import numpy
 from . import experiment, OptionError
 from .trained import load_gan, cache_dir, chosen_gan, GAN_CHOICE
 from .. import functional as F
-from ..gan import data, evaluate, inversion
+from .. import data
+from ..eval import evaluate
+from ..lessons import inversion
 from ..serialization import load, save
 from ..tensor import Tensor, no_grad
 

@@ -1,5 +1,5 @@
 """Walking in the latent space and arithmetic on codes: the experiment ``latent-walk``
-(the library code is ``minigan.gan.latent``).
+(the library code is ``minigan.lessons.latent``).
 
 * **Walks**: 9 random codes joined in turn by 9-step paths, straight (lerp) and
   along the great circle (slerp), one row per pair; the figure shows whether the
@@ -17,8 +17,10 @@ import numpy
 
 from . import experiment
 from .trained import load_gan, chosen_gan, GAN_CHOICE
-from .mnist import generate
-from ..gan import evaluate, latent, models
+from .image_gans import generate
+from ..eval import evaluate
+from ..lessons import latent
+from ..gan import models
 from ..tensor import Tensor
 
 N_CODES, N_STEPS = 9, 9

@@ -14,15 +14,16 @@ from dataclasses import asdict, dataclass
 
 import numpy
 
-from . import experiment, fit, workers, RunClock, REACHED
+from . import experiment, workers, RunClock, REACHED, trainer_settings, resuming
 from . import mog_recipes as recipes
 from .figures import mixtures_2d
 from .figures.style import save
 from .. import backend
 from .. import functional as F
-from ..gan import data, metrics
+from .. import data
+from ..eval import metrics
 from ..gan.models import Packed
-from ..gan.train import Recorder
+from ..gan.runner import Recorder
 from ..tensor import Tensor, grad, no_grad
 
 
@@ -114,11 +115,10 @@ def _mog_one(job):
     cfg, method, steps, progress = job
     ring = data.mixture("ring")
     clock = RunClock()          # the training's time over every process, if resumed
-    fit = clock.fit(cfg.fit)
     watch = fixed_noise_snapshots(ring, steps, cfg.seed, cfg.device)
     run = recipes.train_mog(method, ring, seed=cfg.seed, steps=steps, device=cfg.device,
-                            callbacks=[watch], progress=progress,
-                            fit=lambda tr, n: fit(tr, n, method))
+                            progress=progress, resume=cfg.resume,
+                            **cfg.trainer_settings(method, [watch]))
     return dict(method=method, samples=run.samples, scores=run.scores,
                 snaps=as_snapshots(watch), seconds=clock.seconds(run.trainer)[0])
 
@@ -203,10 +203,11 @@ def collapse_run(steps, seed=0, device="cpu", n_snapshots=COLLAPSE_SNAPSHOTS, pr
 
     def take(trainer, step):
         return asdict(snapshot(trainer, ring, step, device, n=1000, occupancy_radius=radius))
-    watch = Recorder(take, every=every)
+    watch = Recorder(take, every=every, at_start=True)
     trainer = recipes.make_trainer(COLLAPSE_METHOD, ring, seed, device, schedule,
-                                   callbacks=[watch], progress=progress)
-    fit(cfg, trainer, steps, "collapse", first=[watch])
+                                   progress=progress,
+                                   **trainer_settings(cfg, "collapse", [watch]))
+    trainer.fit(steps, resume=resuming(cfg))
     return trainer, ring, as_snapshots(watch)
 
 

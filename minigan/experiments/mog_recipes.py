@@ -1,8 +1,8 @@
 """The mode-collapse lab's recipes: which GAN trains how on a mixture of Gaussians.
 
 ``train_mog(method, dataset, seed)`` trains one GAN on one toy mixture
-(``minigan.gan.data``) and scores its final 2,500 samples
-(``minigan.gan.metrics``). Every method of the table shares one architecture, one
+(``minigan.data``) and scores its final 2,500 samples
+(``minigan.eval.metrics``). Every method of the table shares one architecture, one
 optimizer and one schedule, so that a table compares the methods and nothing else:
 
 * G: z (2-D standard normal) -> Dense 128 -> ReLU -> Dense 128 -> ReLU -> Dense 2
@@ -24,13 +24,13 @@ pacgan2/3/4        non-saturating, D judges m samples at once (``models.Packed``
 wgan-gp            Wasserstein critic + gradient penalty (lambda 1), 3 critic
                    steps per G step, Adam betas (0.5, 0.9), 2,500 steps
 unrolled           non-saturating, G's gradient through k = 5 look-ahead Adam
-                   steps of D (``minigan.gan.unrolled``), each on 60 samples;
+                   steps of D (``minigan.gan.tricks.unrolled``), each on 60 samples;
                    1,000 steps
 pacgan2-rescaled   PacGAN2 in rescaled coordinates (``models.Rescale``; s = 2 on
                    the ring, 4 on the grid), 10,000 steps; on the grid lr 1.5e-3
                    held for 25% of the steps, then down to 1.5e-6
 pacgan2-drs        minigan's best recipe (``BEST``): pacgan2-rescaled, then
-                   discriminator rejection sampling (``minigan.gan.rejection``):
+                   discriminator rejection sampling (``minigan.gan.tricks.rejection``):
                    a fresh D of 256 units learns log p_data / p_g from the final
                    G in 8,000 steps (ring) or 20,000 (grid), and G's samples are
                    kept with probability min(1, p_data / (M p_g))
@@ -44,13 +44,14 @@ from dataclasses import dataclass, field, replace
 import numpy
 
 from .. import backend, optim
-from ..gan import data as toy
-from ..gan import metrics, rejection
-from ..gan.data import noise_sampler
+from .. import data as toy
+from ..eval import metrics
+from ..gan.tricks import rejection
+from ..data import noise_sampler
 from ..gan.losses import gradient_penalty
 from ..gan.models import mlp_generator, mlp_discriminator
-from ..gan.train import Trainer
-from ..gan.unrolled import UnrolledTrainer
+from ..gan.runner import Trainer
+from ..gan.tricks.unrolled import UnrolledTrainer
 from ..nn import eval_mode
 from ..tensor import no_grad
 
@@ -177,8 +178,9 @@ def sample_generator(G, n=N_EVAL, device="cpu"):
 
 
 def make_trainer(method, mixture, seed=0, device="cpu", schedule=Schedule(), callbacks=(),
-                 progress=False):
-    """Build G, D, optimizers and the Trainer of `method` on `mixture` (not trained yet)."""
+                 progress=False, **settings):
+    """Build G, D, optimizers and the Trainer of `method` on `mixture` (not trained yet).
+    `settings` go to the Trainer (``callbacks`` among them added after `callbacks`)."""
     method = get_method(method).for_mixture(mixture)
     schedule = replace(schedule, **dict(method.schedule))     # the method's own settings
     if schedule.batch_size % method.pack:
@@ -200,8 +202,8 @@ def make_trainer(method, mixture, seed=0, device="cpu", schedule=Schedule(), cal
     penalty = gp if method.gp else None
     kwargs = dict(loss=method.loss, d_steps=method.d_steps, batch_size=schedule.batch_size,
                   penalty=penalty, label_smoothing=method.label_smoothing,
-                  schedulers=schedulers, callbacks=list(callbacks), progress=progress,
-                  seed=seed)
+                  schedulers=schedulers, progress=progress, seed=seed,
+                  callbacks=list(callbacks) + list(settings.pop("callbacks", ())), **settings)
     sample_real = lambda n: mixture.sample(n, device=device)   # noqa: E731
     sample_noise = noise_sampler(device, method.noise_dim)
     if method.unroll:
@@ -213,7 +215,7 @@ def make_trainer(method, mixture, seed=0, device="cpu", schedule=Schedule(), cal
 
 def rejection_samples(G, mixture, method, d_steps, seed=0, device="cpu", n=N_EVAL):
     """n samples of G filtered by discriminator rejection sampling
-    (``minigan.gan.rejection``): a fresh D, as deep as the GAN's, ``rejection_hidden``
+    (``minigan.gan.tricks.rejection``): a fresh D, as deep as the GAN's, ``rejection_hidden``
     wide, in the method's rescaled coordinates, learns log p_data / p_g in `d_steps`
     steps; then ``rejection_pool`` samples of G are each kept with probability
     min(1, p_data / (M p_g))."""
@@ -238,20 +240,21 @@ def steps_of(method, schedule=None, mixture=None):
 
 
 def train_mog(method, dataset="ring", seed=0, steps=None, device="cpu", schedule=None,
-              callbacks=(), progress=False, fit=None):
+              callbacks=(), progress=False, resume=False, **settings):
     """Train `method` on `dataset` ('ring', 'grid', 'ring-unrolled' or a mixture) and
     score 2,500 final samples. Returns a MogRun.
 
     ``steps``: None trains the method's own number of steps (``steps_of``); a number
-    overrides it. ``fit(trainer, steps)``: how to train (default ``trainer.fit``; an
-    experiment passes its ``RunConfig.fit``, which checkpoints and resumes).
+    overrides it. `settings` go to the Trainer (an experiment's
+    ``cfg.trainer_settings(NAME)``: checkpoints), and ``resume`` to its ``fit``.
     """
     mixture = toy.mixture(dataset) if isinstance(dataset, str) else dataset
     schedule = schedule or Schedule()
     schedule = replace(schedule, steps=int(steps if steps is not None
                                            else steps_of(method, schedule, mixture)))
-    trainer = make_trainer(method, mixture, seed, device, schedule, callbacks, progress)
-    (fit or Trainer.fit)(trainer, schedule.steps)
+    trainer = make_trainer(method, mixture, seed, device, schedule, callbacks, progress,
+                           **settings)
+    trainer.fit(schedule.steps, resume=resume)
     own = get_method(method).for_mixture(mixture)
     if own.rejection_steps:
         # a shortened run (--quick, --steps) shortens the rejection D's training alike

@@ -15,7 +15,8 @@ from tqdm.auto import tqdm
 
 from . import experiment, workers, RunClock, RunConfig, REACHED
 from . import mog_recipes as recipes
-from ..gan import data, metrics
+from .. import data
+from ..eval import metrics
 
 DATASETS = ("ring", "grid")
 SEEDS = 5
@@ -130,9 +131,8 @@ def _one_run(job):
     cfg, ds, m, seed, steps = job
     out = cfg.out
     clock = RunClock()          # the training's time over every process, if resumed
-    fit = clock.fit(cfg.fit)
     run = recipes.train_mog(m, ds, seed=seed, steps=steps, device=cfg.device,
-                            fit=lambda tr, n: fit(tr, n, run_name(ds, m, seed)))
+                            resume=cfg.resume, **cfg.trainer_settings(run_name(ds, m, seed)))
     path = _sample_file(out, ds, m, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     numpy.save(path, run.samples.astype(numpy.float32), allow_pickle=False)

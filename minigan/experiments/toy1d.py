@@ -11,10 +11,10 @@ import math
 
 import numpy
 
-from . import experiment, fit
+from . import experiment, trainer_settings, resuming
 from .. import backend
-from ..gan import toy1d
-from ..gan.train import Recorder
+from ..gan.toys import toy1d
+from ..gan.runner import Recorder
 from .figures import densities_1d
 from .figures.style import plt, save, suptitle, color
 
@@ -40,12 +40,12 @@ def fit_optimal_discriminator(steps, real_label=1.0, seed=0, snapshot_steps=(), 
         v = (toy1d.game_value(D, p_data, G.density(), n=4001, device=device)
              if track_value and (step % max(steps // 60, 1) == 0 or step == steps) else None)
         return {"step": step, "d": d, "value": v} if d is not None or v is not None else None
-    watch = Recorder(look)
+    watch = Recorder(look, at_start=True)
     trainer = toy1d.discriminator_trainer(
         D, p_data, G, steps, batch_size=batch_size, real_label=real_label, device=device,
-        callbacks=[watch], seed=seed,
-        progress={"desc": "D vs fixed G", "leave": False} if progress else False)
-    fit(cfg, trainer, steps, name, first=[watch])
+        seed=seed, progress={"desc": "D vs fixed G", "leave": False} if progress else False,
+        **trainer_settings(cfg, name, [watch]))
+    trainer.fit(steps, resume=resuming(cfg))
     snaps = {r["step"]: r["d"] for r in watch.records if r["d"] is not None}
     values = [(r["step"], r["value"]) for r in watch.records if r["value"] is not None]
     return D, p_data, G.density(), snaps, values
@@ -166,12 +166,13 @@ def gan_1d(cfg):
                 "jsd": toy1d.jsd(p_data, p_g) if step % 10 == 0 else None,
                 "d": toy1d.probabilities_on(D, GRID, cfg.device) if shown else None,
                 "samples": G.sample(2000, cfg.device).numpy().ravel() if shown else None}
-    watch = Recorder(look)
+    watch = Recorder(look, at_start=True)
     trainer = toy1d.gan_trainer(G, D, p_data, "non-saturating", lr_d=0.01, lr_g=0.01,
-                                device=cfg.device, callbacks=[watch], seed=cfg.seed,
+                                device=cfg.device, seed=cfg.seed,
                                 progress={"desc": "1-D GAN", "leave": False}
-                                if cfg.progress else False)
-    fit(cfg, trainer, steps, "gan-1d", first=[watch])
+                                if cfg.progress else False,
+                                **trainer_settings(cfg, "gan-1d", [watch]))
+    trainer.fit(steps, resume=resuming(cfg))
     snaps = {r["step"]: (toy1d.Gaussian1D(r["mean"], r["std"]), r["d"], r["samples"])
              for r in watch.records if r["d"] is not None}
     trace = [(r["step"], r["mean"], r["std"], numpy.nan if r["jsd"] is None else r["jsd"])

@@ -31,9 +31,10 @@ import os
 import pathlib
 from dataclasses import replace
 
-from . import fit, choice
-from .mnist import RECIPES, bn_batches, build, make_trainer
-from ..gan.averaging import WeightAverage
+from . import choice, trainer_settings, resuming
+from .image_gans import RECIPES
+from ..gan.recipes import bn_batches, build, make_trainer
+from ..gan.tricks.averaging import WeightAverage
 from ..serialization import load, save
 
 # recipe -> (steps, --quick steps) of the fallback training, at the recipe's --quick
@@ -135,7 +136,7 @@ def load_gan(cfg, model="dcgan-plus", train=True):
     if not train:
         raise MissingModel(f"no trained {model} found (looked in {looked}); make one with "
                            f"`{make}`")
-    from ..gan import data
+    from .. import data
     try:
         train_x, train_y = data.mnist("train", cfg.data_dir)
     except (OSError, ValueError) as e:
@@ -150,11 +151,11 @@ def load_gan(cfg, model="dcgan-plus", train=True):
           f"{recipe.batch_size}, lr {recipe.lr:g}) and caching it in {paths[-1]}")
     trainer = make_trainer(recipe, train_x, train_y, cfg.seed, cfg.device,
                            progress={"desc": f"{model} (for {cfg.name})"} if cfg.progress
-                           else False)
+                           else False, **trainer_settings(cfg, fallback_run(model, cfg.quick)))
     # Its checkpoint goes to a run of its own name, not OUT/checkpoints/MODEL/ where a
     # `run MODEL --out OUT` leaves a fully trained model: otherwise a later full run
     # with the same --out would take this short (or --quick) training for that.
-    fit(cfg, trainer, steps, fallback_run(model, cfg.quick))
+    trainer.fit(steps, resume=resuming(cfg))
     paths[-1].parent.mkdir(parents=True, exist_ok=True)
     save({"generator": trainer.G.state_dict(), "discriminator": trainer.D.state_dict(),
           "steps": steps, "trained_by": cfg.name}, paths[-1])

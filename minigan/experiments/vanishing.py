@@ -13,11 +13,12 @@ Lecture: with a = D's logit on a fake sample, D(G(z)) = sigmoid(a), and
 """
 import numpy
 
-from . import experiment, fit
+from . import experiment, trainer_settings, resuming
 from .. import backend
 from ..tensor import Tensor, grad
-from ..gan import losses, toy1d
-from ..gan.train import Recorder
+from ..gan import losses
+from ..gan.toys import toy1d
+from ..gan.runner import Recorder
 from .figures.style import plt, save, suptitle, color
 
 P_DATA = (2.0, 0.75)
@@ -45,8 +46,9 @@ def strong_discriminator(seed=0, steps=PRETRAIN_STEPS, device="cpu", cfg=None):
     p_data = toy1d.Gaussian1D(*P_DATA)
     D = toy1d.mlp_discriminator(16)
     trainer = toy1d.discriminator_trainer(D, p_data, toy1d.AffineGenerator(*G_START), steps,
-                                          device=device, seed=seed, progress=False)
-    fit(cfg, trainer, steps, "strong-d")
+                                          device=device, seed=seed, progress=False,
+                                          **trainer_settings(cfg, "strong-d"))
+    trainer.fit(steps, resume=resuming(cfg))
     return D
 
 
@@ -69,10 +71,11 @@ def race(steps, seed=0, device="cpu", pretrain_steps=PRETRAIN_STEPS, progress=Fa
                             trainer.history[-1]["grad_norm_g"], float(with_d)]}
         watch = Recorder(look)
         trainer = toy1d.gan_trainer(G, D, p_data, g_loss, g_optimizer="sgd", lr_g=G_LR,
-                                    lr_d=0.005, device=device, callbacks=[watch], seed=seed + 1,
+                                    lr_d=0.005, device=device, seed=seed + 1,
                                     progress={"desc": f"1-D GAN ({g_loss})", "leave": False}
-                                    if progress else False)
-        fit(cfg, trainer, steps, g_loss)
+                                    if progress else False,
+                                    **trainer_settings(cfg, g_loss, [watch]))
+        trainer.fit(steps, resume=resuming(cfg))
         traces[g_loss] = numpy.array([r["row"] for r in watch.records])
     return traces
 

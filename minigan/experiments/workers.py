@@ -9,7 +9,7 @@ there were.
 
 Ctrl-C: the workers ignore it; the main process catches it and sets one shared
 stop flag. Every running trainer sees the flag at its next step boundary
-(``RunConfig.fit`` polls ``stop_requested``), saves its checkpoint and stops;
+(the runs' Trainers poll ``stop_requested``: ``RunConfig.trainer_settings``), saves its checkpoint and stops;
 a job that had not started returns at once. ``run_all`` then raises
 ``Interrupted`` with the step every run reached. A second Ctrl-C abandons the
 wait.
@@ -21,6 +21,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from . import Interrupted, REACHED
+from ..gan.runner import TrainingInterrupted
 
 _ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _STOP = threading.Event()       # in a worker: replaced by the run's shared flag
@@ -52,6 +53,8 @@ def _call(fn, job):
         return True, fn(job), dict(REACHED)
     except Interrupted as e:
         return False, None, e.steps
+    except TrainingInterrupted:
+        return False, None, dict(REACHED)
 
 
 def run_all(fn, jobs_list, workers=1):

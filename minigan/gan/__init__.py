@@ -1,29 +1,30 @@
-"""GANs on top of the engine: the techniques a user imports into their own code.
+"""GANs on top of the engine: the core a student reads first, then the rest.
 
-Reading order:
+The core, in reading order:
 
 * ``losses``: what each player minimizes, and the penalties (WGAN-GP, R1);
-* ``train``: the alternating loop of the lecture's algorithm (``Trainer``), with
-  its override points;
-* ``models``: the networks, and PacGAN's packing and the rescaling layer;
-* ``unrolled``: the unrolled GAN, a Trainer whose generator looks ahead;
-* ``rejection``: discriminator rejection sampling, D* = p_data / (p_data + p_g)
-  turned into a filter on G's samples;
-* ``averaging``: G's weights averaged over training (an EMA), batch norm's
-  statistics recomputed for the average;
-* ``truncation``: Jacobian-based truncation, G's samples with the largest
-  ||dG/dz|| (drawn between the data's separate pieces) left out;
-* ``clusters``: k-means clusters of the training images, classes without labels
-  for a conditional model;
-* ``data``: toy distributions (mixtures of Gaussians) and noise;
-* ``metrics``: mode coverage, high-quality samples, reverse KL;
-* ``games``: two-player differentiable games (the bilinear game, Dirac-GAN);
-* ``toy1d``: a GAN on the real line, where D* and the game's value are exact.
+* ``step``: one step of the lecture's algorithm (``GANStep``), with its override
+  points;
+* ``runner``: ``Trainer``, the step run by ``fit``, with history, callbacks,
+  checkpoints and Ctrl-C;
+* ``models``: the networks (the lecture's MLP GAN, DCGAN, the conditional GAN).
 
-Import the modules by name (``from minigan.gan import data``). Recipes, settings
-and figures are the lab's: ``minigan.experiments``.
+Built on it:
+
+* ``tricks/``: techniques that lift a GAN: the unrolled GAN, G's weights averaged,
+  discriminator rejection sampling, Jacobian-based truncation, k-means clusters;
+* ``toys/``: two-player games (the bilinear game, Dirac-GAN) and a GAN on the real
+  line, where D* and the game's value are exact;
+* ``recipes``: an image GAN built and trained from a recipe (its networks, its
+  loop's settings, MNIST).
+
+Data is ``minigan.data``, evaluation ``minigan.eval``, the later lessons'
+techniques ``minigan.lessons``; recipes' settings and figures are the lab's,
+``minigan.experiments``.
 """
-from . import losses, train  # noqa: F401
+from . import losses, step, runner  # noqa: F401
 from .losses import (LOSSES, GANLoss, get_loss, clip_weights,  # noqa: F401
                      gradient_penalty, r1_penalty)
-from .train import Trainer, History, Callback, TrainingDiverged, train_gan  # noqa: F401
+from .step import GANStep, TrainingDiverged  # noqa: F401
+from .runner import (Trainer, History, Callback, Recorder, CheckpointMismatch,  # noqa: F401
+                     TrainingInterrupted, train_gan)

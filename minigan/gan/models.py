@@ -10,7 +10,7 @@ Images (MNIST, 28 x 28, pixels in [-1, 1], NCHW):
 * ``ConditionalGenerator`` / ``ConditionalDiscriminator``: the same DCGAN fed the
   one-hot label (Mirza and Osindero 2014), G as extra noise inputs, D as extra
   input channels;
-* ``MnistClassifier``: the small CNN that evaluates them (``minigan.gan.evaluate``),
+* ``MnistClassifier``: the small CNN that evaluates them (``minigan.eval.evaluate``),
   and ``MnistMLPClassifier``, the second judge, of another architecture.
 
 Every discriminator returns a logit l (one number per sample); D(x) = sigmoid(l)
@@ -348,7 +348,7 @@ class MnistClassifier(nn.Module):
 class MnistMLPClassifier(nn.Module):
     """The second judge: a classifier of another architecture (no convolutions), trained
     on another seed, whose scores check the first judge's where a setting was chosen by
-    looking at those (``minigan.gan.evaluate``, ``judge="mlp"``).
+    looking at those (``minigan.eval.evaluate``, ``judge="mlp"``).
 
     features: Flatten, Dense 784 -> 256, ReLU, Dense 256 -> 128, ReLU;
     head: Dense 128 -> 10. Its 128 features are a second space for the Frechet distance.

@@ -5,13 +5,7 @@ import pathlib
 import numpy
 
 from .style import plt, suptitle, title_band, title_room, FuncAnimation, PillowWriter
-
-
-def to_pixels(images):
-    """Images in [-1, 1] (any of (N, 784), (N, 28, 28), (N, 1, 28, 28)) as uint8 pixels
-    (N, 28, 28): pixel = round((x + 1) * 127.5), the convention of samples.npy."""
-    x = numpy.asarray(images, numpy.float32).reshape(len(images), 28, 28)
-    return numpy.clip(numpy.round((x + 1.0) * 127.5), 0, 255).astype(numpy.uint8)
+from ...eval.pixels import to_pixels  # noqa: F401  (the figures draw pixels)
 
 
 def tile(pixels, ncol, pad=2, gutter=0):

@@ -32,10 +32,10 @@ discriminator training; both are cheap next to training the GAN on a toy problem
 """
 import numpy
 
-from .. import backend, optim
-from ..nn import eval_mode
-from ..tensor import Tensor, no_grad
-from .losses import bce_d_loss
+from ... import backend, optim
+from ...nn import eval_mode
+from ...tensor import Tensor, no_grad
+from ..losses import bce_d_loss
 
 
 def fit_density_ratio(D, sample_real, sample_fake, steps, batch_size=512, lr=1e-3,

@@ -1,24 +1,14 @@
-"""The alternating training loop of a GAN (Goodfellow et al. 2014, Algorithm 1).
+"""The runner around the GAN step: fit, history, callbacks, checkpoints, Ctrl-C.
 
-    for number of training iterations:
-        for k steps:
-            sample a minibatch of m noise samples z and m examples x
-            update D by ascending   1/m sum [log D(x) + log(1 - D(G(z)))]
-        sample a minibatch of m noise samples z
-        update G by descending  1/m sum log(1 - D(G(z)))      (or another G loss)
-
-``Trainer.step`` is that loop body, line for line. Everything else in this file
-is bookkeeping a real run needs: a history of the losses (CSV and JSON), a
-progress bar, callbacks for figures, checkpoints that resume to exactly the same
-run, a clean stop on Ctrl-C, and a clear error when a loss becomes NaN or inf.
-
-Both players *minimize* here: "ascending V" for D is "descending -V", the
-discriminator loss of ``minigan.gan.losses``.
+``Trainer`` is ``GANStep`` (``minigan.gan.step``, the algorithm) with what a real
+run needs besides: a history of the losses (CSV and JSON), a progress bar,
+callbacks for figures, checkpoints that resume to exactly the same run, a clean
+stop on Ctrl-C, and a clear error when a loss becomes NaN or inf. Everything a
+run is set up with goes in when it is built; ``fit`` is the one way to train.
 """
 import contextlib
 import csv
 import json
-import math
 import os
 import signal
 import threading
@@ -29,25 +19,28 @@ import numpy
 from tqdm.auto import tqdm
 
 from .. import backend
-from ..serialization import save, load
-from .. import functional as F
-from ..tensor import Tensor, no_grad
-from .losses import LOSSES, get_loss, clip_weights
+from ..serialization import save, load, atomic_write
+from .step import GANStep, TrainingDiverged, frozen  # noqa: F401  (frozen: re-exported)
 
 CHECKPOINT_NAME = "checkpoint.npz"
-# settings a checkpoint may predate: its value when the checkpoint does not name it
-_CONFIG_DEFAULTS = {"penalty_every": 1}
 TRAINER_STATE_KEYS = ("generator", "discriminator", "g_optimizer", "d_optimizer", "step",
-                      "history", "rng", "config")
+                      "history", "rng", "config", "schedulers", "train_seconds",
+                      "train_cpu_seconds")
 
 
-class TrainingDiverged(FloatingPointError):
-    """A loss became NaN or inf. ``step``, ``loss_name``, ``value`` and ``checkpoint``
-    (the last good checkpoint, or None) say where and what."""
+class CheckpointMismatch(ValueError):
+    """``fit(resume=True)`` found a checkpoint that does not fit this Trainer (other
+    networks, optimizers, schedules or samplers); the message names the part."""
 
-    def __init__(self, message, step, loss_name, value, checkpoint=None):
-        super().__init__(message)
-        self.step, self.loss_name, self.value, self.checkpoint = step, loss_name, value, checkpoint
+
+class TrainingInterrupted(Exception):
+    """``fit`` was stopped (Ctrl-C, ``request_stop``) with ``on_interrupt="raise"``;
+    the checkpoint of the last complete step is saved. ``name`` and ``step`` say
+    which run stopped where."""
+
+    def __init__(self, name, step):
+        super().__init__(f"the run {name!r} was interrupted after step {step}")
+        self.name, self.step = name, step
 
 
 # ----------------------------------------------------------------- history
@@ -102,8 +95,8 @@ class History:
         lines = [",".join(self.COLUMNS)]
         for r in self.records:
             lines.append(",".join(repr(r[c]) for c in self.COLUMNS))
-        _atomic_write_text(os.path.join(out_dir, "history.csv"), "\n".join(lines) + "\n")
-        _atomic_write_text(os.path.join(out_dir, "history.json"), self.to_json() + "\n")
+        atomic_write(os.path.join(out_dir, "history.csv"), "\n".join(lines) + "\n")
+        atomic_write(os.path.join(out_dir, "history.json"), self.to_json() + "\n")
 
     @classmethod
     def read_csv(cls, path):
@@ -113,19 +106,15 @@ class History:
         return cls([{k: (int(v) if k == "step" else float(v)) for k, v in r.items()} for r in rows])
 
 
-def _atomic_write_text(path, text):
-    """Write to a temporary file beside `path`, then rename it into place."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 # --------------------------------------------------------------- callbacks
 class Callback:
     """Call ``fn(trainer, step)`` every ``every`` steps, and (``at_end``) after the
     last step of ``fit`` as well. A plain function given to the Trainer is called
-    after every step."""
+    after every step.
+
+    A subclass may also define ``on_fit_start(trainer)`` (called once ``fit`` has
+    resumed, before the first step) and ``on_fit_end(trainer)`` (after the last step,
+    or at once when there is none to do)."""
 
     def __init__(self, fn, every=1, at_end=True):
         if int(every) < 1:
@@ -142,13 +131,19 @@ class Recorder(Callback):
     strings, lists and arrays (None keeps nothing), appended to ``records``.
 
     The records are part of the Trainer's checkpoint, so a run that was stopped
-    and resumed ends with the same records as one that never stopped. ``take``
-    records once by hand (e.g. at step 0, before ``fit``).
+    and resumed ends with the same records as one that never stopped.
+    ``at_start``: record the untrained state too (step 0, when ``fit`` starts a
+    fresh run). ``take`` records once by hand.
     """
 
-    def __init__(self, fn, every=1, at_end=True):
+    def __init__(self, fn, every=1, at_end=True, at_start=False):
         super().__init__(fn, every, at_end)
+        self.at_start = bool(at_start)
         self.records = []
+
+    def on_fit_start(self, trainer):
+        if self.at_start and trainer.global_step == 0:
+            self.take(trainer, 0)
 
     def __call__(self, trainer, step, last=False):
         if step % self.every == 0 or (last and self.at_end):
@@ -167,61 +162,6 @@ class Recorder(Callback):
         self.records = list(state["records"])
 
 
-# ------------------------------------------------------------ small helpers
-class DeviceNorm:
-    """An L2 norm whose squared parts are still on the device: sqrt(sum of squares),
-    taken on the host once ``fetch_numbers`` has brought the parts over."""
-    __slots__ = ("squares",)
-
-    def __init__(self, squares):
-        self.squares = list(squares)
-
-
-def _grad_norm(module):
-    """sqrt(sum over parameters of ||dL/dp||^2): how hard this step pushed the player.
-
-    Returned as a ``DeviceNorm``: each parameter's sum of squares is computed where
-    the gradient is, and ``fetch_numbers`` takes the root with the step's other
-    numbers (the sum runs on the host in float64, parameter by parameter)."""
-    return DeviceNorm((p.grad.data * p.grad.data).sum()
-                      for p in module.parameters() if p.grad is not None)
-
-
-def _is_array(v):
-    return isinstance(v, Tensor) or (hasattr(v, "dtype") and hasattr(v, "shape"))
-
-
-def fetch_numbers(numbers):
-    """The numbers a step reports, as Python floats, copied from the device at once.
-
-    `numbers` is a nested tuple or list whose entries are Python numbers, one-element
-    Tensors or arrays (on the device), or ``DeviceNorm``s. Every array among them is
-    fetched in ONE copy (``backend.fetch_floats``): each copy from a GPU waits for
-    all the work queued before it, so a step that fetched its dozen numbers one by
-    one would wait a dozen times. Returns the same structure, with tuples for lists
-    and floats for every entry."""
-    pending = []
-
-    def collect(v):
-        if isinstance(v, (tuple, list)):
-            for u in v:
-                collect(u)
-        elif isinstance(v, DeviceNorm):
-            pending.extend(v.squares)
-        elif _is_array(v):
-            pending.append(v.data if isinstance(v, Tensor) else v)
-    collect(numbers)
-    fetched = iter(backend.fetch_floats(pending))
-
-    def build(v):
-        if isinstance(v, (tuple, list)):
-            return tuple(build(u) for u in v)
-        if isinstance(v, DeviceNorm):
-            return math.sqrt(sum(next(fetched) for _ in v.squares))
-        return next(fetched) if _is_array(v) else float(v)
-    return build(numbers)
-
-
 def _all_finite(module):
     """True when no parameter or buffer holds NaN or inf (one copy from the device)."""
     flags = [backend.array_module(t.data).isfinite(t.data).all()
@@ -229,109 +169,47 @@ def _all_finite(module):
     return all(backend.fetch_floats(flags))
 
 
-@contextlib.contextmanager
-def frozen(*modules):
-    """Hold players fixed: their parameters get no gradient inside this block (so the
-    other player's backward pass, or an inversion's descent on z, does not waste time
-    on them); each flag is restored afterwards. A module given as None is skipped."""
-    params = [p for m in modules if m is not None for p in m.parameters()]
-    flags = [p.requires_grad for p in params]
-    for p in params:
-        p.requires_grad = False
-    try:
-        yield
-    finally:
-        for p, f in zip(params, flags):
-            p.requires_grad = f
-
-
-def _parts(sample):
-    """A sample is a Tensor, or a tuple (tensor, labels) when training with labels."""
-    return tuple(sample) if isinstance(sample, (tuple, list)) else (sample,)
-
-
 def _derived_seed(seed, step):
-    """A seed for (seed, step): a generator the checkpoint holds no state for (one
-    written before GPU generators were saved) is re-seeded with this on resume."""
+    """A seed for (seed, step): on resume, a generator the checkpoint holds no state
+    for (a GPU's, for a run checkpointed on the CPU) is re-seeded with this."""
     return int(numpy.random.SeedSequence([int(seed), int(step)]).generate_state(1)[0])
 
 
-# ------------------------------------------------------------------ Trainer
-class Trainer:
-    """Train a generator G and a discriminator D against each other.
+class Trainer(GANStep):
+    """Train a generator G and a discriminator D against each other: ``GANStep`` (its
+    arguments, up to ``schedulers``, say what one step does) run by ``fit``.
 
-    What the run is fed (the two ways to supply samples):
-
-    * ``sample_real(m)``: m real samples, a Tensor on the models' device;
-    * ``sample_noise(m)``: m noise vectors z.
-
-    Training with labels (the conditional GAN): ``sample_real(m)`` returns the pair
-    (x, y) of images and their classes, ``sample_noise(m)`` the pair (z, y) of
-    noise and the classes G is asked for. The same loop then calls D(x, y) on
-    the real batch and G(z, y), D(G(z, y), y) on the fakes.
-
-    They should draw their randomness from ``minigan.backend.generator(device)``:
+    The samplers should draw their randomness from ``minigan.backend.generator(device)``:
     then the same ``seed`` gives the same run, and a resumed run continues exactly.
     A sampler with ``state_dict()`` and ``load_state_dict()`` (a shuffled pass over
-    a data set, ``minigan.gan.data.sampler``) has its position saved in checkpoints.
+    a data set, ``minigan.data.sampler``) has its position saved in checkpoints.
 
-    The override points (a subclass replaces one of these and keeps the rest:
-    history, schedules, checkpoints, Ctrl-C):
-
-    * ``update_discriminator(x, z)``: one D update on real x and fakes G(z);
-    * ``update_generator(z)``: one G update, D held fixed (the unrolled GAN,
-      ``minigan.gan.unrolled``, replaces this one).
-
-    ``loss`` names a pair from ``minigan.gan.losses.LOSSES``; ``d_steps`` is the
-    lecture's k; ``penalty(D, real, fake)`` is added to D's loss (e.g.
-    ``gradient_penalty``, ``r1_penalty``); ``penalty_every`` n > 1 makes it lazy
-    (Karras et al. 2020): it is computed on every n-th D update only, times n, which
-    keeps its average push and saves most of its second backward pass;
-    ``label_smoothing`` s makes the real label
-    1 - s (one-sided); ``weight_clip`` c clips D's weights into [-c, c] after each
-    D update (the original WGAN). ``g_optimizer=None`` holds G fixed and trains D
-    alone (the optimal discriminator of a given G). ``schedulers``: learning-rate
-    schedules (``minigan.optim.LambdaLR``), each stepped after every step.
     With ``out_dir`` the history is written there as CSV and JSON and checkpoints
     go to ``out_dir/checkpoint.npz`` (every ``checkpoint_every`` steps, at the first
-    step boundary after each ``checkpoint_seconds`` of training, at the end
-    of ``fit``, and on Ctrl-C). ``progress``: a tqdm bar over the steps (True),
-    none (False), or a dict of tqdm options for the bar, such as ``desc`` and
-    ``position``. ``verbose=False``: no messages (a caller that reports itself).
-    ``request_stop()`` (from a callback, another thread or a signal handler) stops
-    ``fit`` at the next step boundary, as a Ctrl-C does. ``train_seconds``: the wall
-    time ``fit`` has spent on steps and callbacks, summed over resumes;
-    ``train_cpu_seconds``: the CPU time of this process (all its threads) over the
-    same stretches, summed alike.
+    step boundary after each ``checkpoint_seconds`` of training, at the end of
+    ``fit``, and on Ctrl-C). ``callbacks``: ``Callback``s or plain functions
+    ``fn(trainer, step)`` called after every step. ``progress``: a tqdm bar over the
+    steps (True), none (False), or a dict of tqdm options (``desc``, ``position``).
+    ``verbose=False``: no messages (a caller that reports itself). ``name``: the
+    run's name in messages. ``on_interrupt``: what ``fit`` does once a Ctrl-C or
+    ``request_stop()`` (from a callback, another thread or a signal handler) has
+    stopped it at a step boundary and saved the checkpoint: return the history
+    ("return", with ``interrupted`` set) or raise ``TrainingInterrupted`` ("raise").
+
+    ``train_seconds``: the wall time ``fit`` has spent on steps and callbacks, summed
+    over resumes (it is in the checkpoint); ``train_cpu_seconds``: the CPU time of
+    this process (all its threads) over the same stretches, summed alike;
+    ``session_seconds`` and ``session_cpu_seconds``: the same in this process only.
     """
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
                  sample_noise, loss="non-saturating", d_steps=1, batch_size=64, penalty=None,
                  label_smoothing=0.0, weight_clip=None, out_dir=None, checkpoint_every=None,
-                 checkpoint_seconds=None,
-                 callbacks=(), progress=True, seed=0, schedulers=(), verbose=True,
-                 penalty_every=1):
-        self.G, self.D = generator, discriminator
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        self.sample_real, self.sample_noise = sample_real, sample_noise
-        self.loss = get_loss(loss)
-        if int(d_steps) != d_steps or d_steps < 1:
-            raise ValueError(f"Trainer: d_steps (the k of the algorithm) must be a positive "
-                             f"integer, got {d_steps}")
-        if int(batch_size) != batch_size or batch_size < 1:
-            raise ValueError(f"Trainer: batch_size must be a positive integer, got {batch_size}")
-        if int(penalty_every) != penalty_every or penalty_every < 1:
-            raise ValueError(f"Trainer: penalty_every must be a positive integer (the penalty "
-                             f"is applied on every n-th D update), got {penalty_every}")
-        if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(f"Trainer: label_smoothing must be in [0, 1) (the real label is "
-                             f"1 - label_smoothing), got {label_smoothing}")
-        if label_smoothing and not self.loss.smoothable:
-            smoothable = [n for n, pair in LOSSES.items() if pair.smoothable]
-            raise ValueError(f"Trainer: label smoothing has no meaning for the "
-                             f"'{self.loss.name}' loss; it applies to: {', '.join(smoothable)}")
-        if weight_clip is not None and weight_clip <= 0:
-            raise ValueError(f"Trainer: weight_clip must be positive, got {weight_clip}")
+                 checkpoint_seconds=None, callbacks=(), progress=True, seed=0, schedulers=(),
+                 verbose=True, penalty_every=1, name=None, on_interrupt="return"):
+        super().__init__(generator, discriminator, g_optimizer, d_optimizer, sample_real,
+                         sample_noise, loss, d_steps, batch_size, penalty, penalty_every,
+                         label_smoothing, weight_clip, schedulers)
         if checkpoint_every is not None and (int(checkpoint_every) != checkpoint_every
                                              or checkpoint_every < 1):
             raise ValueError(f"Trainer: checkpoint_every must be a positive integer, "
@@ -344,11 +222,10 @@ class Trainer:
         if checkpoint_seconds is not None and out_dir is None:
             raise ValueError("Trainer: checkpoint_seconds needs an out_dir to write checkpoints "
                              "to")
-        self.d_steps, self.batch_size = int(d_steps), int(batch_size)
-        self.penalty, self.penalty_every = penalty, int(penalty_every)
-        self._d_update = 0              # the number of the D update under way (0, 1, ...)
-        self.label_smoothing = float(label_smoothing)
-        self.weight_clip = weight_clip
+        if on_interrupt not in ("return", "raise"):
+            raise ValueError(f"Trainer: on_interrupt must be 'return' or 'raise', got "
+                             f"{on_interrupt!r}")
+        self.name, self.on_interrupt = name, on_interrupt
         self.out_dir = None if out_dir is None else os.fspath(out_dir)
         self.checkpoint_every = checkpoint_every
         # a run killed outright (out of memory, a reboot) gets no Ctrl-C save: saving on
@@ -358,15 +235,15 @@ class Trainer:
         # checkpoint), so a resumed run still reports what its training cost
         self.train_seconds = 0.0
         self.train_cpu_seconds = 0.0    # the same stretches in CPU time (process_time)
-        self._clock = None              # (the two clocks, the two sums) when fit began
+        self.session_seconds = 0.0      # the same, in this process only
+        self.session_cpu_seconds = 0.0
+        self._clock = None              # (the two clocks, the sums) when fit began
         self.callbacks = [cb if isinstance(cb, Callback) else Callback(cb)
                           for cb in (callbacks or ())]
-        self.schedulers = list(schedulers or ())
         self.progress = progress
         self.verbose = bool(verbose)   # print where a checkpoint went on Ctrl-C, resume...
         self.seed = int(seed)
         self.history = History()
-        self.global_step = 0            # generator steps done so far
         self.interrupted = False        # True after fit was stopped with Ctrl-C
         self.last_checkpoint = None     # path of the last checkpoint written or loaded
         self._saved_step = None         # the step that checkpoint holds
@@ -374,116 +251,17 @@ class Trainer:
         self._stop_requested = False
         backend.manual_seed(self.seed)  # all randomness below comes from this seed
 
-    # ------------------------------------------------------------ one step
     def step(self):
-        """One iteration of the lecture's algorithm: ``d_steps`` (k) discriminator
-        updates, then one generator update. Returns this step's record (also appended
-        to ``self.history``); D's numbers in it are averaged over its k updates."""
-        self._in_step = True
-        self.G.train()
-        self.D.train()
-        m = self.batch_size
-        d_stats = []
-        for i in range(self.d_steps):                      # for k steps:
-            self._d_update = self.global_step * self.d_steps + i
-            z = self.sample_noise(m)                       #   sample m noise samples
-            x = self.sample_real(m)                        #   sample m examples
-            d_stats.append(self.update_discriminator(x, z))    # ascend V (descend L_D)
-        if self.g_optimizer is not None:
-            z = self.sample_noise(m)                       # sample m noise samples
-            loss_g, grad_norm_g = self.update_generator(z)     # descend L_G
-        else:                                              # G held fixed: report its loss
-            loss_g, grad_norm_g = self._generator_loss(z), 0.0
-
-        # The step's numbers stayed on the device until now: fetch them in one copy.
-        d_stats, (loss_g, grad_norm_g) = fetch_numbers((d_stats, (loss_g, grad_norm_g)))
-        for stats in d_stats:                              # a NaN or inf stops the run here,
-            self._check_finite("loss_d", stats[0])         # naming the step and the loss
-        self._check_finite("loss_g", loss_g)
-        for schedule in self.schedulers:                   # the next step's learning rates
-            schedule.step()
-        self.global_step += 1
-        loss_d, d_real, d_fake, grad_norm_d, penalty = (float(numpy.mean(column))
-                                                         for column in zip(*d_stats))
-        record = {"step": self.global_step, "loss_d": loss_d, "loss_g": loss_g,
-                  "d_real": d_real, "d_fake": d_fake, "grad_norm_d": grad_norm_d,
-                  "grad_norm_g": grad_norm_g, "penalty": penalty}
+        """One step of the algorithm (``GANStep.step``), its record kept in the history."""
+        self._in_step = True            # a checkpoint of half a step could not resume
+        record = super().step()
         self.history.append(record)
         self._in_step = False
         return record
 
-    def update_discriminator(self, x, z):
-        """Override point: one D update on real samples x and fakes G(z), G held fixed.
-
-            L_D = loss.d_loss(D(x), D(G(z))) [+ penalty(D, x, G(z))],   theta_D -= step(dL_D)
-
-        Returns (loss_d, mean D(x), mean D(G(z)), ||grad L_D||, penalty); the means
-        are probabilities for the BCE losses. Each may be a Python number or a
-        one-element tensor still on the device (``step`` fetches them all at once,
-        and stops the run if loss_d is NaN or inf)."""
-        (x, *x_labels), (z, *z_labels) = _parts(x), _parts(z)
-        with no_grad():                                    # G is held fixed while D learns
-            fake = self.G(z, *z_labels)
-        real_logits, fake_logits = self.D(x, *x_labels), self.D(fake, *z_labels)
-        loss_d = self._d_loss(real_logits, fake_logits)    # = -V(D, G) for the BCE losses
-        if self.penalty is not None and (x_labels or z_labels):
-            raise ValueError("Trainer: a penalty on labelled samples is not supported (it "
-                             "would mix real and fake samples of different classes)")
-        penalty = None
-        if self.penalty is not None and self._d_update % self.penalty_every == 0:
-            penalty = self.penalty(self.D, x, fake)
-            if self.penalty_every > 1:                     # lazy: n times, every n-th update
-                penalty = penalty * float(self.penalty_every)
-            loss_d = loss_d + penalty
-        self.d_optimizer.zero_grad()
-        loss_d.backward()
-        grad_norm = _grad_norm(self.D)
-        self.d_optimizer.step()
-        if self.weight_clip is not None:
-            clip_weights(self.D, self.weight_clip)
-        return (loss_d.detach(), self._report(real_logits), self._report(fake_logits),
-                grad_norm, 0.0 if penalty is None else penalty.detach())
-
-    def update_generator(self, z):
-        """Override point: one G update on the fakes G(z), D held fixed.
-
-            L_G = loss.g_loss(D(G(z))),   theta_G -= step(dL_G/dtheta_G)
-
-        Returns (loss_g, ||dL_G/dtheta_G||): the norm of the gradient the step applied,
-        as Python numbers or one-element tensors on the device (see
-        ``update_discriminator``)."""
-        z, *labels = _parts(z)
-        with frozen(self.D):
-            loss_g = self.loss.g_loss(self.D(self.G(z, *labels), *labels))
-            self.g_optimizer.zero_grad()
-            loss_g.backward()
-        grad_norm = _grad_norm(self.G)
-        self.g_optimizer.step()
-        return loss_g.detach(), grad_norm
-
-    def _generator_loss(self, z):
-        """L_G of the current players on z, without an update (G held fixed)."""
-        z, *labels = _parts(z)
-        with no_grad():
-            return self.loss.g_loss(self.D(self.G(z, *labels), *labels))
-
-    def _d_loss(self, real_logits, fake_logits):
-        if self.label_smoothing:
-            return self.loss.d_loss(real_logits, fake_logits,
-                                    real_target=1.0 - self.label_smoothing)
-        return self.loss.d_loss(real_logits, fake_logits)
-
-    def _report(self, logits):
-        """Mean of D's output: a probability sigmoid(logit) for the BCE losses, raw otherwise
-        (a one-element tensor, left on the device)."""
-        with no_grad():
-            out = F.sigmoid(logits.detach()) if self.loss.probabilities else logits.detach()
-            return out.mean()
-
-    def _check_finite(self, name, value):
-        """Stop the run with TrainingDiverged if `value` (a Python number) is NaN or inf."""
-        if math.isfinite(value):
-            return
+    def _diverged(self, name, value):
+        """A loss became NaN or inf: stop, naming the step, the loss and the last good
+        checkpoint (kept)."""
         step = self.global_step + 1
         where = (f"the last good checkpoint is {self.last_checkpoint} (kept)"
                  if self.last_checkpoint else "no checkpoint was written")
@@ -500,24 +278,36 @@ class Trainer:
 
         ``resume=True`` first loads ``out_dir/checkpoint.npz`` (``resume`` may also
         be a path), so the same call after a crash or Ctrl-C carries the run on to
-        the same place an uninterrupted run would have reached. Ctrl-C finishes the
-        current step, saves a checkpoint, prints where, and returns.
+        the same place an uninterrupted run would have reached (a checkpoint that does
+        not fit raises ``CheckpointMismatch``). Ctrl-C finishes the current step,
+        saves a checkpoint, prints where, and returns (or raises
+        ``TrainingInterrupted``: ``on_interrupt``).
         """
+        if self.out_dir is not None:
+            os.makedirs(self.out_dir, exist_ok=True)     # the run's folder, from its start
         if resume:
             path = resume if isinstance(resume, (str, os.PathLike)) else self._checkpoint_path()
             if os.path.exists(path):
-                self.load_checkpoint(path)
+                try:
+                    self.load_checkpoint(path)
+                except (ValueError, RuntimeError) as e:
+                    run = f"the run {self.name!r}" if self.name else "this Trainer"
+                    raise CheckpointMismatch(f"the checkpoint {path} does not fit {run}: "
+                                             f"{e}") from e
             else:
                 self._say(f"no checkpoint at {path}: starting from step {self.global_step}")
         self.interrupted = False
+        for cb in self.callbacks:
+            if hasattr(cb, "on_fit_start"):
+                cb.on_fit_start(self)
         # progress: True/False, or a dict of tqdm options (desc, position) for a run
         # that shares the terminal with others
         opts = dict(unit="step", desc="training", dynamic_ncols=True)
         opts.update(self.progress if isinstance(self.progress, dict) else {})
         bar = tqdm(total=steps, initial=min(self.global_step, steps),
                    disable=not self.progress, **opts)
-        self._clock = (time.perf_counter(), self.train_seconds,
-                       time.process_time(), self.train_cpu_seconds)
+        self._clock = (time.perf_counter(), self.train_seconds, self.session_seconds,
+                       time.process_time(), self.train_cpu_seconds, self.session_cpu_seconds)
         self._last_save = time.monotonic()          # checkpoint_seconds counts from here
         try:
             with self._ctrl_c_finishes_the_step():
@@ -539,6 +329,8 @@ class Trainer:
         except KeyboardInterrupt:
             bar.close()
             self._on_interrupt()
+            if self.on_interrupt == "raise":
+                raise TrainingInterrupted(self.name, self.global_step) from None
             return self.history
         except TrainingDiverged:
             bar.close()
@@ -553,14 +345,19 @@ class Trainer:
             if self._saved_step != self.global_step:
                 self.save_checkpoint()
             self.history.save(self.out_dir)
+        for cb in self.callbacks:
+            if hasattr(cb, "on_fit_end"):
+                cb.on_fit_end(self)
         return self.history
 
     def _tick(self):
-        """Inside ``fit``: bring ``train_seconds`` and ``train_cpu_seconds`` up to now."""
+        """Inside ``fit``: bring the training clocks (``train_seconds``,
+        ``session_seconds`` and their CPU twins) up to now."""
         if self._clock is not None:
-            started, before, cpu_started, cpu_before = self._clock
-            self.train_seconds = before + time.perf_counter() - started
-            self.train_cpu_seconds = cpu_before + time.process_time() - cpu_started
+            started, before, session, cpu_started, cpu_before, cpu_session = self._clock
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            self.train_seconds, self.session_seconds = before + wall, session + wall
+            self.train_cpu_seconds, self.session_cpu_seconds = cpu_before + cpu, cpu_session + cpu
 
     def request_stop(self):
         """Stop ``fit`` after the current step, saving a checkpoint as a Ctrl-C does."""
@@ -674,7 +471,7 @@ class Trainer:
                              "generator (its 'rng' entry lacks 'cpu')")
         for device in rng:
             backend.normalize_device(device)               # 'cpu' or 'cuda', else an error now
-        schedules = json.loads(str(state["schedulers"])) if "schedulers" in state else []
+        schedules = json.loads(str(state["schedulers"]))
         before = self.state_dict()
         try:
             self._load_parts(state, schedules)
@@ -683,19 +480,17 @@ class Trainer:
             raise
         self.global_step = int(state["step"])
         self.history = history
-        # a checkpoint from before the time was kept: unknown, not zero
-        self.train_seconds = float(state.get("train_seconds", float("nan")))
-        self.train_cpu_seconds = float(state.get("train_cpu_seconds", float("nan")))
+        self.train_seconds = float(state["train_seconds"])
+        self.train_cpu_seconds = float(state["train_cpu_seconds"])
         now = self._config()
-        changed = [f"{k}: {saved.get(k, _CONFIG_DEFAULTS.get(k))!r} -> {now.get(k)!r}"
-                   for k in sorted(set(saved) | set(now))
-                   if saved.get(k, _CONFIG_DEFAULTS.get(k)) != now.get(k)]
+        changed = [f"{k}: {saved.get(k)!r} -> {now.get(k)!r}"
+                   for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
         if changed:
             warnings.warn("resuming with other settings than the checkpoint's ("
                           + "; ".join(changed) + "): the run will not match an uninterrupted one")
         # Generators: each one the checkpoint holds continues exactly (the CPU's NumPy
-        # state; the GPU's (seed, draws)). One it lacks (a GPU generator in a checkpoint
-        # from before they were saved) is re-seeded from (seed, step): same statistics.
+        # state; the GPU's (seed, draws)). One it lacks (the GPU's, in a checkpoint
+        # written on the CPU) is re-seeded from (seed, step): same statistics.
         backend.manual_seed(_derived_seed(self.seed, self.global_step))
         backend.set_rng_state(rng)
 

@@ -17,9 +17,9 @@ import math
 import numpy
 from scipy import integrate
 
-from .. import backend, nn, optim
-from ..tensor import Tensor, no_grad
-from .train import Trainer
+from ... import backend, nn, optim
+from ...tensor import Tensor, no_grad
+from ..runner import Trainer
 
 
 # ---------------------------------------------------------------- densities

@@ -17,71 +17,38 @@
   over training (``gan/averaging.py``): a 10 x 10 grid, one sample per cluster.
 
 Each GAN run draws fixed noise through training (a grid per stage and a GIF),
-then scores 10,000 samples (``minigan.gan.evaluate``) and saves them as
+then scores 10,000 samples (``minigan.eval.evaluate``) and saves them as
 ``samples.npy`` (uint8, (10000, 28, 28), pixel = round((x + 1) * 127.5); the
 conditional run also ``labels.npy``), so anyone can score them with their own
 tools. What each run measured is in the README.
 """
 import os
 import time
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import replace
 
 import numpy
 
-from . import experiment, fit, REACHED, Interrupted, choice
+from . import experiment, REACHED, Interrupted, choice, trainer_settings, resuming
 from .figures import images
 from .. import backend, optim
 from .. import functional as F
-from ..gan import data, evaluate, models
-from ..gan.averaging import WeightAverage
-from ..gan.losses import r1_penalty
-from ..gan.clusters import kmeans_clusters
-from ..gan.truncation import jacobian_truncation
-from ..gan.train import Trainer, Recorder
-from ..nn import eval_mode
+from .. import data
+from ..eval import evaluate
+from ..eval.pixels import generate
+from ..gan import models
+from ..gan.recipes import (ImageRecipe, make_trainer, find_clusters, bn_batches,
+                           weight_average)
+from ..gan.tricks.clusters import kmeans_clusters
+from ..gan.tricks.truncation import jacobian_truncation
+from ..gan.runner import Recorder
 from ..serialization import save, load
-from ..tensor import Tensor, no_grad
+from ..tensor import Tensor
 
 N_FIXED = 64            # the fixed noise drawn through training: an 8 x 8 grid
-R1_EVERY = 4            # a recipe's R1 penalty is lazy: every 4th D update, 4 times as strong
 DCGAN_STEPS, DCGAN_QUICK = 3_750, 300     # 4 epochs of 938 batches; --quick
 
 
 # ----------------------------------------------------------------- recipes
-@dataclass(frozen=True)
-class ImageRecipe:
-    """How one image GAN trains: the models, the loop's settings and its budget."""
-    model: str                 # "mlp", "dcgan", "cgan" or "clusters"
-    steps: int                 # the full run's steps (chosen to fit the budget)
-    quick_steps: int           # --quick
-    batch_size: int
-    lr: float = 2e-4
-    betas: tuple = (0.5, 0.999)
-    d_depth: int = 2           # "dcgan": D's strided convolutions (2, the lecture's; or 3)
-    quick_batch_size: int = None   # --quick's own settings (None: the same): a short run
-    quick_lr: float = None         # learns faster with small batches and a larger lr
-    stages: tuple = ()         # steps at which a grid of the fixed noise is drawn
-    budget_minutes: int = 30   # on 2 CPU cores
-    clusters: int = 0          # "clusters": how many k-means clusters G and D are told
-    average: float = None      # the decay of G's weight average (None: G's own weights)
-    r1: float = 0.0            # gamma of the R1 penalty on D (0: none), lazy: every 4th step
-    jacobian_keep: float = None    # Jacobian-based truncation: the scored samples are the
-                                   # fraction of a larger pool with the smallest ||dG/dz||
-                                   # (gan/truncation.py); None: every sample as drawn
-    jacobian_clusters: int = 0     # > 0: that cut is made within each of this many
-                                   # k-means clusters of the training images, each kept
-                                   # at its share of the data (0: one cut over the pool)
-
-    def __post_init__(self):
-        if self.jacobian_keep is not None and self.model in ("cgan", "clusters"):
-            raise ValueError(f"ImageRecipe: Jacobian-based truncation is for an "
-                             f"unconditional G(z), not the {self.model!r} model")
-        if self.jacobian_clusters and self.jacobian_keep is None:
-            raise ValueError("ImageRecipe: jacobian_clusters sets how the Jacobian-based "
-                             "truncation cuts, but jacobian_keep is None (no truncation)")
-
-
 # quick_steps: --quick in under 2 minutes on the slowest 2-core machine measured
 RECIPES = {
     "mnist-mlp": ImageRecipe("mlp", steps=24_000, quick_steps=800, batch_size=128,
@@ -103,23 +70,6 @@ RECIPES = {
 }
 
 
-def build(recipe, device="cpu"):
-    """(G, D) of a recipe's model, on `device`."""
-    model = recipe.model
-    if model == "mlp":
-        G, D = models.keras_mlp_generator(), models.keras_mlp_discriminator()
-    elif model == "dcgan":
-        G, D = models.dcgan_generator(), models.dcgan_discriminator(depth=recipe.d_depth)
-    elif model == "cgan":
-        G, D = models.ConditionalGenerator(), models.ConditionalDiscriminator()
-    elif model == "clusters":
-        G = models.ConditionalGenerator(n_classes=recipe.clusters)
-        D = models.ProjectionDiscriminator(n_classes=recipe.clusters, depth=recipe.d_depth)
-    else:
-        raise ValueError(f"unknown image model {model!r}; known: mlp, dcgan, cgan, clusters")
-    return G.to(device), D.to(device)
-
-
 def fixed_inputs(model, seed, device="cpu", n_clusters=0):
     """The noise (and, for cgan, the classes) drawn through training: from a NumPy
     generator of its own, so watching the run does not change it. For cgan: a
@@ -136,61 +86,6 @@ def fixed_inputs(model, seed, device="cpu", n_clusters=0):
             numpy.repeat(numpy.arange(10), 10), device=device)
     z = rng.standard_normal((N_FIXED, models.NOISE_DIM)).astype(numpy.float32)
     return Tensor(z, device=device), None
-
-
-def generate(G, z, labels=None, batch=500):
-    """G's images for the noise z (and classes), in eval mode (batch norm uses its
-    running statistics), as uint8 pixels (N, 28, 28); G is left in the mode it was in."""
-    out = []
-    with eval_mode(G), no_grad():
-        for i in range(0, len(z), batch):
-            args = (z[i:i + batch],) + (() if labels is None else (labels[i:i + batch],))
-            out.append(images.to_pixels(G(*args).numpy()))
-    return numpy.concatenate(out)
-
-
-def _noise_sampler(model, device, clusters=None):
-    if model == "cgan":
-        return data.labelled_noise_sampler(device, models.NOISE_DIM, models.N_CLASSES)
-    if model == "clusters":           # the clusters as often as they occur in the data
-        return data.labelled_noise_sampler(device, models.NOISE_DIM, clusters.k,
-                                           probs=clusters.frequencies)
-    return data.noise_sampler(device, models.NOISE_DIM)
-
-
-def find_clusters(recipe, train_x, seed=0):
-    """The k-means clusters of the training images a "clusters" recipe is told (no
-    labels), or None for the other recipes."""
-    if recipe.model != "clusters":
-        return None
-    return kmeans_clusters(train_x, recipe.clusters, seed=seed)
-
-
-def make_trainer(recipe, train_x, train_y, seed=0, device="cpu", callbacks=(), progress=False,
-                 clusters=None):
-    """The Trainer of a recipe (not trained yet): G, D, two Adams, MNIST batches (for
-    "clusters": `clusters`, from ``find_clusters``, in place of the labels)."""
-    if recipe.model == "clusters" and clusters is None:
-        raise ValueError(f"make_trainer: the recipe {recipe.model!r} needs its clusters "
-                         f"(find_clusters)")
-    backend.manual_seed(seed)
-    G, D = build(recipe, device)
-    x = train_x.reshape(len(train_x), 784) if recipe.model == "mlp" else train_x
-    arrays = (x,)
-    if recipe.model == "cgan":
-        arrays = (x, train_y)
-    elif recipe.model == "clusters":      # the cluster in the label's place
-        arrays = (x, clusters.labels)
-    penalty, every = None, 1
-    if recipe.r1:
-        penalty, every = partial(r1_penalty, gamma=recipe.r1), R1_EVERY
-    return Trainer(G, D, optim.Adam(G.parameters(), lr=recipe.lr, betas=recipe.betas),
-                   optim.Adam(D.parameters(), lr=recipe.lr, betas=recipe.betas),
-                   data.sampler(arrays, device=device),
-                   _noise_sampler(recipe.model, device, clusters),
-                   loss="non-saturating", batch_size=recipe.batch_size, seed=seed,
-                   penalty=penalty, penalty_every=every,
-                   callbacks=list(callbacks), progress=progress)
 
 
 def run_image_gan(cfg, name):
@@ -213,14 +108,12 @@ def run_image_gan(cfg, name):
     def look(trainer, step):
         if step in frames or step in stages:
             return {"step": step, "pixels": generate(trainer.G, z_fixed, y_fixed)}
-    watch = Recorder(look)
+    watch = Recorder(look, at_start=True)
     trainer = make_trainer(recipe, train_x, train_y, cfg.seed, cfg.device, [watch],
-                           {"desc": name} if cfg.progress else False, clusters)
-    average = None
-    if recipe.average is not None:
-        average = WeightAverage(trainer.G, recipe.average)
-        trainer.callbacks.append(average)
-    fit(cfg, trainer, steps, name, first=[watch])
+                           {"desc": name} if cfg.progress else False, clusters,
+                           **trainer_settings(cfg, name))
+    trainer.fit(steps, resume=resuming(cfg))
+    average = weight_average(trainer)
     # the steps' time summed over any resumes (the checkpoint keeps it), and the clustering
     train_seconds = trainer.train_seconds + cluster_seconds
 
@@ -293,7 +186,7 @@ def run_image_gan(cfg, name):
             stage("+ G's weights averaged", "all", scores, pixels)
         else:
             stage("+ G's weights averaged", "all", untruncated, untruncated_pixels)
-            stage(f"+ Jacobian-based truncation", f"kept {recipe.jacobian_keep:.0%}",
+            stage("+ Jacobian-based truncation", f"kept {recipe.jacobian_keep:.0%}",
                   scores, pixels)
         extra["improvements"] = improvements
         from .figures import scores as score_figs
@@ -301,7 +194,7 @@ def run_image_gan(cfg, name):
                                 f"{name}: each improvement's scores, seed {cfg.seed}, "
                                 f"{steps} steps")
     if clusters is not None:              # the labels measure the clusters, never train
-        from ..gan.clusters import purity
+        from ..gan.tricks.clusters import purity
         extra.update(n_clusters=clusters.k, cluster_purity=purity(clusters.labels, train_y))
 
     snaps = {r["step"]: r["pixels"] for r in watch.records}
@@ -357,21 +250,6 @@ def _draw_jacobian_truncation(G, cut, n_clusters, name, out, show=32):
                   out / f"{name}_jacobian.png",
                   f"{name}: Jacobian-based truncation keeps the smallest ||dG/dz||_F{within}",
                   f"{len(cut.kept):,} of a pool of {len(cut.pool):,} codes kept", ncol=8)
-
-
-def bn_batches(recipe, clusters, seed, device):
-    """Training-size batches of G's inputs, from a generator of their own, for the
-    averaged G's batch-norm statistics (``WeightAverage.averaged_model``)."""
-    rng = numpy.random.default_rng(seed + 4_409)
-
-    def batch():
-        z = Tensor(rng.standard_normal((recipe.batch_size, models.NOISE_DIM)).astype(
-            numpy.float32), device=device)
-        if clusters is None:
-            return (z,)
-        return z, Tensor(rng.choice(clusters.k, recipe.batch_size, p=clusters.frequencies),
-                         device=device)
-    return batch
 
 
 @experiment("mnist-mlp", "the lecture's Keras MLP GAN on MNIST: grids at steps 128, 1,280, "
@@ -504,7 +382,7 @@ def run_mnist_classifier(cfg):
     path = cfg.out / os.path.basename(evaluate.JUDGES[judge][1])
     save(clf.state_dict(), path)
     probs, _ = evaluate.classify(clf, test_x, device=cfg.device)
-    from ..gan import metrics
+    from ..eval import metrics
     is_mean, is_std = metrics.inception_score(probs, splits=10)
     print(f"test accuracy {100 * acc:.2f}%; weights in {path} (SHA-256 "
           f"{evaluate.sha256_of(path)})")

@@ -22,10 +22,10 @@ mean of their statistics (momentum 1/(i + 1) at batch i is exactly that mean).
 """
 import copy
 
-from .. import backend
-from .train import Callback
-from ..tensor import no_grad
-from ..nn.layers import _BatchNorm
+from ... import backend
+from ..runner import Callback
+from ...tensor import no_grad
+from ...nn.layers import _BatchNorm
 
 
 class WeightAverage(Callback):

@@ -41,9 +41,9 @@ from dataclasses import dataclass
 
 import numpy
 
-from .. import backend
-from ..nn import eval_mode
-from ..tensor import Tensor, enable_grad, grad, no_grad
+from ... import backend
+from ...nn import eval_mode
+from ...tensor import Tensor, enable_grad, grad, no_grad
 
 
 def jacobian_norms(G, z, projections=8, batch=500, seed=0):

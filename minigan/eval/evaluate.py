@@ -7,7 +7,7 @@ weights ship with the package (``weights/mnist_classifier.npz``, 2 MB), and
 ``load_classifier`` checks their SHA-256 before use, so every machine judges
 with the same eyes and nobody has to train it by hand.
 
-What is measured (the formulas are in ``minigan.gan.metrics``):
+What is measured (the formulas are in ``minigan.eval.metrics``):
 
 * the classifier Inception Score over 10,000 samples in 10 splits: high when
   each sample is clearly one digit and all ten digits appear (at most 10);
@@ -27,7 +27,7 @@ from .. import backend
 from ..serialization import load
 from ..tensor import Tensor, no_grad
 from . import metrics
-from .models import MnistClassifier, MnistMLPClassifier
+from ..gan.models import MnistClassifier, MnistMLPClassifier
 
 _HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
 WEIGHTS = os.path.join(_HERE, "mnist_classifier.npz")
@@ -118,7 +118,7 @@ _REFERENCE = {}
 def reference(classifier_key, classifier, data_dir=None, n_train=N_SAMPLES):
     """The real images' side of the comparisons, computed once per process: test
     features and statistics, and those of the first `n_train` training images."""
-    from .data import mnist
+    from ..data import mnist
     key = (classifier_key, data_dir, n_train)
     if key not in _REFERENCE:
         test_x, test_y = mnist("test", data_dir)
@@ -146,7 +146,7 @@ def evaluate(samples, requested=None, classifier=None, data_dir=None, nn_samples
     the nearest-training-image distances of the first `nn_samples` samples
     beside those of as many test images.
     """
-    from .data import mnist
+    from ..data import mnist
     clf = classifier or load_classifier()
     ref = reference(id(clf), clf, data_dir)
     probs, feats = classify(clf, samples)

@@ -144,7 +144,7 @@ def _how_to_get(names):
     what = f"the original file {gz}" if len(names) == 1 else f"the original files ({gz})"
     return (f"{what} can be downloaded from "
             f"{' or '.join(MIRRORS) if MIRRORS else 'any MNIST mirror'} "
-            f"(their sizes and SHA-256 are in minigan.gan.mnist.CHECKSUMS)")
+            f"(their sizes and SHA-256 are in minigan.data.mnist_files.CHECKSUMS)")
 
 
 def _not_found(folder, how, split, names, candidates):
@@ -400,8 +400,25 @@ def download_mnist(dest=None, names=None, mirrors=None, progress=True, timeout=N
                 f"MNIST: could not download {name} into {dest}; every mirror failed:\n"
                 f"{tried}\nNothing half-downloaded was left there. To place the files by "
                 f"hand: get the four files ({', '.join(CHECKSUMS)}; sizes and SHA-256 in "
-                f"minigan.gan.mnist.CHECKSUMS) from any of these mirrors or a copy you "
+                f"minigan.data.mnist_files.CHECKSUMS) from any of these mirrors or a copy you "
                 f"trust, put them in one folder, and point minigan at it with "
                 f"MINIGAN_DATA=/that/folder or data_dir='/that/folder' (--data-dir in the "
                 f"lab), or put them into the cache {cache_dir()}.")
     return paths
+
+
+def mnist(split, data_dir=None):
+    """MNIST as arrays: ``(images, labels)`` of the ``split`` "train" (60,000) or "test" (10,000).
+
+    images: float32, shape (N, 1, 28, 28) (NCHW, one channel), ``pixel / 127.5 - 1``,
+    so 0..255 becomes [-1, 1], the range of a generator whose last layer is tanh.
+    labels: int64, shape (N,), the digits 0-9.
+
+    The four original IDX files are read from ``data_dir`` if given, else from the
+    folder in $MINIGAN_DATA, else from a per-user cache (~/.cache/minigan/mnist),
+    which is filled by downloading them, checksums checked (``minigan.data.mnist_files``
+    tells the whole story). The arrays are NumPy arrays on the host, read-only and
+    kept for the rest of the process: a second call is free. ``Batches`` and
+    ``sampler`` turn them into Tensors on a device, a batch at a time.
+    """
+    return load(split, data_dir)

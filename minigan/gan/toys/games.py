@@ -30,9 +30,9 @@ import math
 
 import numpy
 
-from .. import backend
-from ..tensor import Tensor, grad
-from ..ops.math import log_sigmoid, clip
+from ... import backend
+from ...tensor import Tensor, grad
+from ...ops.math import log_sigmoid, clip
 
 MAX_STEP_SIZE = 1.0        # beyond this no method here is a sensible discretization
 MAX_STEPS = 1_000_000

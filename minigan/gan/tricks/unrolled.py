@@ -22,12 +22,12 @@ the paper:
 """
 import math
 
-from .. import backend, nn
-from .. import functional as F
-from ..optim import Adam
-from ..tensor import Tensor, grad
-from .models import Packed, pack
-from .train import Trainer
+from ... import backend, nn
+from ... import functional as F
+from ...optim import Adam
+from ...tensor import Tensor, grad
+from ..models import Packed, pack
+from ..runner import Trainer
 
 
 def forward_with(D, params, x):

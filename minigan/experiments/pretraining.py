@@ -1,5 +1,5 @@
 """The lecture's autoencoder, and its encoder initializing a supervised model with 1% of
-the labels: the experiment ``autoencoder`` (the library code is ``minigan.gan.autoencoder``).
+the labels: the experiment ``autoencoder`` (the library code is ``minigan.lessons.pretraining``).
 
 1. **Reconstruction.** A 4-layer convolutional encoder (28 x 28 -> a code of 32) and a
    4-layer up-convolutional decoder are trained on MNIST's 60,000 training images,
@@ -34,7 +34,8 @@ import numpy
 from . import experiment, OptionError
 from .trained import cache_dir
 from .. import backend
-from ..gan import autoencoder as ae_lib, data
+from ..lessons import pretraining as ae_lib
+from .. import data
 from ..serialization import load, save
 
 AE_STEPS, AE_QUICK = 1_500, 300
@@ -118,7 +119,7 @@ def compare(cfg, ae, train_x, train_y, test_x, test_y, n_labels, seeds, steps):
                            "classifier trained on 1% of the labels, vs from scratch",
             options={"clf_steps": int, "seeds": int, "labels": int, "test_images": int})
 def run_autoencoder(cfg):
-    from .figures import autoencoder as ae_figs
+    from .figures import pretraining as ae_figs
     clf_steps = cfg.option("clf_steps", CLF_QUICK if cfg.quick else CLF_STEPS)
     seeds = cfg.option("seeds", SEEDS_QUICK if cfg.quick else SEEDS)
     n_labels = cfg.option("labels", N_LABELS)

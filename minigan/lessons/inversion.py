@@ -27,8 +27,8 @@ import numpy
 from .. import backend, nn, optim
 from .. import functional as F
 from ..tensor import Tensor, no_grad, grad
-from .models import NOISE_DIM
-from .train import frozen
+from ..gan.models import NOISE_DIM
+from ..gan.step import frozen
 
 
 def check_images(x, who="invert"):
