@@ -203,7 +203,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph (shares memory, requires no grad)."""
-        return _new(self.data)
+        return wrap(self.data)
 
     def to(self, device=None, dtype=None):
         """A copy on another device and/or with another dtype (differentiable)."""
@@ -246,8 +246,13 @@ class Tensor:
     # once the ops modules (which import this one) are loaded.
 
 
-def _new(data):
-    """Wrap an array into a Tensor without copying or converting (internal, fast)."""
+def wrap(data):
+    """The array `data` as a Tensor, as it is: no copy, no dtype or device change.
+
+    The ops wrap every array they compute with it (``make_op`` does, then adds
+    the graph node), and so do backward formulas for their constants. It skips
+    every check ``tensor()`` makes on user data, which is why it is fast, and why
+    it is meant for arrays that array code has just produced."""
     t = object.__new__(Tensor)
     t.data = data
     t.grad = None
@@ -265,7 +270,7 @@ def make_op(data, parents, backward, name):
     written with Tensor operations so that it can be differentiated again.
     No graph is recorded when grad mode is off or no parent requires grad.
     """
-    out = _new(data)
+    out = wrap(data)
     if _grad_enabled:
         for p in parents:
             if p._requires_grad:
@@ -292,7 +297,7 @@ def lift(x, like):
         dt = DEFAULT_DTYPE
     elif dt == numpy.bool_ and not isinstance(x, (bool, numpy.bool_)):
         dt = numpy.int64                           # mask * 2 counts, it does not stay a bool
-    return _new(xp.asarray(x, dtype=dt))
+    return wrap(xp.asarray(x, dtype=dt))
 
 
 def check_devices(name, *tensors):
@@ -373,7 +378,7 @@ def _initial_grad(t, grad):
                                f"output, but this tensor has shape {t.shape}; reduce it first "
                                f"(e.g. .sum() or .mean()) or pass grad=")
         xp = backend.array_module(t.data)
-        return _new(xp.ones_like(t.data))
+        return wrap(xp.ones_like(t.data))
     grad = lift(grad, t)
     if grad.shape != t.shape:
         raise ValueError(f"backward(): the gradient has shape {grad.shape} but the tensor "
@@ -437,7 +442,7 @@ def _accumulate_into_leaves(order, grads, create_graph, summed=frozenset()):
         if g is None:
             continue
         if g.dtype != leaf.dtype:
-            g = g.to(dtype=leaf.dtype) if create_graph else _new(g.data.astype(leaf.dtype))
+            g = g.to(dtype=leaf.dtype) if create_graph else wrap(g.data.astype(leaf.dtype))
         if leaf.grad is not None and not create_graph and _ours(leaf, g):
             leaf.grad.data += g.data          # in place, into our own array
             continue
@@ -446,7 +451,7 @@ def _accumulate_into_leaves(order, grads, create_graph, summed=frozenset()):
         elif create_graph or id(leaf) in summed:
             leaf.grad = g                     # in the graph, or a sum made for this leaf
         else:                                 # its own memory: g may be shared with
-            leaf.grad = _new(g.data.copy())   # other leaves, or be a read-only view
+            leaf.grad = wrap(g.data.copy())   # other leaves, or be a read-only view
         if not create_graph:
             _made_here[id(leaf)] = leaf.grad
 
@@ -581,11 +586,11 @@ def _install_methods():
     T.__abs__ = lambda a: _m.abs(a)
     T.__getitem__ = lambda a, idx: _s.getitem(a, idx)
     # comparisons give boolean tensors outside the graph (they have no gradient)
-    T.__lt__ = lambda a, b: _new(a.data < lift(b, a).data)
-    T.__le__ = lambda a, b: _new(a.data <= lift(b, a).data)
-    T.__gt__ = lambda a, b: _new(a.data > lift(b, a).data)
-    T.__ge__ = lambda a, b: _new(a.data >= lift(b, a).data)
-    T.eq = lambda a, b: _new(a.data == lift(b, a).data)
+    T.__lt__ = lambda a, b: wrap(a.data < lift(b, a).data)
+    T.__le__ = lambda a, b: wrap(a.data <= lift(b, a).data)
+    T.__gt__ = lambda a, b: wrap(a.data > lift(b, a).data)
+    T.__ge__ = lambda a, b: wrap(a.data >= lift(b, a).data)
+    T.eq = lambda a, b: wrap(a.data == lift(b, a).data)
     # tensors are hashed by identity, so that they can be dict keys and set members
     T.__hash__ = object.__hash__
 

@@ -7,7 +7,7 @@ here: the engine sums gradients back to each input's shape (tensor._unbroadcast)
 import numpy    # host-side shape bookkeeping only
 
 from .. import backend
-from ..tensor import Tensor, make_op, lift, check_devices, is_grad_enabled, _new
+from ..tensor import Tensor, make_op, lift, check_devices, is_grad_enabled, wrap
 from .shape import _axis
 
 
@@ -34,7 +34,7 @@ def _check_broadcastable(name, *shapes):
 
 def _const(array):
     """An array used as a constant in a backward formula (a mask, a sign)."""
-    return _new(array)
+    return wrap(array)
 
 
 def _times(g, d):
@@ -44,7 +44,7 @@ def _times(g, d):
     same numbers either way; the plain one skips an op's bookkeeping, which for
     a small MLP costs as much as the multiply."""
     if not is_grad_enabled():
-        return _new(g.data * d)                # a bool mask multiplies as 0 and 1
+        return wrap(g.data * d)                # a bool mask multiplies as 0 and 1
     return g * _const(d.astype(g.dtype, copy=False))
 
 
