@@ -71,7 +71,7 @@ MUTATIONS = [
              "buf += g",
              "SGD momentum ignores dampening",
              ["tests/test_optim.py"]),
-    Mutation("minigan/tensor.py",
+    Mutation("minigan/autograd.py",
              "g = g.sum(axis=axes, keepdims=True)",
              "g = g.mean(axis=axes, keepdims=True)",
              "unbroadcast averages instead of summing",

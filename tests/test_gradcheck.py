@@ -9,7 +9,8 @@ import minigan
 import minigan.functional as F
 from minigan.gradcheck import (GradcheckError, check_gradients, FULL_JACOBIAN_MAX_ELEMENTS,
                                FULL_JACOBIAN_MAX_ROWS)
-from minigan.tensor import make_op, wrap
+from minigan.autograd import make_op
+from minigan.tensor import wrap
 
 
 def t64(shape, seed=0, requires_grad=True):

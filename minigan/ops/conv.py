@@ -29,7 +29,8 @@ import numbers
 
 from .. import backend
 from . import threads
-from ..tensor import Tensor, make_op, check_devices
+from ..autograd import make_op
+from ..tensor import Tensor, check_devices
 
 
 # ---------------------------------------------------------------- geometry

@@ -1,5 +1,7 @@
 """Matrix products: batched matmul, and linear (x W^T + b) fused into one node."""
-from ..tensor import make_op, check_devices, lift, Tensor, is_grad_enabled, wrap
+from ..autograd import make_op
+from ..grad_mode import is_grad_enabled
+from ..tensor import check_devices, lift, Tensor, wrap
 
 
 def matmul(a, b):

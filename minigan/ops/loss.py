@@ -2,7 +2,8 @@
 import numpy    # dtype questions only
 
 from .. import backend
-from ..tensor import make_op, check_devices, lift, wrap
+from ..autograd import make_op
+from ..tensor import check_devices, lift, wrap
 from .math import sigmoid, softmax, _log_softmax_array
 
 

@@ -2,12 +2,14 @@
 
 Every backward receives ``g = dL/d(out)`` and returns ``dL/d(input)`` per input,
 using the local derivative written in the comment. Broadcasting is not handled
-here: the engine sums gradients back to each input's shape (tensor._unbroadcast).
+here: the engine sums gradients back to each input's shape (autograd.unbroadcast).
 """
 import numpy    # host-side shape bookkeeping only
 
 from .. import backend
-from ..tensor import Tensor, make_op, lift, check_devices, is_grad_enabled, wrap
+from ..autograd import make_op
+from ..grad_mode import is_grad_enabled
+from ..tensor import Tensor, lift, check_devices, wrap
 from .shape import _axis
 
 

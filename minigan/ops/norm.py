@@ -20,7 +20,9 @@ call the other factor the momentum or decay: their ``momentum=0.99`` (or
 ``decay=0.9``) is PyTorch's and minigan's ``momentum=0.01`` (``0.1``).
 """
 from .. import backend
-from ..tensor import Tensor, make_op, check_devices, is_grad_enabled, wrap
+from ..autograd import make_op
+from ..grad_mode import is_grad_enabled
+from ..tensor import Tensor, check_devices, wrap
 
 
 def _stat_axes(x):

@@ -8,7 +8,8 @@ gradient back over the reduced axes, so it first puts those axes back as size 1
 import builtins
 import operator
 
-from ..tensor import make_op, wrap
+from ..autograd import make_op
+from ..tensor import wrap
 
 
 def _axes(x, axis, dim, keepdims, keepdim):

@@ -7,7 +7,8 @@ import operator
 import numpy    # only to tell NumPy from CuPy, and Python from NumPy integers
 
 from .. import backend
-from ..tensor import Tensor, make_op, check_devices
+from ..autograd import make_op
+from ..tensor import Tensor, check_devices
 
 
 def _shape_args(shape):
