@@ -91,19 +91,27 @@ MUTATIONS = [
              "m /= 1",
              "max gives every tied maximum the whole gradient",
              ["tests/test_ops_numpy.py"]),
-    Mutation("minigan/ops/conv.py",
+    Mutation("minigan/ops/layout.py",
              "h_span, w_span = geo.sh * (geo.OH - 1) + 1, geo.sw * (geo.OW - 1) + 1\n"
-             "    for i in range(geo.kh):\n"
-             "        h0 = i * geo.dh\n"
-             "        for j in range(geo.kw):\n"
-             "            w0 = j * geo.dw\n"
-             "            out[:, h0:h0 + h_span:geo.sh, w0:w0 + w_span:geo.sw, :] += cols[:, i, j]",
+             "    image = xp.empty((N, C, geo.H, geo.W), dtype=cols.dtype) if nchw else None\n"
+             "\n"
+             "    def add(c0, c1):\n"
+             "        for i in range(geo.kh):\n"
+             "            h0 = i * geo.dh\n"
+             "            for j in range(geo.kw):\n"
+             "                w0 = j * geo.dw\n"
+             "                out[c0:c1, h0:h0 + h_span:geo.sh, w0:w0 + w_span:geo.sw, :] += "
+             "cols[c0:c1, i, j]",
              "h_span, w_span = geo.sw * (geo.OH - 1) + 1, geo.sh * (geo.OW - 1) + 1\n"
-             "    for i in range(geo.kh):\n"
-             "        h0 = i * geo.dh\n"
-             "        for j in range(geo.kw):\n"
-             "            w0 = j * geo.dw\n"
-             "            out[:, h0:h0 + h_span:geo.sw, w0:w0 + w_span:geo.sh, :] += cols[:, i, j]",
+             "    image = xp.empty((N, C, geo.H, geo.W), dtype=cols.dtype) if nchw else None\n"
+             "\n"
+             "    def add(c0, c1):\n"
+             "        for i in range(geo.kh):\n"
+             "            h0 = i * geo.dh\n"
+             "            for j in range(geo.kw):\n"
+             "                w0 = j * geo.dw\n"
+             "                out[c0:c1, h0:h0 + h_span:geo.sw, w0:w0 + w_span:geo.sh, :] += "
+             "cols[c0:c1, i, j]",
              "col2im swaps the vertical and horizontal strides",
              ["tests/test_conv.py"]),
     Mutation("minigan/ops/math.py",

@@ -401,13 +401,13 @@ def test_outputs_stay_channels_first_and_gradients_follow_their_inputs():
 
 
 def test_a_reshape_gradient_takes_its_inputs_memory_order():
-    from minigan.ops.shape import _memory_order
+    from minigan.ops.layout import memory_order
     rng = np.random.default_rng(6)
     base = rng.standard_normal((3, 5, 5, 4)).astype(np.float32)
     x = minigan.tensor(base, requires_grad=True)
     t = x.permute(3, 0, 1, 2)                      # (4, 3, 5, 5), channels-first memory
     g = rng.standard_normal((4, 75)).astype(np.float32)
     gt, gx = minigan.grad((t.reshape(4, 75) * minigan.tensor(g)).sum(), [t, x])
-    assert _memory_order(gt.data) == _memory_order(t.data) == [1, 2, 3, 0]
+    assert memory_order(gt.data) == memory_order(t.data) == [1, 2, 3, 0]
     np.testing.assert_array_equal(gt.data, g.reshape(4, 3, 5, 5))
     np.testing.assert_array_equal(gx.data, g.reshape(4, 3, 5, 5).transpose(1, 2, 3, 0))
