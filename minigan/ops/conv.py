@@ -164,8 +164,11 @@ def _conv2d_weight(x, g, geo, x_cols=None, g_mat=None):
 
 
 # ----------------------------------------------------------- the public API
-def _pair(value, op, name, minimum):
-    """An int or a pair of ints -> a pair, checked against its smallest allowed value."""
+def int_pair(value, name, op, minimum=None):
+    """An int or a pair of ints -> a pair of ints (kernel_size=4 means 4 x 4), checked
+    against its smallest allowed value when `minimum` is given. The conv functions
+    and the conv layers (nn/layers.py) read their size arguments with it; an error
+    names `op` and the argument."""
     if isinstance(value, str):
         raise ValueError(f"{op}: {name}={value!r} is not supported; give an int or a pair of ints")
     if isinstance(value, numbers.Integral):
@@ -175,7 +178,7 @@ def _pair(value, op, name, minimum):
     if len(pair) != 2 or not all(isinstance(v, numbers.Integral) for v in pair):
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     pair = (int(pair[0]), int(pair[1]))
-    if min(pair) < minimum:
+    if minimum is not None and min(pair) < minimum:
         raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
     return pair
 
@@ -228,8 +231,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     op = "conv2d"
     x, unbatched = _check_inputs(op, x, weight, bias, groups, "(out_channels, in_channels, kh, kw)")
-    stride, padding = _pair(stride, op, "stride", 1), _pair(padding, op, "padding", 0)
-    dilation = _pair(dilation, op, "dilation", 1)
+    stride, padding = int_pair(stride, "stride", op, 1), int_pair(padding, "padding", op, 0)
+    dilation = int_pair(dilation, "dilation", op, 1)
     N, C, H, W = x.shape
     O, Cw, kh, kw = weight.shape
     _check_channels(op, x, weight, C, Cw, "(out_channels, in_channels, kh, kw)")
@@ -261,9 +264,9 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     """
     op = "conv_transpose2d"
     x, unbatched = _check_inputs(op, x, weight, bias, groups, "(in_channels, out_channels, kh, kw)")
-    stride, padding = _pair(stride, op, "stride", 1), _pair(padding, op, "padding", 0)
-    dilation = _pair(dilation, op, "dilation", 1)
-    output_padding = _pair(output_padding, op, "output_padding", 0)
+    stride, padding = int_pair(stride, "stride", op, 1), int_pair(padding, "padding", op, 0)
+    dilation = int_pair(dilation, "dilation", op, 1)
+    output_padding = int_pair(output_padding, "output_padding", op, 0)
     N, C, H, W = x.shape
     Cw, O, kh, kw = weight.shape
     _check_channels(op, x, weight, C, Cw, "(in_channels, out_channels, kh, kw)")
@@ -305,9 +308,9 @@ def conv_matrix(weight, input_size, stride=1, padding=0):
     if w.ndim != 4:
         raise ValueError(f"conv_matrix: the weight must be 4-D (out_channels, in_channels, kh, "
                          f"kw), got shape {w.shape}")
-    (H, W) = _pair(input_size, "conv_matrix", "input_size", 1)
-    (sh, sw), (ph, pw) = (_pair(stride, "conv_matrix", "stride", 1),
-                          _pair(padding, "conv_matrix", "padding", 0))
+    (H, W) = int_pair(input_size, "input_size", "conv_matrix", 1)
+    (sh, sw), (ph, pw) = (int_pair(stride, "stride", "conv_matrix", 1),
+                          int_pair(padding, "padding", "conv_matrix", 0))
     O, C, kh, kw = w.shape
     OH, OW = conv_output_size(H, kh, sh, ph, 1), conv_output_size(W, kw, sw, pw, 1)
     if OH < 1 or OW < 1:

@@ -13,7 +13,7 @@ from ..tensor import Tensor, lift, check_devices, wrap
 from .shape import _axis
 
 
-def _pair(a, b, name):
+def _operands(a, b, name):
     """Both operands as tensors on one device (a Python scalar takes the other's dtype)."""
     if isinstance(a, Tensor):
         b = lift(b, a)
@@ -53,20 +53,20 @@ def _times(g, d):
 # ------------------------------------------------------------- arithmetic
 def add(a, b):
     """a + b.   d/da = 1, d/db = 1."""
-    a, b = _pair(a, b, "add")
+    a, b = _operands(a, b, "add")
     return make_op(a.data + b.data, (a, b), lambda g, out: (g, g), "add")
 
 
 def sub(a, b):
     """a - b.   d/da = 1, d/db = -1."""
-    a, b = _pair(a, b, "sub")
+    a, b = _operands(a, b, "sub")
     return make_op(a.data - b.data, (a, b),
                    lambda g, out: (g, -g if b._requires_grad else None), "sub")
 
 
 def mul(a, b):
     """a * b.   d/da = b, d/db = a."""
-    a, b = _pair(a, b, "mul")
+    a, b = _operands(a, b, "mul")
 
     def backward(g, out):
         return (g * b if a._requires_grad else None,
@@ -76,7 +76,7 @@ def mul(a, b):
 
 def div(a, b):
     """a / b.   d/da = 1/b, d/db = -a/b^2."""
-    a, b = _pair(a, b, "div")
+    a, b = _operands(a, b, "div")
 
     def backward(g, out):
         return (g / b if a._requires_grad else None,
@@ -91,7 +91,7 @@ def neg(a):
 
 def pow(a, b):
     """a ** b, where b may be a tensor too.   d/da = b a^(b-1),  d/db = a^b log a."""
-    a, b = _pair(a, b, "pow")
+    a, b = _operands(a, b, "pow")
 
     def backward(g, out):
         return (g * b * a ** (b - 1) if a._requires_grad else None,
@@ -127,7 +127,7 @@ def abs(a):
 # ------------------------------------------------------ choices and clips
 def maximum(a, b):
     """Elementwise max. The gradient goes to the larger input; ties split it in half."""
-    a, b = _pair(a, b, "maximum")
+    a, b = _operands(a, b, "maximum")
     xp = backend.array_module(a.data)
 
     def backward(g, out):
@@ -140,7 +140,7 @@ def maximum(a, b):
 
 def minimum(a, b):
     """Elementwise min. The gradient goes to the smaller input; ties split it in half."""
-    a, b = _pair(a, b, "minimum")
+    a, b = _operands(a, b, "minimum")
     xp = backend.array_module(a.data)
 
     def backward(g, out):
@@ -171,7 +171,7 @@ def where(cond, a, b):
     """Pick a where cond is true, else b. The gradient follows the same choice."""
     if isinstance(cond, Tensor):
         cond = cond.data
-    a, b = _pair(a, b, "where")
+    a, b = _operands(a, b, "where")
     xp = backend.array_module(a.data)
     cond = xp.asarray(cond, dtype=bool)
     _check_broadcastable("where", cond.shape, a.shape, b.shape)
