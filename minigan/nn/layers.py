@@ -500,3 +500,19 @@ class Identity(Module):
 
     def forward(self, x):
         return x
+
+
+# ------------------------------------------------- the DCGAN paper's initialization
+def dcgan_init(module):
+    """The DCGAN paper's initialization (Radford et al. 2016), applied to every layer
+    inside `module`: conv, transposed-conv and dense weights from N(0, 0.02^2);
+    BatchNorm weight (scale) from N(1, 0.02^2) and bias 0. Other biases keep their
+    default initialization. Returns the module, so ``G = dcgan_init(Generator())`` works.
+    """
+    for m in module.modules():
+        if isinstance(m, (Dense, Conv2d, ConvTranspose2d)):
+            init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, _BatchNorm) and m.weight is not None:
+            init.normal_(m.weight, 1.0, 0.02)
+            init.zeros_(m.bias)
+    return module
