@@ -27,7 +27,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-LAYOUT = {"im2col", "col2im", "_channels_first", "_batch_first",
+LAYOUT = {"im2col", "col2im", "channels_first", "batch_first",
           "copy", "add"}       # the last two: the per-thread slices of those four
 
 
@@ -37,8 +37,10 @@ def category(func):
     base = os.path.basename(path)
     if name == "_gemm" or base == "linalg.py":
         return "GEMM"
+    if base == "layout.py":       # the convolutions' copies; a gradient's relayout is shape work
+        return "im2col/col2im" if name in LAYOUT else "elementwise and shape"
     if base == "conv.py":
-        return "im2col/col2im" if name in LAYOUT else "conv (glue)"
+        return "conv (glue)"
     if base == "norm.py":
         return "batch norm"
     if base in ("math.py", "reduce.py", "loss.py", "shape.py") and "ops" in path:
@@ -49,7 +51,7 @@ def category(func):
 
 
 def passes_through(func):
-    """Code that only serves its caller: minigan's ops/threads.py (and conv.py's
+    """Code that only serves its caller: minigan's ops/threads.py (and layout.py's
     ``_by_channel`` that calls it) and the standard library's thread pool, which
     hand a copy to worker threads and wait for them, and NumPy's Python wrappers
     (np.sum, np.mean, as_strided)."""

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import minigan  # noqa: E402
 import minigan.functional as F  # noqa: E402
 from minigan.gradcheck import GradcheckError, check_gradients, check_second_gradients  # noqa: E402
-from minigan.tensor import make_op  # noqa: E402
+from minigan.autograd import make_op  # noqa: E402
 
 COLOR = sys.stdout.isatty()
 

@@ -1,6 +1,6 @@
 """minigan: a from-scratch NumPy/CuPy engine for teaching generative adversarial networks.
 
-Reading order: backend -> tensor -> ops/ -> functional -> gradcheck -> nn/ -> optim -> gan/.
+Reading order: backend -> autograd -> tensor -> ops/ -> functional -> gradcheck -> nn/ -> optim -> gan/.
 """
 from .backend import manual_seed, cuda_available  # noqa: F401
 from .tensor import (Tensor, tensor, no_grad, enable_grad, is_grad_enabled,  # noqa: F401

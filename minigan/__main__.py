@@ -131,9 +131,8 @@ def write_metrics(out, metrics, cfg, wall_time):
     if owner and owner != cfg.name and re.fullmatch(r"[\w.-]+", owner):
         os.replace(path, path.with_name(f"metrics-{owner}.json"))
         print(f"kept {owner}'s metrics.json as metrics-{owner}.json")
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    from .serialization import atomic_write
+    atomic_write(path, json.dumps(record, indent=2, allow_nan=False) + "\n")
     return path
 
 

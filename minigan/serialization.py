@@ -22,13 +22,15 @@ Safety, because a checkpoint may come from anywhere:
   object is refused, and nothing in it is ever run;
 * writing goes to a temporary file in the same folder that is then renamed over
   the target (``os.replace``, atomic), so a crash mid-write never leaves half a
-  checkpoint where a good one was;
+  checkpoint where a good one was (``atomic_file``; ``atomic_write`` writes any
+  file that way, and metrics.json, the exercise verdicts and the class CSV use it);
 * a process killed mid-write (``kill -9``, a power cut) leaves its temporary file
   behind, named ``.<target name>.<8 random characters>.tmp``; the next ``save`` or
   ``load`` of that target removes such leftovers. Only names of exactly that form
   are touched, and never one that a running save is still writing (the writer
   holds a lock on its file while it writes).
 """
+import contextlib
 import errno
 import json
 import os
@@ -119,36 +121,76 @@ def save(obj, path):
         raise FileNotFoundError(errno.ENOENT, f"save: the folder {folder!r} does not exist, so "
                                 f"the checkpoint cannot be written there; create it first, "
                                 f"e.g. os.makedirs({folder!r}, exist_ok=True)", path)
-    _remove_leftover_temporaries(path)
-    tmp = None
     try:
-        fd, tmp = _new_temporary(path, folder)
-        with os.fdopen(fd, "wb") as f:
+        with atomic_file(path) as f:
             # what numpy.savez does, minus its argument names (a key called 'file' is fine
             # here) and with pickling switched off
             with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
                 for k, a in arrays.items():
                     with zf.open(k + ".npy", "w", force_zip64=True) as entry:
                         numpy.lib.format.write_array(entry, a, allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())                  # on disk before it takes the real name
-            if fcntl is not None:
-                os.replace(tmp, path)             # while locked: no cleaner takes it first
-        if fcntl is None:
-            os.replace(tmp, path)                 # Windows renames only closed files
-    except BaseException as e:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError) and e.filename != path:
+    except OSError as e:
+        if e.filename != path:
             # name the checkpoint, not the temporary file the user never asked for
             raise type(e)(e.errno, f"save: could not write the checkpoint "
                                    f"({e.strerror or e})", path) from e
         raise
 
 
+# ------------------------------------------------------------ atomic writes
+def atomic_write(path, data):
+    """Write `data` (bytes, or a str, written as UTF-8) to the file `path`, atomically.
+
+    The bytes go to a temporary file beside `path`, reach the disk (flush and
+    fsync), and only then does the file take the name `path` (``os.replace``):
+    a reader finds the old file or the new one, never half of one, and a crash
+    leaves at most a temporary file, which the next write of `path` removes.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with atomic_file(path) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_file(path):
+    """``with atomic_file(path) as f:`` a binary file to write; when the block ends,
+    it becomes `path` as ``atomic_write`` describes (an error in the block leaves
+    `path` as it was). For writers that stream, as ``save`` does."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    _remove_leftover_temporaries(path)
+    tmp = None
+    try:
+        fd, tmp = _new_temporary(path, folder)
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())                  # on disk before it takes the real name
+            if fcntl is not None:
+                os.replace(tmp, path)             # while locked: no cleaner takes it first
+        if fcntl is None:
+            os.replace(tmp, path)                 # Windows renames only closed files
+    except BaseException:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def _temporary_pattern(path):
     """The names ``save`` gives its temporary files for `path`: ``.<name>.XXXXXXXX.tmp``."""
     return re.compile(r"\." + re.escape(os.path.basename(path)) + r"\.[a-z0-9_]{8}\.tmp")
+
+
+def _new_file_mode():
+    """The permissions ``open()`` gives a new file: 0o666 less the process's umask
+    (read once, at import, since reading it means setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_NEW_FILE_MODE = _new_file_mode()
 
 
 def _new_temporary(path, folder):
@@ -162,6 +204,8 @@ def _new_temporary(path, folder):
     while True:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
                                    suffix=".tmp")
+        if hasattr(os, "fchmod"):                # mkstemp's 0600: make it what open() gives
+            os.fchmod(fd, _NEW_FILE_MODE)
         if fcntl is None:
             return fd, tmp
         try:
@@ -291,25 +335,3 @@ def load(path):
             raise
         raise CheckpointError(f"{path}: the checkpoint's description does not match its "
                               f"entries ({type(e).__name__}: {e})") from None
-
-
-def atomic_write(path, data):
-    """Write `data` (str or bytes) to `path` atomically: into a locked temporary file
-    beside it, flushed to disk, then renamed into place, as ``save`` does."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    _remove_leftover_temporaries(path)
-    fd, tmp = _new_temporary(path, folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-            if fcntl is not None:
-                os.replace(tmp, path)
-        if fcntl is None:
-            os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -1,77 +1,25 @@
-"""The Tensor, the graph it records, and reverse-mode automatic differentiation.
+"""The Tensor: an array with an optional gradient and a record of how it was computed.
 
-A ``Tensor`` wraps one array (``.data``: numpy or cupy). Every differentiable
-operation in ``minigan/ops`` computes its result with array code and then calls
-``make_op(result, parents, backward, name)``, which returns a new Tensor that
-remembers
+``Tensor`` holds one array (``.data``: numpy or cupy) and, once it is computed
+from tensors that require grad, its place in the graph (autograd.py). This
+module gives it its Python operators and methods (each one an op of
+``minigan/ops``), the ``tensor()`` factory with torch.tensor's dtype and device
+rules, and the two doors into the engine: ``Tensor.backward()``, which fills
+``.grad`` on the leaves, and ``grad()``, which returns gradients without
+touching ``.grad`` (gradient penalties differentiate them again).
 
-* ``_parents``: the input tensors, and
-* ``_backward(g, out)``: the chain rule for this operation. Given the gradient
-  ``g = dL/d(out)`` it returns ``dL/d(parent)`` for each parent (or ``None``).
-
-Backward functions are written with Tensor operations, not raw arrays. That one
-decision buys higher-order gradients: when the graph of the backward pass is
-itself recorded (``create_graph=True``), the gradients are ordinary tensors
-that can be differentiated again, which is what WGAN-GP and R1 need.
-
-````backward()`` visits the graph in reverse topological order (found with an
-explicit stack, so a 20,000-node chain never meets Python's recursion limit),
-adds up the gradients that reach each node, and undoes broadcasting in one
-place (``_unbroadcast``): an op never has to think about it. The sweep itself,
-``_reverse_sweep``, is the chain rule in a dozen lines; read it first.
+The engine's public names can be imported from here as well, beside ``Tensor``
+(``make_op`` from autograd.py; ``no_grad``, ``enable_grad``, ``is_grad_enabled``
+and ``detect_anomaly`` from grad_mode.py).
 """
-import contextlib
-import weakref
-
 import numpy
 
-from . import backend
+from . import autograd, backend
+from .autograd import make_op  # noqa: F401  (re-exported, see above)
+from .grad_mode import (no_grad, enable_grad, is_grad_enabled,  # noqa: F401
+                        detect_anomaly)
 
 DEFAULT_DTYPE = numpy.float32
-
-# ------------------------------------------------------------- global modes
-_grad_enabled = True
-_anomaly_enabled = False
-
-
-def is_grad_enabled():
-    """True when new operations are recorded for backward."""
-    return _grad_enabled
-
-
-@contextlib.contextmanager
-def _set_grad_enabled(mode):
-    global _grad_enabled
-    prev, _grad_enabled = _grad_enabled, bool(mode)
-    try:
-        yield
-    finally:
-        _grad_enabled = prev
-
-
-def no_grad():
-    """Context manager: operations inside record no graph (evaluation, updates)."""
-    return _set_grad_enabled(False)
-
-
-def enable_grad():
-    """Context manager: record the graph again inside a ``no_grad`` block."""
-    return _set_grad_enabled(True)
-
-
-@contextlib.contextmanager
-def detect_anomaly():
-    """Context manager: check every gradient computed in backward for NaN/inf.
-
-    The first non-finite gradient raises ``FloatingPointError`` naming the
-    operation whose backward produced it. It slows backward down; use it to debug.
-    """
-    global _anomaly_enabled
-    prev, _anomaly_enabled = _anomaly_enabled, True
-    try:
-        yield
-    finally:
-        _anomaly_enabled = prev
 
 
 # ------------------------------------------------------------- construction
@@ -203,7 +151,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph (shares memory, requires no grad)."""
-        return _new(self.data)
+        return wrap(self.data)
 
     def to(self, device=None, dtype=None):
         """A copy on another device and/or with another dtype (differentiable)."""
@@ -239,15 +187,19 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: no input "
                                "of the computation had requires_grad=True")
-        grad = _initial_grad(self, grad)
-        _backprop([self], [grad], create_graph, wanted=None)
+        autograd.backprop([self], [_initial_grad(self, grad)], create_graph)
 
     # Python operators and methods are attached at the bottom of this file,
     # once the ops modules (which import this one) are loaded.
 
 
-def _new(data):
-    """Wrap an array into a Tensor without copying or converting (internal, fast)."""
+def wrap(data):
+    """The array `data` as a Tensor, as it is: no copy, no dtype or device change.
+
+    The ops wrap every array they compute with it (``make_op`` does, then adds
+    the graph node), and so do backward formulas for their constants. It skips
+    every check ``tensor()`` makes on user data, which is why it is fast, and why
+    it is meant for arrays that array code has just produced."""
     t = object.__new__(Tensor)
     t.data = data
     t.grad = None
@@ -258,23 +210,7 @@ def _new(data):
     return t
 
 
-def make_op(data, parents, backward, name):
-    """Wrap the array `data` computed from `parents` into a graph node.
-
-    ``backward(g, out)`` must return one gradient (Tensor or None) per parent,
-    written with Tensor operations so that it can be differentiated again.
-    No graph is recorded when grad mode is off or no parent requires grad.
-    """
-    out = _new(data)
-    if _grad_enabled:
-        for p in parents:
-            if p._requires_grad:
-                out._requires_grad = True
-                out._parents = parents
-                out._backward = backward
-                out._op = name
-                break
-    return out
+autograd.connect(wrap)      # the graph's nodes: make_op wraps every result with it
 
 
 def lift(x, like):
@@ -292,7 +228,7 @@ def lift(x, like):
         dt = DEFAULT_DTYPE
     elif dt == numpy.bool_ and not isinstance(x, (bool, numpy.bool_)):
         dt = numpy.int64                           # mask * 2 counts, it does not stay a bool
-    return _new(xp.asarray(x, dtype=dt))
+    return wrap(xp.asarray(x, dtype=dt))
 
 
 def check_devices(name, *tensors):
@@ -305,66 +241,7 @@ def check_devices(name, *tensors):
                            f"move one with .to('{devs[0]}') or .to('{devs[-1]}')")
 
 
-# ------------------------------------------------------------------ engine
-# The reverse sweep is the chain rule, node by node:
-#
-#     dL/d(parent) += dL/d(node) * d(node)/d(parent)      for every edge, outputs first
-#
-# ``_reverse_sweep`` is exactly that and nothing more. The bookkeeping around it
-# sits in small helpers below it: the first gradient, the order of the nodes,
-# undoing broadcasting, NaN checks (``detect_anomaly``), storing into ``.grad``,
-# and the pruning that ``grad()`` does to visit only what leads to its inputs.
-
-def _reverse_sweep(order, pending, keep):
-    """Push gradients from the outputs back through `order` (parents before children).
-
-    ``pending`` maps id(node) to dL/d(node) for the roots. Returns dL/d(node)
-    for every node in `keep` (ids) that the gradient reached, and the ids of
-    those whose gradient is a sum this sweep made (its own memory, shared with
-    nothing: a leaf can keep it without a copy).
-
-    A node used twice gets the sum of its users' gradients. Without a graph
-    being recorded, the first sum is a new array and the later ones are added
-    into it in place; under create_graph every sum is a Tensor op.
-    """
-    visit = {id(node) for node in order}
-    kept, summed = {}, set()
-    record = is_grad_enabled()
-    for node in reversed(order):                       # a node after every node that uses it
-        g = pending.pop(id(node), None)                # dL/d(node), summed over its users
-        if g is None:
-            continue
-        if id(node) in keep:
-            kept[id(node)] = g
-        if node._backward is None:                     # a leaf: nothing behind it
-            continue
-        for parent, g_parent in _local_gradients(node, g):   # the chain rule
-            if id(parent) in visit:
-                prev = pending.get(id(parent))
-                if prev is None:
-                    pending[id(parent)] = g_parent
-                elif id(parent) in summed and prev.dtype == g_parent.dtype:
-                    prev.data += g_parent.data              # our own sum: in place
-                else:
-                    pending[id(parent)] = prev + g_parent
-                    if not record:
-                        summed.add(id(parent))
-    return kept, {i for i in summed if i in kept}
-
-
-def _local_gradients(node, g):
-    """(parent, dL/d(parent)) for each parent that requires grad: the op's own
-    backward, summed back to the parent's shape where the op broadcast it."""
-    for i, (parent, g_parent) in enumerate(zip(node._parents, node._backward(g, node))):
-        if g_parent is None or not parent._requires_grad:
-            continue
-        if g_parent.shape != parent.shape:
-            g_parent = _unbroadcast(g_parent, parent.shape)
-        if _anomaly_enabled:
-            _check_finite_gradient(node, i, parent, g_parent)
-        yield parent, g_parent
-
-
+# ------------------------------------------------------------ the two doors
 def _initial_grad(t, grad):
     """dL/d(root): 1 for a one-element output, else the gradient the caller gave."""
     if grad is None:
@@ -373,122 +250,12 @@ def _initial_grad(t, grad):
                                f"output, but this tensor has shape {t.shape}; reduce it first "
                                f"(e.g. .sum() or .mean()) or pass grad=")
         xp = backend.array_module(t.data)
-        return _new(xp.ones_like(t.data))
+        return wrap(xp.ones_like(t.data))
     grad = lift(grad, t)
     if grad.shape != t.shape:
         raise ValueError(f"backward(): the gradient has shape {grad.shape} but the tensor "
                          f"has shape {t.shape}")
     return grad
-
-
-def _topological_order(roots):
-    """Nodes that require grad, each after all of its parents (iterative DFS)."""
-    order, seen = [], set()
-    stack = [(r, False) for r in roots]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for p in node._parents:
-            if p._requires_grad and id(p) not in seen:
-                stack.append((p, False))
-    return order
-
-
-def _unbroadcast(g, shape):
-    """Sum a gradient over the axes that broadcasting stretched, back to `shape`.
-
-    If y = x + b with b of shape (3,) broadcast to (N, 3), every row used b, so
-    dL/db = sum over rows of dL/dy. This is the one place that rule lives.
-    """
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
-                                      if s == 1 and g.shape[lead + i] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
-
-
-def _check_finite_gradient(node, i, parent, g):
-    xp = backend.array_module(g.data)
-    if not bool(xp.isfinite(g.data).all()):
-        raise FloatingPointError(
-            f"detect_anomaly: the backward of '{node._op}' produced NaN or inf "
-            f"in the gradient of its input {i} (shape {parent.shape})")
-
-
-def _accumulate_into_leaves(order, grads, create_graph, summed=frozenset()):
-    """leaf.grad += dL/d(leaf), in the leaf's own dtype (as PyTorch does: a float32
-    weight used with float64 data still gets a float32 gradient).
-
-    Without create_graph, a .grad that this function made itself is added into
-    in place, as PyTorch accumulates. Any other .grad (one a user or an optimizer
-    set, which may be shared with another tensor, or one that is part of a graph)
-    is never written to: the sum is a new array."""
-    for leaf in order:
-        g = grads.get(id(leaf))
-        if g is None:
-            continue
-        if g.dtype != leaf.dtype:
-            g = g.to(dtype=leaf.dtype) if create_graph else _new(g.data.astype(leaf.dtype))
-        if leaf.grad is not None and not create_graph and _ours(leaf, g):
-            leaf.grad.data += g.data          # in place, into our own array
-            continue
-        if leaf.grad is not None:
-            leaf.grad = leaf.grad + g
-        elif create_graph or id(leaf) in summed:
-            leaf.grad = g                     # in the graph, or a sum made for this leaf
-        else:                                 # its own memory: g may be shared with
-            leaf.grad = _new(g.data.copy())   # other leaves, or be a read-only view
-        if not create_graph:
-            _made_here[id(leaf)] = leaf.grad
-
-
-# id(leaf) -> the .grad Tensor that _accumulate_into_leaves made for it (weakly held)
-_made_here = weakref.WeakValueDictionary()
-
-
-def _ours(leaf, g):
-    """Is leaf.grad the array this engine made for it (and still the same shape
-    and dtype as g, and writable)? Only then may g be added into it in place."""
-    d = leaf.grad.data
-    return (_made_here.get(id(leaf)) is leaf.grad and d.shape == g.shape
-            and d.dtype == g.dtype and getattr(d, "flags", None) is not None
-            and d.flags.writeable)
-
-
-def _only_paths_to(order, wanted_ids):
-    """The nodes of `order` that lie on a path to a wanted tensor: ``grad()`` runs the
-    backward of these alone."""
-    needed = set()
-    for node in order:                     # parents come first
-        if id(node) in wanted_ids or any(id(p) in needed for p in node._parents):
-            needed.add(id(node))
-    return [node for node in order if id(node) in needed]
-
-
-def _backprop(roots, grads, create_graph, wanted=None):
-    """Run the sweep from `roots`. With `wanted` (tensors) it returns their gradients
-    and touches no ``.grad``; without, it accumulates into the leaves' ``.grad``."""
-    order = _topological_order(roots)
-    pending = {}
-    for r, g in zip(roots, grads):
-        pending[id(r)] = pending[id(r)] + g if id(r) in pending else g
-    with _set_grad_enabled(create_graph):
-        if wanted is not None:
-            wanted_ids = {id(w) for w in wanted}
-            return _reverse_sweep(_only_paths_to(order, wanted_ids), pending, wanted_ids)[0]
-        leaves = [node for node in order if node._backward is None]
-        found, summed = _reverse_sweep(order, pending, {id(leaf) for leaf in leaves})
-        _accumulate_into_leaves(leaves, found, create_graph, summed)
-    return found
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=False):
@@ -516,7 +283,7 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, allow_unused=Fa
             raise RuntimeError("grad(): an output does not depend on any tensor that requires grad")
         roots.append(o)
         gs.append(_initial_grad(o, g))
-    found = _backprop(roots, gs, create_graph, wanted=inputs)
+    found = autograd.backprop(roots, gs, create_graph, wanted=inputs)
     result = []
     for i, t in enumerate(inputs):
         g = found.get(id(t))
@@ -581,11 +348,11 @@ def _install_methods():
     T.__abs__ = lambda a: _m.abs(a)
     T.__getitem__ = lambda a, idx: _s.getitem(a, idx)
     # comparisons give boolean tensors outside the graph (they have no gradient)
-    T.__lt__ = lambda a, b: _new(a.data < lift(b, a).data)
-    T.__le__ = lambda a, b: _new(a.data <= lift(b, a).data)
-    T.__gt__ = lambda a, b: _new(a.data > lift(b, a).data)
-    T.__ge__ = lambda a, b: _new(a.data >= lift(b, a).data)
-    T.eq = lambda a, b: _new(a.data == lift(b, a).data)
+    T.__lt__ = lambda a, b: wrap(a.data < lift(b, a).data)
+    T.__le__ = lambda a, b: wrap(a.data <= lift(b, a).data)
+    T.__gt__ = lambda a, b: wrap(a.data > lift(b, a).data)
+    T.__ge__ = lambda a, b: wrap(a.data >= lift(b, a).data)
+    T.eq = lambda a, b: wrap(a.data == lift(b, a).data)
     # tensors are hashed by identity, so that they can be dict keys and set members
     T.__hash__ = object.__hash__
 

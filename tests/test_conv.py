@@ -358,6 +358,27 @@ def test_shape_errors_speak_to_a_student(call, words):
         assert word in str(e.value), f"{word!r} missing from: {e.value}"
 
 
+def test_the_layers_read_their_sizes_as_the_functions_do():
+    # one normaliser (ops.conv.int_pair) for F.conv2d's and the layers' arguments:
+    # an int means a square, a pair is taken as given, and a bad size is refused
+    # by the layer's constructor, named, before any forward pass
+    from minigan import nn
+    from minigan.ops.conv import int_pair
+    assert int_pair(4, "kernel_size", "Conv2d") == (4, 4)
+    assert int_pair([3, np.int64(5)], "stride", "conv2d", 1) == (3, 5)
+    layer = nn.ConvTranspose2d(2, 3, (4, 3), stride=2, padding=(1, 0), output_padding=1)
+    assert (layer.kernel_size, layer.stride, layer.padding, layer.output_padding) == \
+        ((4, 3), (2, 2), (1, 0), (1, 1))
+    for make, words in [(lambda: nn.Conv2d(1, 1, 3, stride=0), ["Conv2d", "stride", "at least 1"]),
+                        (lambda: nn.Conv2d(1, 1, 0), ["Conv2d", "kernel_size", "at least 1"]),
+                        (lambda: nn.ConvTranspose2d(1, 1, 3, padding=(1, "a")),
+                         ["ConvTranspose2d", "padding", "pair of ints"])]:
+        with pytest.raises(ValueError) as e:
+            make()
+        for word in words:
+            assert word in str(e.value), f"{word!r} missing from: {e.value}"
+
+
 def test_refuses_groups_and_mixed_dtypes():
     with pytest.raises(NotImplementedError, match="groups=2"):
         F.conv2d(_t(1, 2, 5, 5), _t(2, 1, 3, 3), groups=2)
@@ -401,13 +422,13 @@ def test_outputs_stay_channels_first_and_gradients_follow_their_inputs():
 
 
 def test_a_reshape_gradient_takes_its_inputs_memory_order():
-    from minigan.ops.shape import _memory_order
+    from minigan.ops.layout import memory_order
     rng = np.random.default_rng(6)
     base = rng.standard_normal((3, 5, 5, 4)).astype(np.float32)
     x = minigan.tensor(base, requires_grad=True)
     t = x.permute(3, 0, 1, 2)                      # (4, 3, 5, 5), channels-first memory
     g = rng.standard_normal((4, 75)).astype(np.float32)
     gt, gx = minigan.grad((t.reshape(4, 75) * minigan.tensor(g)).sum(), [t, x])
-    assert _memory_order(gt.data) == _memory_order(t.data) == [1, 2, 3, 0]
+    assert memory_order(gt.data) == memory_order(t.data) == [1, 2, 3, 0]
     np.testing.assert_array_equal(gt.data, g.reshape(4, 3, 5, 5))
     np.testing.assert_array_equal(gx.data, g.reshape(4, 3, 5, 5).transpose(1, 2, 3, 0))

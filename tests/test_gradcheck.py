@@ -9,7 +9,8 @@ import minigan
 import minigan.functional as F
 from minigan.gradcheck import (GradcheckError, check_gradients, FULL_JACOBIAN_MAX_ELEMENTS,
                                FULL_JACOBIAN_MAX_ROWS)
-from minigan.tensor import make_op, _new
+from minigan.autograd import make_op
+from minigan.tensor import wrap
 
 
 def t64(shape, seed=0, requires_grad=True):
@@ -23,7 +24,7 @@ def square_wrong_at(flat_index, factor=3.0):
         def backward(g, out):
             k = np.full(x.shape, 2.0)
             k.reshape(-1)[flat_index] = factor
-            return (g * _new(k) * x,)
+            return (g * wrap(k) * x,)
         return make_op(x.data ** 2, (x,), backward, "square")
     return fn
 
@@ -31,7 +32,7 @@ def square_wrong_at(flat_index, factor=3.0):
 def square_constant_backward(x):
     """x^2 with a right first derivative that is not differentiable again:
     its backward wraps a raw array (2x) as a constant, so d2/dx2 comes out 0."""
-    return make_op(x.data ** 2, (x,), lambda g, out: (g * _new(2 * x.data),), "square")
+    return make_op(x.data ** 2, (x,), lambda g, out: (g * wrap(2 * x.data),), "square")
 
 
 def numbers(msg):

@@ -258,3 +258,36 @@ def test_a_temporary_still_being_written_is_left_alone(tmp_path):
         assert busy.exists()
     minigan.load(target)                                  # the writer died: now it goes
     assert not busy.exists()
+
+
+# ------------------------------------------------------------ atomic_write
+def test_atomic_write_replaces_the_file_whole(tmp_path):
+    from minigan.serialization import atomic_write, atomic_file
+    target = tmp_path / "metrics.json"
+    atomic_write(target, "{}\n")
+    assert target.read_bytes() == b"{}\n"
+    atomic_write(str(target), b"\x00\x01")                     # bytes, and a str path
+    assert target.read_bytes() == b"\x00\x01"
+    atomic_write(target, "r\u00e9sum\u00e9\r\n")                  # str: UTF-8, newlines kept
+    assert target.read_bytes() == "r\u00e9sum\u00e9\r\n".encode("utf-8")
+    with pytest.raises(RuntimeError, match="half way"):
+        with atomic_file(target) as f:
+            f.write(b"half a file")
+            raise RuntimeError("half way")
+    assert target.read_bytes() == "r\u00e9sum\u00e9\r\n".encode("utf-8")   # as it was
+    assert os.listdir(tmp_path) == ["metrics.json"]              # no temporary left
+    _leftovers(tmp_path, "metrics.json")
+    atomic_write(target, "{}")                                   # a crash's leftovers go
+    assert os.listdir(tmp_path) == ["metrics.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fchmod"), reason="POSIX file modes")
+def test_atomic_files_get_the_permissions_open_gives(tmp_path):
+    from minigan.serialization import atomic_write
+    with open(tmp_path / "plain", "w"):
+        pass
+    atomic_write(tmp_path / "atomic", "x")
+    minigan.save({"step": 1}, tmp_path / "ckpt.npz")
+    plain = os.stat(tmp_path / "plain").st_mode & 0o777
+    assert os.stat(tmp_path / "atomic").st_mode & 0o777 == plain
+    assert os.stat(tmp_path / "ckpt.npz").st_mode & 0o777 == plain

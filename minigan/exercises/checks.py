@@ -22,7 +22,8 @@ import minigan
 import minigan.functional as F
 from minigan.gan import losses
 from minigan.gradcheck import check_gradients
-from minigan.tensor import Tensor, _unbroadcast
+from minigan.autograd import unbroadcast
+from minigan.tensor import Tensor
 
 from .harness import (Case, Mistake, StudentOp, Failure, NotStarted, gradient_check,
                       library_comparison, probe, call_checked, first_difference,
@@ -77,7 +78,7 @@ def away_from_zero(rng, *shape):
 def _averaged_to(g, shape):
     """A known mistake: g averaged, not summed, back to `shape` (the engine's own
     unbroadcast, divided by how many values were summed into each)."""
-    return _unbroadcast(g, shape) * (float(np.prod(shape)) / g.size)
+    return unbroadcast(g, shape) * (float(np.prod(shape)) / g.size)
 
 
 def _n_reduced(x, axis):

@@ -24,6 +24,7 @@ import sys
 import time
 import warnings
 
+from ..serialization import atomic_write
 from .catalogue import get
 from .harness import Failure, NotStarted, ExerciseTimeout, describe_exception, _short
 from .checks import CHECKS
@@ -99,10 +100,7 @@ def grade(name, path, seconds):
 def main(argv=None):
     name, path, result_path, seconds = (argv or sys.argv[1:])[:4]
     verdict = grade(name, os.path.abspath(path), float(seconds))
-    tmp = result_path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(verdict, f)
-    os.replace(tmp, result_path)      # the grader never reads half a verdict
+    atomic_write(result_path, json.dumps(verdict))      # the grader never reads half a verdict
     return 0
 
 

@@ -15,6 +15,7 @@ failure, with its message, and the other exercises are graded as usual.
 passed, fail: failed, not started: skipped).
 """
 import csv
+import io
 import json
 import os
 import pathlib
@@ -26,6 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..serialization import atomic_write
 from . import catalogue
 from .workspace import WorkspaceError, exercises_in, require_workspace
 
@@ -274,16 +276,15 @@ def write_csv(path, graded):
     any_results = next(iter(graded.values()))
     names = [r.exercise.name for r in any_results]
     path = pathlib.Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["student", "passed", "failed", "not_started", "total", "percent"] + names)
-        for student, results in graded.items():
-            passed, failed, todo, total = score(results)
-            out.writerow([student, passed, failed, todo, total,
-                          f"{100.0 * passed / total:.1f}" if total else "0.0"]
-                         + [r.status for r in results])
-    os.replace(tmp, path)
+    text = io.StringIO()
+    out = csv.writer(text)
+    out.writerow(["student", "passed", "failed", "not_started", "total", "percent"] + names)
+    for student, results in graded.items():
+        passed, failed, todo, total = score(results)
+        out.writerow([student, passed, failed, todo, total,
+                      f"{100.0 * passed / total:.1f}" if total else "0.0"]
+                     + [r.status for r in results])
+    atomic_write(path, text.getvalue())
     return path
 
 

@@ -20,7 +20,7 @@ with what known wrong formulas give on the same inputs (and with itself under a
 doubled g, for the chain rule); the source code is never read.
 
 The engine normally sums a gradient back over broadcast axes by itself
-(``tensor._unbroadcast``); here every gradient must come back with its input's
+(``autograd.unbroadcast``); here every gradient must come back with its input's
 exact shape, so that forgetting the unbroadcast rule is caught, not repaired.
 """
 import os
@@ -32,7 +32,8 @@ import numpy as np
 
 import minigan
 from minigan.gradcheck import check_gradients, check_second_gradients
-from minigan.tensor import Tensor, make_op
+from minigan.autograd import make_op
+from minigan.tensor import Tensor
 
 #: How closely your op must match minigan's own (float64, so much closer than gradcheck).
 COMPARE_RTOL = 1e-7

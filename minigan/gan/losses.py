@@ -32,7 +32,8 @@ from typing import Callable, NamedTuple
 from .. import backend
 from .. import functional as F
 from ..ops.loss import _reduced, _spread
-from ..tensor import Tensor, grad, no_grad, enable_grad, make_op
+from ..autograd import make_op
+from ..tensor import Tensor, grad, no_grad, enable_grad
 
 
 def _bce_with_label(logits, label):

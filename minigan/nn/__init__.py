@@ -1,18 +1,25 @@
 """Networks built from modules, in reading order:
 
 * ``module.py``: ``Module`` (parameters, buffers, state dicts, train/eval, to(device)),
-  ``Parameter``, the containers ``Sequential`` and ``ModuleList``, and ``eval_mode``
-  (evaluation mode inside a block, each module's own mode back afterwards);
-* ``init.py``: weight initializers (``minigan.nn.init``) and ``dcgan_init``;
+  ``Parameter``, the containers ``Sequential`` and ``ModuleList``;
+* ``modes.py``: ``eval_mode`` (evaluation mode inside a block, each module's own
+  mode back afterwards);
+* ``init.py``: weight initializers (``minigan.nn.init``);
 * ``layers.py``: ``Dense``/``Linear``, ``Conv2d``, ``ConvTranspose2d``, ``BatchNorm1d/2d``,
   ``ReferenceBatchNorm2d``, ``VirtualBatchNorm2d`` and their ``ReferenceBatch`` wrapper,
-  activations, ``Dropout``, ``Flatten``, ``Reshape``;
+  activations, ``Dropout``, ``Flatten``, ``Reshape``, and ``dcgan_init`` (the DCGAN
+  paper's initialization of those layers);
 * ``summary.py``: the Keras-style ``model.summary()`` table.
+
+No two of them import each other, directly or through others (``module.py`` uses
+``summary.py`` for ``Module.summary``, and ``summary.py`` needs only ``modes.py``);
+tests/test_layout.py checks it.
 """
-from .module import Module, Parameter, Sequential, ModuleList, eval_mode  # noqa: F401
+from .module import Module, Parameter, Sequential, ModuleList  # noqa: F401
+from .modes import eval_mode  # noqa: F401
 from . import init  # noqa: F401
-from .init import dcgan_init  # noqa: F401
 from .layers import (Dense, Linear, Conv2d, ConvTranspose2d, BatchNorm1d, BatchNorm2d,  # noqa: F401
                      ReferenceBatchNorm2d, VirtualBatchNorm2d, ReferenceBatch,
-                     ReLU, LeakyReLU, Tanh, Sigmoid, Dropout, Flatten, Reshape, Identity)
+                     ReLU, LeakyReLU, Tanh, Sigmoid, Dropout, Flatten, Reshape, Identity,
+                     dcgan_init)
 from .summary import summary  # noqa: F401

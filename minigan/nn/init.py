@@ -128,19 +128,3 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     """N(0, std^2) with std = gain / sqrt(fan)   (He)."""
     gain = calculate_gain(nonlinearity, a)
     return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)))
-
-
-def dcgan_init(module):
-    """The DCGAN paper's initialization (Radford et al. 2016), applied to every layer
-    inside `module`: conv, transposed-conv and dense weights from N(0, 0.02^2);
-    BatchNorm weight (scale) from N(1, 0.02^2) and bias 0. Other biases keep their
-    default initialization. Returns the module, so ``G = dcgan_init(Generator())`` works.
-    """
-    from .layers import Dense, Conv2d, ConvTranspose2d, _BatchNorm
-    for m in module.modules():
-        if isinstance(m, (Dense, Conv2d, ConvTranspose2d)):
-            normal_(m.weight, 0.0, 0.02)
-        elif isinstance(m, _BatchNorm) and m.weight is not None:
-            normal_(m.weight, 1.0, 0.02)
-            zeros_(m.bias)
-    return module

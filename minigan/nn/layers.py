@@ -22,19 +22,10 @@ import numpy
 
 from .. import backend
 from .. import functional as F
+from ..ops.conv import int_pair
 from ..tensor import DEFAULT_DTYPE, Tensor
 from . import init
 from .module import Module, Parameter
-
-
-def _pair(v, name):
-    """An int or a pair of ints, as a pair (kernel_size=4 means 4x4)."""
-    if isinstance(v, int):
-        return (v, v)
-    v = tuple(v)
-    if len(v) != 2 or not all(isinstance(i, int) for i in v):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
-    return v
 
 
 def _empty(shape, dtype, device):
@@ -96,10 +87,11 @@ class _ConvBase(Module):
             raise ValueError(f"{type(self).__name__}: in_channels and out_channels must be "
                              f"positive, got {in_channels} and {out_channels}")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
-        self.dilation = _pair(dilation, "dilation")
+        name = type(self).__name__
+        self.kernel_size = int_pair(kernel_size, "kernel_size", name, 1)
+        self.stride = int_pair(stride, "stride", name, 1)
+        self.padding = int_pair(padding, "padding", name, 0)
+        self.dilation = int_pair(dilation, "dilation", name, 1)
         self.weight = _empty(weight_shape, dtype, device)
         self.bias = _empty((out_channels,), dtype, device) if bias else None
         fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
@@ -138,7 +130,7 @@ class Conv2d(_ConvBase):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  bias=True, device=None, dtype=None):
-        kh, kw = _pair(kernel_size, "kernel_size")
+        kh, kw = int_pair(kernel_size, "kernel_size", type(self).__name__, 1)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias,
                          (out_channels, in_channels, kh, kw), device, dtype)
 
@@ -156,9 +148,10 @@ class ConvTranspose2d(_ConvBase):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, bias=True, dilation=1, device=None, dtype=None):
-        kh, kw = _pair(kernel_size, "kernel_size")
-        self_output_padding = _pair(output_padding, "output_padding")
-        st, di = _pair(stride, "stride"), _pair(dilation, "dilation")
+        name = type(self).__name__
+        kh, kw = int_pair(kernel_size, "kernel_size", name, 1)
+        self_output_padding = int_pair(output_padding, "output_padding", name, 0)
+        st, di = int_pair(stride, "stride", name, 1), int_pair(dilation, "dilation", name, 1)
         for op, s, d in zip(self_output_padding, st, di):
             if op >= max(s, d):      # PyTorch's rule: else the extra row has no input behind it
                 raise ValueError(f"ConvTranspose2d: output_padding ({output_padding}) must be "
@@ -507,3 +500,19 @@ class Identity(Module):
 
     def forward(self, x):
         return x
+
+
+# ------------------------------------------------- the DCGAN paper's initialization
+def dcgan_init(module):
+    """The DCGAN paper's initialization (Radford et al. 2016), applied to every layer
+    inside `module`: conv, transposed-conv and dense weights from N(0, 0.02^2);
+    BatchNorm weight (scale) from N(1, 0.02^2) and bias 0. Other biases keep their
+    default initialization. Returns the module, so ``G = dcgan_init(Generator())`` works.
+    """
+    for m in module.modules():
+        if isinstance(m, (Dense, Conv2d, ConvTranspose2d)):
+            init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, _BatchNorm) and m.weight is not None:
+            init.normal_(m.weight, 1.0, 0.02)
+            init.zeros_(m.bias)
+    return module

@@ -11,13 +11,13 @@ From these three registries come ``parameters()``, ``state_dict()``,
 ``load_state_dict()``, ``to(device)``, ``train()``/``eval()`` and ``summary()``.
 Names follow PyTorch's ``torch.nn.Module`` so that code moves between the two.
 """
-import contextlib
 from collections import OrderedDict, namedtuple
 
 import numpy
 
 from .. import backend
 from ..tensor import Tensor, _as_array, placement
+from .summary import summary as _summary
 
 
 # ---------------------------------------------------------------- Parameter
@@ -336,31 +336,7 @@ class Module:
         ``input_shape`` without the batch axis, e.g. ``G.summary(input_shape=(100,))``.
         Without either, the shape column shows '?'. See ``minigan.nn.summary``.
         """
-        from .summary import summary
-        return summary(self, x, input_shape=input_shape, depth=depth, print_fn=print_fn)
-
-
-@contextlib.contextmanager
-def eval_mode(*modules):
-    """Evaluation mode inside the block (Dropout off, BatchNorm on its running
-    statistics: each sample drawn on its own), then every sub-module back in the
-    mode it was in, so that drawing samples from a model in the middle of training,
-    or from one already in eval mode, leaves it as it was. A module given as None is
-    skipped.
-
-    >>> with eval_mode(G):                                   # doctest: +SKIP
-    ...     x = G(z)
-    """
-    modes = [(m, m.training) for module in modules if module is not None
-             for m in module.modules()]
-    for module in modules:
-        if module is not None:
-            module.eval()
-    try:
-        yield modules[0] if len(modules) == 1 else modules
-    finally:
-        for m, mode in modes:
-            object.__setattr__(m, "training", mode)
+        return _summary(self, x, input_shape=input_shape, depth=depth, print_fn=print_fn)
 
 
 def _raw(value):

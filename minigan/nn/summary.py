@@ -29,7 +29,7 @@ are reported on a line of their own when a model has any.
 import numpy
 
 from ..tensor import Tensor, no_grad
-from .module import eval_mode
+from .modes import eval_mode
 
 
 def _count(params):

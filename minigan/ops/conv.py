@@ -1,10 +1,11 @@
-"""Convolutions as matrix products: im2col, col2im, conv2d, conv_transpose2d.
+"""Convolutions as matrix products: conv2d, conv_transpose2d and conv2d's weight gradient.
 
 A 2-D convolution is a matrix product in disguise. ``im2col`` copies every
 window the kernel visits into one column of a matrix; the convolution is then
 a single product  (out_channels x C*kh*kw) @ (C*kh*kw x OH*OW*N), one big GEMM
-over the whole batch that NumPy/CuPy hands to BLAS. ``col2im`` is the way back: it adds every
-column into the place its window came from, summing where windows overlap.
+over the whole batch that NumPy/CuPy hands to BLAS. ``col2im`` is the way back:
+it adds every column into the place its window came from, summing where windows
+overlap. Both live in layout.py, with the memory order that makes them fast.
 
 The transposed convolution is the same matrix, transposed (the lecture's
 "convolution matrix" C and its C^T). Three ops share one geometry and each
@@ -28,8 +29,9 @@ Layouts follow PyTorch: images are NCHW; conv2d's weight is
 import numbers
 
 from .. import backend
-from . import threads
-from ..tensor import Tensor, make_op, check_devices
+from ..autograd import make_op
+from ..tensor import Tensor, check_devices
+from .layout import im2col, col2im, channels_first, batch_first, is_nchw
 
 
 # ---------------------------------------------------------------- geometry
@@ -67,137 +69,12 @@ def conv_transpose_output_size(size, kernel, stride, padding, output_padding, di
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
 
-# ------------------------------------------------------- im2col and col2im
-# Inside the matrices the batch is the *last* axis: the GEMM columns run over
-# (oh, ow, n), and im2col/col2im work on images laid out (C, H, W, N). Then the
-# innermost loop of every copy and every slice-add runs over the batch, in
-# contiguous memory, instead of over a short row of a few strided pixels; this
-# makes them about three times faster than with NCHW order. The outputs stay in
-# that order too: each is an NCHW-shaped view of its GEMM's result (see
-# ``_batch_first``), so most layers never copy between the two orders at all.
-#
-# Every copy below is cut by channel into one slice per CPU thread
-# (``threads.parallel``): channels never mix, so each thread writes its own rows,
-# and the result is the same, bit for bit, as with one thread.
-
+# ------------------------------------------------------------ the three ops
 def _gemm(a, b):
     """The one matrix product each convolution does (BLAS, on every core)."""
     return a @ b
 
 
-def _by_channel(n_channels, work, a):
-    """work(c0, c1) for slices of the channels, side by side on the CPU's threads."""
-    threads.parallel(n_channels, work, a.size, on_cpu=backend.device_of(a) == "cpu")
-
-def im2col(x, geo):
-    """Array (N, C, H, W) -> matrix (C*kh*kw, OH*OW*N): one column per window.
-
-    Row (c, i, j), column (oh, ow, n) holds xpad[n, c, oh*sh + i*dh, ow*sw + j*dw],
-    with xpad the input padded by (ph, pw) zeros. The windows are first a strided
-    *view* of the padded image (no copy: all windows are slices of the same
-    memory); the one reshape at the end copies them into the contiguous matrix
-    that BLAS wants.
-    """
-    xp = backend.array_module(x)
-    N, C, H, W = x.shape
-    alloc = xp.zeros if geo.ph or geo.pw else xp.empty
-    padded = alloc((C, H + 2 * geo.ph, W + 2 * geo.pw, N), dtype=x.dtype)
-    x_chwn = x.transpose(1, 2, 3, 0)
-    sC, sH, sW, sN = padded.strides
-    windows = xp.lib.stride_tricks.as_strided(
-        padded, shape=(C, geo.kh, geo.kw, geo.OH, geo.OW, N),
-        strides=(sC, geo.dh * sH, geo.dw * sW, geo.sh * sH, geo.sw * sW, sN))
-    cols = xp.empty(windows.shape, dtype=x.dtype)
-
-    def copy(c0, c1):
-        padded[c0:c1, geo.ph:geo.ph + H, geo.pw:geo.pw + W, :] = x_chwn[c0:c1]
-        cols[c0:c1] = windows[c0:c1]
-    _by_channel(C, copy, cols)
-    return cols.reshape(C * geo.kh * geo.kw, geo.OH * geo.OW * N)
-
-
-def col2im(cols, N, C, geo, nchw=False):
-    """Matrix (C*kh*kw, OH*OW*N) -> array (N, C, H, W): the transpose of im2col.
-
-    Every entry goes back to the pixel its window took it from, and where
-    windows overlap (stride < kernel) the contributions add up. One strided
-    slice-add per kernel tap (kh*kw of them), each covering the whole batch and
-    all channels at once; the padding is cut off at the end. The result is a view
-    in channels-first memory, or a plain NCHW copy with ``nchw=True`` (see
-    ``_batch_first``).
-    """
-    xp = backend.array_module(cols)
-    cols = cols.reshape(C, geo.kh, geo.kw, geo.OH, geo.OW, N)
-    out = xp.zeros((C, geo.H + 2 * geo.ph, geo.W + 2 * geo.pw, N), dtype=cols.dtype)
-    h_span, w_span = geo.sh * (geo.OH - 1) + 1, geo.sw * (geo.OW - 1) + 1
-    image = xp.empty((N, C, geo.H, geo.W), dtype=cols.dtype) if nchw else None
-
-    def add(c0, c1):
-        for i in range(geo.kh):
-            h0 = i * geo.dh
-            for j in range(geo.kw):
-                w0 = j * geo.dw
-                out[c0:c1, h0:h0 + h_span:geo.sh, w0:w0 + w_span:geo.sw, :] += cols[c0:c1, i, j]
-        if nchw:        # cut the padding off and go to plain NCHW
-            image[:, c0:c1] = out[c0:c1, geo.ph:geo.ph + geo.H,
-                                  geo.pw:geo.pw + geo.W, :].transpose(3, 0, 1, 2)
-    _by_channel(C, add, cols)
-    if nchw:
-        return image
-    # the padding cut off, as an NCHW view of the channels-first sums (see _batch_first)
-    return out[:, geo.ph:geo.ph + geo.H, geo.pw:geo.pw + geo.W, :].transpose(3, 0, 1, 2)
-
-
-def _channels_first(a):
-    """(N, C, h, w) -> contiguous (C, h*w*N): the GEMM layout of an image (batch last).
-
-    Free when ``a`` already lies in memory as (C, h, w, N), as every convolution's
-    output does (see ``_batch_first``); a transposing copy otherwise.
-    """
-    N, C, h, w = a.shape
-    chwn = a.transpose(1, 2, 3, 0)
-    if chwn.flags.c_contiguous:
-        return chwn.reshape(C, h * w * N)
-    out = backend.array_module(a).empty((C, h, w, N), dtype=a.dtype)
-
-    def copy(c0, c1):
-        out[c0:c1] = chwn[c0:c1]
-    _by_channel(C, copy, a)
-    return out.reshape(C, h * w * N)
-
-
-def _batch_first(m, N, h, w, nchw=False):
-    """(C, h*w*N) -> (N, C, h, w), as a *view*: no copy.
-
-    The result has the NCHW shape every op expects, but its memory stays in the
-    GEMM's (C, h, w, N) order. NumPy's elementwise ops and reductions work on any
-    memory order and write their results in the order of their inputs, so batch
-    norm, the activation and their gradients keep it too, and the next
-    convolution finds its input (or gradient) already channels-first: the copy
-    to NCHW and the copy back are both saved (a quarter of a DCGAN step).
-
-    ``nchw=True`` copies into plain NCHW memory instead: for a gradient whose
-    input lies that way, since an elementwise op between two arrays of different
-    memory orders runs many times slower than between two of the same.
-    """
-    C = m.shape[0]
-    chwn = m.reshape(C, h, w, N)
-    if not nchw:
-        return chwn.transpose(3, 0, 1, 2)
-    out = backend.array_module(m).empty((N, C, h, w), dtype=m.dtype)
-
-    def copy(c0, c1):
-        out[:, c0:c1] = chwn[c0:c1].transpose(3, 0, 1, 2)
-    _by_channel(C, copy, m)
-    return out
-
-
-def _is_nchw(a):
-    """Does the array lie in memory as plain NCHW (not the convolutions' channels-first)?"""
-    return a.flags.c_contiguous
-
-
-# ------------------------------------------------------------ the three ops
 def _bias_backward(g, bias):
     """dL/db = g summed over batch and pixels (each bias value is added everywhere)."""
     return g.sum(axis=(0, 2, 3)) if bias is not None and bias._requires_grad else None
@@ -207,22 +84,22 @@ def _conv2d(x, weight, bias, geo, x_cols=None, nchw=False):
     """conv2d on a fixed geometry (x is the large side). y = W_mat @ im2col(x).
 
     ``x_cols`` is im2col(x) when the caller already has it (saves a copy);
-    ``nchw``: y in plain NCHW memory rather than channels-first (``_batch_first``).
+    ``nchw``: y in plain NCHW memory rather than channels-first (``batch_first``).
     """
     N = x.shape[0]
     O = weight.shape[0]
     cols = im2col(x.data, geo) if x_cols is None else x_cols
     y = _gemm(weight.data.reshape(O, -1), cols)                 # (O, OH*OW*N): the one GEMM
-    y = _batch_first(y, N, geo.OH, geo.OW, nchw)
+    y = batch_first(y, N, geo.OH, geo.OW, nchw)
     if bias is not None:
         y += bias.data.reshape(1, O, 1, 1)
 
     def backward(g, out):
         needed = x._requires_grad or weight._requires_grad
-        g_mat = _channels_first(g.data) if needed else None   # shared by both products
+        g_mat = channels_first(g.data) if needed else None   # shared by both products
         # dx: the transposed convolution of g with the same weight (C^T g), on the
         # same geometry, i.e. with the output_padding that gives back x's size
-        gx = (_conv_transpose2d(g, weight, None, geo, x_mat=g_mat, nchw=_is_nchw(x.data))
+        gx = (_conv_transpose2d(g, weight, None, geo, x_mat=g_mat, nchw=is_nchw(x.data))
               if x._requires_grad else None)
         # dw: the correlation of x with g, dW[o, c, i, j] = sum_{n,oh,ow} g[n,o,oh,ow] xpad[n,c,..]
         gw = _conv2d_weight(x, g, geo, x_cols=cols, g_mat=g_mat) if weight._requires_grad else None
@@ -240,7 +117,7 @@ def _conv_transpose2d(x, weight, bias, geo, x_mat=None, nchw=False):
     N = x.shape[0]
     Cin, Cout = weight.shape[0], weight.shape[1]
     if x_mat is None:
-        x_mat = _channels_first(x.data)                          # (Cin, IH*IW*N)
+        x_mat = channels_first(x.data)                          # (Cin, IH*IW*N)
     cols = _gemm(weight.data.reshape(Cin, -1).T, x_mat)          # (Cout*kh*kw, IH*IW*N): one GEMM
     y = col2im(cols, N, Cout, geo, nchw)
     if bias is not None:
@@ -250,7 +127,7 @@ def _conv_transpose2d(x, weight, bias, geo, x_mat=None, nchw=False):
         needed = x._requires_grad or weight._requires_grad
         g_cols = im2col(g.data, geo) if needed else None      # shared by both products
         # dx: the convolution of g with the same weight (C applied to g)
-        gx = (_conv2d(g, weight, None, geo, x_cols=g_cols, nchw=_is_nchw(x.data))
+        gx = (_conv2d(g, weight, None, geo, x_cols=g_cols, nchw=is_nchw(x.data))
               if x._requires_grad else None)
         # dw: the correlation of g (the large side now) with x
         gw = (_conv2d_weight(g, x, geo, x_cols=g_cols, g_mat=x_mat)
@@ -276,19 +153,22 @@ def _conv2d_weight(x, g, geo, x_cols=None, g_mat=None):
     if x_cols is None:
         x_cols = im2col(x.data, geo)
     if g_mat is None:
-        g_mat = _channels_first(g.data)                          # (O, OH*OW*N)
+        g_mat = channels_first(g.data)                          # (O, OH*OW*N)
     dw = _gemm(g_mat, x_cols.T).reshape(O, C, geo.kh, geo.kw)   # one GEMM over batch and pixels
 
     def backward(gg, out):
-        return (_conv_transpose2d(g, gg, None, geo, nchw=_is_nchw(x.data))
+        return (_conv_transpose2d(g, gg, None, geo, nchw=is_nchw(x.data))
                 if x._requires_grad else None,
-                _conv2d(x, gg, None, geo, nchw=_is_nchw(g.data)) if g._requires_grad else None)
+                _conv2d(x, gg, None, geo, nchw=is_nchw(g.data)) if g._requires_grad else None)
     return make_op(dw, (x, g), backward, "conv2d_weight")
 
 
 # ----------------------------------------------------------- the public API
-def _pair(value, op, name, minimum):
-    """An int or a pair of ints -> a pair, checked against its smallest allowed value."""
+def int_pair(value, name, op, minimum=None):
+    """An int or a pair of ints -> a pair of ints (kernel_size=4 means 4 x 4), checked
+    against its smallest allowed value when `minimum` is given. The conv functions
+    and the conv layers (nn/layers.py) read their size arguments with it; an error
+    names `op` and the argument."""
     if isinstance(value, str):
         raise ValueError(f"{op}: {name}={value!r} is not supported; give an int or a pair of ints")
     if isinstance(value, numbers.Integral):
@@ -298,7 +178,7 @@ def _pair(value, op, name, minimum):
     if len(pair) != 2 or not all(isinstance(v, numbers.Integral) for v in pair):
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     pair = (int(pair[0]), int(pair[1]))
-    if min(pair) < minimum:
+    if minimum is not None and min(pair) < minimum:
         raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
     return pair
 
@@ -351,8 +231,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     op = "conv2d"
     x, unbatched = _check_inputs(op, x, weight, bias, groups, "(out_channels, in_channels, kh, kw)")
-    stride, padding = _pair(stride, op, "stride", 1), _pair(padding, op, "padding", 0)
-    dilation = _pair(dilation, op, "dilation", 1)
+    stride, padding = int_pair(stride, "stride", op, 1), int_pair(padding, "padding", op, 0)
+    dilation = int_pair(dilation, "dilation", op, 1)
     N, C, H, W = x.shape
     O, Cw, kh, kw = weight.shape
     _check_channels(op, x, weight, C, Cw, "(out_channels, in_channels, kh, kw)")
@@ -384,9 +264,9 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     """
     op = "conv_transpose2d"
     x, unbatched = _check_inputs(op, x, weight, bias, groups, "(in_channels, out_channels, kh, kw)")
-    stride, padding = _pair(stride, op, "stride", 1), _pair(padding, op, "padding", 0)
-    dilation = _pair(dilation, op, "dilation", 1)
-    output_padding = _pair(output_padding, op, "output_padding", 0)
+    stride, padding = int_pair(stride, "stride", op, 1), int_pair(padding, "padding", op, 0)
+    dilation = int_pair(dilation, "dilation", op, 1)
+    output_padding = int_pair(output_padding, "output_padding", op, 0)
     N, C, H, W = x.shape
     Cw, O, kh, kw = weight.shape
     _check_channels(op, x, weight, C, Cw, "(in_channels, out_channels, kh, kw)")
@@ -428,9 +308,9 @@ def conv_matrix(weight, input_size, stride=1, padding=0):
     if w.ndim != 4:
         raise ValueError(f"conv_matrix: the weight must be 4-D (out_channels, in_channels, kh, "
                          f"kw), got shape {w.shape}")
-    (H, W) = _pair(input_size, "conv_matrix", "input_size", 1)
-    (sh, sw), (ph, pw) = (_pair(stride, "conv_matrix", "stride", 1),
-                          _pair(padding, "conv_matrix", "padding", 0))
+    (H, W) = int_pair(input_size, "input_size", "conv_matrix", 1)
+    (sh, sw), (ph, pw) = (int_pair(stride, "stride", "conv_matrix", 1),
+                          int_pair(padding, "padding", "conv_matrix", 0))
     O, C, kh, kw = w.shape
     OH, OW = conv_output_size(H, kh, sh, ph, 1), conv_output_size(W, kw, sw, pw, 1)
     if OH < 1 or OW < 1:

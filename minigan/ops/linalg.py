@@ -1,5 +1,7 @@
 """Matrix products: batched matmul, and linear (x W^T + b) fused into one node."""
-from ..tensor import make_op, check_devices, lift, Tensor, is_grad_enabled, _new
+from ..autograd import make_op
+from ..grad_mode import is_grad_enabled
+from ..tensor import check_devices, lift, Tensor, wrap
 
 
 def matmul(a, b):
@@ -77,15 +79,15 @@ def _linear_backward_arrays(g, x, weight, bias):
     check and a device check per product. An MLP step calls this a dozen times,
     and for small layers that bookkeeping costs as much as the arithmetic."""
     gd = g.data
-    gx = _new(gd @ weight.data) if x._requires_grad else None
+    gx = wrap(gd @ weight.data) if x._requires_grad else None
     gw = None
     if weight._requires_grad:
         g2 = gd if gd.ndim == 2 else gd.reshape(-1, gd.shape[-1])
         x2 = x.data if x.ndim == 2 else x.data.reshape(-1, x.shape[-1])
-        gw = _new(g2.T @ x2)
+        gw = wrap(g2.T @ x2)
     if bias is None:
         return gx, gw
     gb = None
     if bias._requires_grad:          # dL/db: G summed over every row
-        gb = _new(gd.sum(axis=tuple(range(gd.ndim - 1))))
+        gb = wrap(gd.sum(axis=tuple(range(gd.ndim - 1))))
     return gx, gw, gb

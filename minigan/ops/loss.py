@@ -2,7 +2,8 @@
 import numpy    # dtype questions only
 
 from .. import backend
-from ..tensor import make_op, check_devices, lift, _new
+from ..autograd import make_op
+from ..tensor import check_devices, lift, wrap
 from .math import sigmoid, softmax, _log_softmax_array
 
 
@@ -147,7 +148,7 @@ def cross_entropy(logits, target, reduction="mean"):
 
     def backward(g, out):
         g = _spread(g, reduction, n, (n,)).reshape(-1, 1)     # one factor per row
-        return (g * (softmax(logits, axis=1) - _new(_onehot(xp, t, c, logits.dtype))),)
+        return (g * (softmax(logits, axis=1) - wrap(_onehot(xp, t, c, logits.dtype))),)
     return make_op(_reduced(per, reduction, xp), (logits,), backward, "cross_entropy")
 
 
@@ -168,5 +169,5 @@ def nll_loss(log_probs, target, reduction="mean"):
 
     def backward(g, out):
         g = _spread(g, reduction, n, (n,)).reshape(-1, 1)
-        return (-g * _new(_onehot(xp, t, c, log_probs.dtype)),)
+        return (-g * wrap(_onehot(xp, t, c, log_probs.dtype)),)
     return make_op(_reduced(per, reduction, xp), (log_probs,), backward, "nll_loss")

@@ -2,16 +2,18 @@
 
 Every backward receives ``g = dL/d(out)`` and returns ``dL/d(input)`` per input,
 using the local derivative written in the comment. Broadcasting is not handled
-here: the engine sums gradients back to each input's shape (tensor._unbroadcast).
+here: the engine sums gradients back to each input's shape (autograd.unbroadcast).
 """
 import numpy    # host-side shape bookkeeping only
 
 from .. import backend
-from ..tensor import Tensor, make_op, lift, check_devices, is_grad_enabled, _new
+from ..autograd import make_op
+from ..grad_mode import is_grad_enabled
+from ..tensor import Tensor, lift, check_devices, wrap
 from .shape import _axis
 
 
-def _pair(a, b, name):
+def _operands(a, b, name):
     """Both operands as tensors on one device (a Python scalar takes the other's dtype)."""
     if isinstance(a, Tensor):
         b = lift(b, a)
@@ -34,7 +36,7 @@ def _check_broadcastable(name, *shapes):
 
 def _const(array):
     """An array used as a constant in a backward formula (a mask, a sign)."""
-    return _new(array)
+    return wrap(array)
 
 
 def _times(g, d):
@@ -44,27 +46,27 @@ def _times(g, d):
     same numbers either way; the plain one skips an op's bookkeeping, which for
     a small MLP costs as much as the multiply."""
     if not is_grad_enabled():
-        return _new(g.data * d)                # a bool mask multiplies as 0 and 1
+        return wrap(g.data * d)                # a bool mask multiplies as 0 and 1
     return g * _const(d.astype(g.dtype, copy=False))
 
 
 # ------------------------------------------------------------- arithmetic
 def add(a, b):
     """a + b.   d/da = 1, d/db = 1."""
-    a, b = _pair(a, b, "add")
+    a, b = _operands(a, b, "add")
     return make_op(a.data + b.data, (a, b), lambda g, out: (g, g), "add")
 
 
 def sub(a, b):
     """a - b.   d/da = 1, d/db = -1."""
-    a, b = _pair(a, b, "sub")
+    a, b = _operands(a, b, "sub")
     return make_op(a.data - b.data, (a, b),
                    lambda g, out: (g, -g if b._requires_grad else None), "sub")
 
 
 def mul(a, b):
     """a * b.   d/da = b, d/db = a."""
-    a, b = _pair(a, b, "mul")
+    a, b = _operands(a, b, "mul")
 
     def backward(g, out):
         return (g * b if a._requires_grad else None,
@@ -74,7 +76,7 @@ def mul(a, b):
 
 def div(a, b):
     """a / b.   d/da = 1/b, d/db = -a/b^2."""
-    a, b = _pair(a, b, "div")
+    a, b = _operands(a, b, "div")
 
     def backward(g, out):
         return (g / b if a._requires_grad else None,
@@ -89,7 +91,7 @@ def neg(a):
 
 def pow(a, b):
     """a ** b, where b may be a tensor too.   d/da = b a^(b-1),  d/db = a^b log a."""
-    a, b = _pair(a, b, "pow")
+    a, b = _operands(a, b, "pow")
 
     def backward(g, out):
         return (g * b * a ** (b - 1) if a._requires_grad else None,
@@ -125,7 +127,7 @@ def abs(a):
 # ------------------------------------------------------ choices and clips
 def maximum(a, b):
     """Elementwise max. The gradient goes to the larger input; ties split it in half."""
-    a, b = _pair(a, b, "maximum")
+    a, b = _operands(a, b, "maximum")
     xp = backend.array_module(a.data)
 
     def backward(g, out):
@@ -138,7 +140,7 @@ def maximum(a, b):
 
 def minimum(a, b):
     """Elementwise min. The gradient goes to the smaller input; ties split it in half."""
-    a, b = _pair(a, b, "minimum")
+    a, b = _operands(a, b, "minimum")
     xp = backend.array_module(a.data)
 
     def backward(g, out):
@@ -169,7 +171,7 @@ def where(cond, a, b):
     """Pick a where cond is true, else b. The gradient follows the same choice."""
     if isinstance(cond, Tensor):
         cond = cond.data
-    a, b = _pair(a, b, "where")
+    a, b = _operands(a, b, "where")
     xp = backend.array_module(a.data)
     cond = xp.asarray(cond, dtype=bool)
     _check_broadcastable("where", cond.shape, a.shape, b.shape)

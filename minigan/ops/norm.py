@@ -20,7 +20,9 @@ call the other factor the momentum or decay: their ``momentum=0.99`` (or
 ``decay=0.9``) is PyTorch's and minigan's ``momentum=0.01`` (``0.1``).
 """
 from .. import backend
-from ..tensor import Tensor, make_op, check_devices, is_grad_enabled, _new
+from ..autograd import make_op
+from ..grad_mode import is_grad_enabled
+from ..tensor import Tensor, check_devices, wrap
 
 
 def _stat_axes(x):
@@ -76,9 +78,9 @@ def _batch_norm_eval(x, running_mean, running_var, weight, bias, eps):
     """
     rm, rv = _data(running_mean), _data(running_var)
     xp = backend.array_module(x.data)
-    inv_std = _new((1.0 / xp.sqrt(rv + eps)).astype(x.dtype, copy=False))
+    inv_std = wrap((1.0 / xp.sqrt(rv + eps)).astype(x.dtype, copy=False))
     scale = inv_std if weight is None else weight * inv_std
-    shift = -_new(rm.astype(x.dtype, copy=False)) * scale
+    shift = -wrap(rm.astype(x.dtype, copy=False)) * scale
     if bias is not None:
         shift = shift + bias
     return x * _per_channel(scale, x.ndim) + _per_channel(shift, x.ndim)
@@ -142,13 +144,13 @@ def _batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps)
             gxd = gd * a
             gxd += xhat * b
             gxd += c
-            gx = _new(gxd.astype(x.dtype, copy=False))
+            gx = wrap(gxd.astype(x.dtype, copy=False))
         grads = [gx]
         if weight is not None:
-            grads.append(_new(sum_gxh.astype(weight.dtype, copy=False))
+            grads.append(wrap(sum_gxh.astype(weight.dtype, copy=False))
                          if weight._requires_grad else None)
         if bias is not None:
-            grads.append(_new(sum_g.astype(bias.dtype, copy=False))
+            grads.append(wrap(sum_g.astype(bias.dtype, copy=False))
                          if bias._requires_grad else None)
         return tuple(grads)
     parents = (x,) + tuple(t for t in (weight, bias) if t is not None)

@@ -8,7 +8,8 @@ gradient back over the reduced axes, so it first puts those axes back as size 1
 import builtins
 import operator
 
-from ..tensor import make_op, _new
+from ..autograd import make_op
+from ..tensor import wrap
 
 
 def _axes(x, axis, dim, keepdims, keepdim):
@@ -119,5 +120,5 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     def backward(g, out):
         m = (x.data == x.data.max(axis=axes, keepdims=True)).astype(g.dtype)
         m /= m.sum(axis=axes, keepdims=True)
-        return (_restore(g, x.shape, axes) * _new(m),)
+        return (_restore(g, x.shape, axes) * wrap(m),)
     return make_op(data, (x,), backward, "max")

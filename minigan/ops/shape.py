@@ -7,7 +7,9 @@ import operator
 import numpy    # only to tell NumPy from CuPy, and Python from NumPy integers
 
 from .. import backend
-from ..tensor import Tensor, make_op, check_devices
+from ..autograd import make_op
+from ..tensor import Tensor, check_devices
+from .layout import laid_out_like
 
 
 def _shape_args(shape):
@@ -25,29 +27,8 @@ def reshape(x, *shape):
     except ValueError:
         raise ValueError(f"reshape: cannot view {x.size} elements of shape {x.shape} "
                          f"as shape {shape}") from None
-    return make_op(data, (x,), lambda g, out: (_like(g.reshape(x.shape), x.data),), "reshape")
-
-
-def _memory_order(a):
-    """The axes of `a` from the largest memory stride to the smallest (size-1 axes left out)."""
-    return sorted((i for i in range(a.ndim) if a.shape[i] > 1), key=lambda i: -a.strides[i])
-
-
-def _like(t, ref):
-    """`t` with its values laid out in memory the way the array `ref` is (same shape).
-
-    An identity for the values; only the memory order changes, and only when it
-    differs. Why: a convolution's output lies channels-first in memory (see
-    ops/conv.py, ``_batch_first``), and an elementwise op between two arrays of
-    different memory orders runs many times slower than between two of the same.
-    A reshape's gradient comes out in plain order, so it is laid out again here,
-    like the input it is the gradient of, before it meets that input's neighbours.
-    """
-    if _memory_order(t.data) == _memory_order(ref):
-        return t
-    data = backend.array_module(ref).empty_like(ref)
-    data[...] = t.data
-    return make_op(data, (t,), lambda g, out: (g,), "relayout")
+    return make_op(data, (x,), lambda g, out: (laid_out_like(g.reshape(x.shape), x.data),),
+                   "reshape")
 
 
 def _axis(d, nd, op):

@@ -2,10 +2,11 @@
 
 NumPy runs one copy, one slice-add or one elementwise pass on one core; only
 its matrix products (BLAS) use them all. The convolutions move whole batches
-between layouts (im2col, col2im, NCHW <-> CHWN), and an optimizer step passes
-over every parameter several times: on a 2-core machine that work alone kept a
-DCGAN step at 1.7x PyTorch's time. NumPy lets go of Python's lock while it
-copies, so the same work cut into one slice per thread runs side by side.
+between layouts (im2col, col2im, NCHW <-> CHWN: layout.py), and an optimizer
+step passes over every parameter several times; on a machine with few cores
+that work would leave all but one of them idle. NumPy lets go of Python's lock
+while it copies, so the same work cut into one slice per thread runs side by
+side.
 
 ``parallel(n, work)`` calls ``work(lo, hi)`` on consecutive slices covering
 range(n), one per thread, and returns when all are done. Each slice touches

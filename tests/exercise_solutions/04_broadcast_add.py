@@ -1,5 +1,5 @@
 def unbroadcast(g, shape):
-    # minigan/tensor.py: _unbroadcast
+    # minigan/autograd.py: unbroadcast
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
                                       if s == 1 and g.shape[lead + i] != 1)

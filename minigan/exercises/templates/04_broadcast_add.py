@@ -24,7 +24,7 @@ Hint: write a helper unbroadcast(g, shape) and use it for both inputs: sum g
 over the leading axes the shape lacks, then over the axes where the shape has
 size 1 but g does not (g.sum(axis=..., keepdims=True) keeps them as size 1),
 and finally reshape to `shape`. minigan's engine applies this rule in one
-place for every op (minigan/tensor.py); here the grader refuses a gradient of
+place for every op (minigan/autograd.py); here the grader refuses a gradient of
 the wrong shape, so the rule is yours to write.
 
 (README.md says how forward and backward are plugged into the engine.)
