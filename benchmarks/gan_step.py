@@ -22,7 +22,8 @@ RSS minus its RSS before the models were built.
 Workloads:
   mlp_gan      the lecture's Keras MLP GAN (G 100-256-512-1024-784, D 784-1024-512-256-1,
                LeakyReLU 0.2, Dropout 0.3 in D), batch 128
-  dcgan_mnist  DCGAN for 28x28 digits (transposed convs 7->14->28, BN), batch 64
+  dcgan_mnist  the `dcgan` experiment's DCGAN (models.dcgan_generator, the two-convolution
+               dcgan_discriminator), batch 64
   mog_gan      the mixture-of-Gaussians MLPs (G 64-128-128-2, D 2-128-128-1, ReLU), batch 512
   dcgan_recipe the `dcgan-plus` experiment's own step, not run unless asked for: its networks
                (models.dcgan_generator, the three-convolution dcgan_discriminator),
@@ -43,7 +44,7 @@ DEFAULT = ("mlp_gan", "dcgan_mnist", "mog_gan")                      # the targe
 TARGETS = {"mlp_gan": 1.0, "dcgan_mnist": 1.2, "mog_gan": 1.1}     # time ratio, CPU
 BLOCK = {"mlp_gan": 10, "dcgan_mnist": 4, "mog_gan": 80, "dcgan_recipe": 8}   # about 1 s
 
-# the dcgan-plus recipe's loop settings (experiments/mnist.py: RECIPES["dcgan-plus"], R1_EVERY)
+# the dcgan-plus recipe's loop settings (experiments/image_gans.py: RECIPES["dcgan-plus"]; gan/recipes.py: R1_EVERY)
 RECIPE_LR, R1_GAMMA, R1_EVERY, EMA_DECAY = 1e-3, 1.0, 4, 0.999
 MEMORY_TARGET = 1.2                                                  # peak memory ratio
 
@@ -58,15 +59,9 @@ def minigan_models(name):
                           nn.Dense(1024, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3),
                           nn.Dense(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Dense(256, 1))
         return G, D, (100,), (784,)
-    if name == "dcgan_mnist":
-        G = nn.Sequential(nn.Reshape(100, 1, 1),
-                          nn.ConvTranspose2d(100, 256, 7, 1, 0), nn.BatchNorm2d(256), nn.ReLU(),
-                          nn.ConvTranspose2d(256, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.ReLU(),
-                          nn.ConvTranspose2d(128, 1, 4, 2, 1), nn.Tanh())
-        D = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-                          nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-                          nn.Flatten(), nn.Dense(6272, 1))
-        return G, D, (100,), (1, 28, 28)
+    if name == "dcgan_mnist":           # the `dcgan` experiment's networks
+        from minigan.gan import models
+        return models.dcgan_generator(), models.dcgan_discriminator(), (100,), (1, 28, 28)
     if name == "mog_gan":
         G = nn.Sequential(nn.Dense(64, 128), nn.ReLU(), nn.Dense(128, 128), nn.ReLU(), nn.Dense(128, 2))
         D = nn.Sequential(nn.Dense(2, 128), nn.ReLU(), nn.Dense(128, 128), nn.ReLU(), nn.Dense(128, 1))
@@ -79,10 +74,13 @@ def minigan_models(name):
 
 
 def run_minigan(name, batch, steps, device):
+    """minigan's side: one step of the library's own loop, ``Trainer.step`` (the
+    experiments' step: Algorithm 1, its numbers fetched in one copy, the history),
+    with the recipe's lazy R1 penalty and G's weight average for dcgan_recipe."""
     import numpy as np
     import minigan
-    import minigan.functional as F
     from minigan import optim
+    from minigan.gan.runner import Trainer
     minigan.manual_seed(0)
     G, D, zshape, xshape = minigan_models(name)
     G.to(device), D.to(device)
@@ -90,38 +88,27 @@ def run_minigan(name, batch, steps, device):
     lr = RECIPE_LR if recipe else 2e-4
     og = optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     od = optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+    extra = {}
     if recipe:
+        from functools import partial
         from minigan.gan.tricks.averaging import WeightAverage
         from minigan.gan.losses import r1_penalty
-        ema = WeightAverage(G, EMA_DECAY)
-    t = [0]
+        extra = dict(penalty=partial(r1_penalty, gamma=R1_GAMMA), penalty_every=R1_EVERY,
+                     callbacks=[WeightAverage(G, EMA_DECAY)])
     rng = np.random.default_rng(0)
     real = minigan.tensor(rng.uniform(-1, 1, (batch,) + xshape).astype("float32"), device=device)
-    ones = minigan.tensor(np.ones((batch, 1), "float32"), device=device)
-    zeros = minigan.tensor(np.zeros((batch, 1), "float32"), device=device)
     gen = minigan.backend.generator(device)
 
-    def noise():
-        return minigan.Tensor(gen.standard_normal((batch,) + zshape, dtype="float32"))
+    def noise(m):
+        return minigan.Tensor(gen.standard_normal((m,) + zshape, dtype="float32"))
+    trainer = Trainer(G, D, og, od, lambda m: real, noise, loss="non-saturating",
+                      batch_size=batch, progress=False, seed=0, **extra)
 
     def step():
-        with minigan.no_grad():
-            fake = G(noise())
-        od.zero_grad()
-        loss_d = (F.binary_cross_entropy_with_logits(D(real), ones)
-                  + F.binary_cross_entropy_with_logits(D(fake), zeros))
-        if recipe and t[0] % R1_EVERY == 0:                 # lazy R1 on the real batch
-            loss_d = loss_d + r1_penalty(D, real, gamma=R1_GAMMA) * float(R1_EVERY)
-        loss_d.backward()
-        od.step()
-        og.zero_grad()
-        loss_g = F.binary_cross_entropy_with_logits(D(G(noise())), ones)   # non-saturating
-        loss_g.backward()
-        og.step()
-        t[0] += 1
-        if recipe:
-            ema(None, t[0])             # the Trainer calls its callbacks with the step count
-        return loss_g
+        record = trainer.step()
+        for cb in trainer.callbacks:             # as fit calls them after each step
+            cb(trainer, trainer.global_step)
+        return record
 
     def sync():
         if device == "cuda":
@@ -139,11 +126,11 @@ def torch_models(name):
                           nn.Linear(1024, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3),
                           nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(256, 1))
         return G, D, (100,), (784,)
-    if name == "dcgan_mnist":
-        G = nn.Sequential(nn.Unflatten(1, (100, 1, 1)),
-                          nn.ConvTranspose2d(100, 256, 7, 1, 0), nn.BatchNorm2d(256), nn.ReLU(),
-                          nn.ConvTranspose2d(256, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.ReLU(),
-                          nn.ConvTranspose2d(128, 1, 4, 2, 1), nn.Tanh())
+    if name == "dcgan_mnist":           # minigan.gan.models.dcgan_generator / _discriminator
+        G = nn.Sequential(nn.Linear(100, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)),
+                          nn.BatchNorm2d(128), nn.ReLU(),
+                          nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+                          nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
         D = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
                           nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
                           nn.Flatten(), nn.Linear(6272, 1))

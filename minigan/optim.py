@@ -291,9 +291,8 @@ class SGD(Optimizer):
 # sees each array about once. Same arithmetic, same result, bit for bit; about
 # a quarter less time for the update of a large MLP. (On a GPU: one block.)
 # Not smaller: every block costs a dozen NumPy calls, and two threads updating
-# side by side wait for each other on Python's lock at every call. The Keras
-# MLP GAN's update (2.9 million numbers) took 10.9 / 9.9 / 10.5 ms on one thread
-# with blocks of 2^14 / 2^16 / 2^17 numbers, and 13.6 / 7.5 / 6.6 ms on two.
+# side by side wait for each other on Python's lock at every call (the timings
+# behind this size are in benchmarks/README.md).
 CACHE_BLOCK = 1 << 16
 
 

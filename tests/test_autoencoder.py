@@ -1,5 +1,5 @@
 """The convolutional autoencoder (L2 loss), and its encoder initializing a classifier
-trained on few labels: the library (gan/autoencoder.py) and the experiment."""
+trained on few labels: the library (lessons/pretraining.py) and the experiment."""
 import json
 
 import numpy as np

@@ -14,7 +14,8 @@ spec.loader.exec_module(gan_step)
 
 
 def test_the_recipe_workload_is_the_dcgan_experiments_step():
-    from minigan.experiments.image_gans import RECIPES, R1_EVERY
+    from minigan.experiments.image_gans import RECIPES
+    from minigan.gan.recipes import R1_EVERY
     recipe = RECIPES["dcgan-plus"]
     assert gan_step.WORKLOADS["dcgan_recipe"] == recipe.batch_size
     assert (gan_step.RECIPE_LR, gan_step.R1_GAMMA, gan_step.R1_EVERY, gan_step.EMA_DECAY) == \
@@ -23,10 +24,20 @@ def test_the_recipe_workload_is_the_dcgan_experiments_step():
 
 
 def test_the_recipe_workload_trains_with_its_penalty():
+    """The benchmark times the library's own step: the lazy R1 penalty on D updates 0
+    and 4 only (every R1_EVERY-th), G's weight average following G."""
     step, sync = gan_step.run_minigan("dcgan_recipe", 4, 0, "cpu")
-    losses = [float(step().data) for _ in range(5)]      # steps 0 and 4 add the R1 penalty
-    assert np.all(np.isfinite(losses))
-    assert len(set(losses)) == 5                          # the weights moved every step
+    records = [step() for _ in range(5)]
+    assert [r["penalty"] > 0 for r in records] == [True, False, False, False, True]
+    assert all(np.isfinite(r["loss_d"]) and np.isfinite(r["loss_g"]) for r in records)
+    assert len({r["loss_g"] for r in records}) == 5       # the weights moved every step
+
+
+def test_the_dcgan_workload_is_the_experiments_dcgan():
+    from minigan.gan import models
+    G, D, _, _ = gan_step.minigan_models("dcgan_mnist")
+    for ours, theirs in ((G, models.dcgan_generator()), (D, models.dcgan_discriminator())):
+        assert [p.shape for p in ours.parameters()] == [p.shape for p in theirs.parameters()]
 
 
 @pytest.mark.parametrize("name", sorted(gan_step.WORKLOADS))

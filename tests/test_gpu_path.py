@@ -403,7 +403,7 @@ def test_a_checkpoint_without_the_gpu_generator_still_resumes(gpu, tmp_path):
     first.fit(3)
     ck = minigan.load(tmp_path / "checkpoint.npz")
     rng = json.loads(str(ck["rng"]))
-    del rng["cuda"]                              # as written before GPU states were saved
+    del rng["cuda"]                              # as a checkpoint written on the CPU has
     ck["rng"] = json.dumps(rng)
     resumed = mlp_gan("cuda")
     resumed.load_state_dict(ck)
@@ -451,8 +451,20 @@ def test_an_experiment_runs_and_resumes_with_device_cuda(gpu, tmp_path, capsys):
     assert main(args) == 0, capsys.readouterr().err
     record = json.loads((out / "metrics.json").read_text())
     assert record["config"]["device"] == "cuda"
-    assert record["gan"]["modes"] >= 0 and (out / "mog_side_by_side.png").exists()
+    assert (out / "mog_side_by_side.png").exists()
+    from minigan import data
+    from minigan.eval import metrics
+    ring = data.mixture("ring")
+    for method in record:                          # each run's numbers are its samples'
+        if isinstance(record[method], dict) and "modes" in record[method]:
+            samples = np.load(out / f"samples_{method}.npy")
+            assert 0 <= record[method]["modes"] <= 8
+            assert record[method]["modes"] == metrics.mode_scores(samples, ring)["modes"]
     assert main(args + ["--resume"]) == 0                  # the finished runs just load
+    again = json.loads((out / "metrics.json").read_text())
+    for method in ("gan",):
+        assert {k: v for k, v in again[method].items() if k != "seconds"} == \
+            {k: v for k, v in record[method].items() if k != "seconds"}
 
 
 def test_summary_of_a_gpu_model(gpu):

@@ -1,4 +1,4 @@
-"""Jacobian-based truncation (gan/truncation.py): the norm estimate against finite
+"""Jacobian-based truncation (gan/tricks/truncation.py): the norm estimate against finite
 differences, samples kept apart, and the in-between samples it leaves out."""
 import numpy as np
 import pytest

@@ -1,11 +1,14 @@
-"""Judging image GANs with numbers: a classifier minigan trained itself.
+"""Judging image GANs with numbers: classifiers minigan trained itself.
 
 A GAN's samples are scored through the eyes of ``MnistClassifier``
 (``minigan.gan.models``), trained on MNIST with minigan by
-``python -m minigan run mnist-classifier`` (test accuracy in the README). Its
-weights ship with the package (``weights/mnist_classifier.npz``, 2 MB), and
-``load_classifier`` checks their SHA-256 before use, so every machine judges
-with the same eyes and nobody has to train it by hand.
+``python -m minigan run mnist-classifier``. A second judge, ``MnistMLPClassifier``
+(another architecture, another seed: ``--set judge=mlp --seed 1``), scores them
+again (``second_opinion``): a setting chosen by looking at the first judge's
+scores is checked by one that took no part in the choice. Their weights ship
+with the package (``weights/``), and ``load_classifier`` checks their SHA-256
+before use, so every machine judges with the same eyes and nobody has to train
+them by hand.
 
 What is measured (the formulas are in ``minigan.eval.metrics``):
 

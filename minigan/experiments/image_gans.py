@@ -1,26 +1,29 @@
 """Image GANs on MNIST, judged with numbers: the experiments ``mnist-classifier``,
-``mnist-mlp``, ``dcgan`` and ``cgan``.
+``mnist-mlp``, ``dcgan``, ``dcgan-plus``, ``cgan`` and ``dcgan-clusters``.
 
-* ``mnist-classifier``: trains the evaluator CNN (``models.MnistClassifier``) that
-  scores every image GAN; its weights ship with minigan (``gan/weights/``).
+* ``mnist-classifier``: trains an evaluator (``--set judge=cnn``, the one every
+  report uses, or ``judge=mlp``, the second judge); their weights ship with
+  minigan (``minigan/eval/weights/``);
 * ``mnist-mlp``: the second lecture's Keras MLP GAN and its loop (Adam 2e-4,
   beta1 0.5, batch 128), with grids at the lecture's "epochs" 1, 10, 50 and 100,
   i.e. steps 128, 1,280, 6,400 and 12,800, then on to its budget;
-* ``dcgan``: the DCGAN of the third lecture, D kept smooth by a lazy R1 penalty
-  (``losses.r1_penalty``), the scored samples drawn by G's averaged weights: the
-  40% of a pool that G draws where it changes slowest, away from the in-between
-  shapes, each cluster of like training images kept at its share (Jacobian-based
-  truncation, ``gan/truncation.py``; all of G's samples scored as well);
-* ``cgan``: the same DCGAN trained with labels: a 10 x 10 grid, one row per digit;
+* ``dcgan``: the DCGAN of the third lecture as Radford et al. built it, trained
+  with the PyTorch example's settings; every sample scored;
+* ``dcgan-plus``: the same DCGAN improved stage by stage on one run: a third
+  convolution in D with a lazy R1 penalty (``losses.r1_penalty``), then G's
+  averaged weights (``gan/tricks/averaging.py``), then Jacobian-based truncation
+  keeping the 40% of a pool that G draws where it changes slowest, within clusters
+  of like training images (``gan/tricks/truncation.py``); each stage scored;
+* ``cgan``: the DCGAN trained with labels: a 10 x 10 grid, one row per digit;
 * ``dcgan-clusters``: the DCGAN told a k-means cluster of the training images
-  instead of a label (no labels used; ``gan/clusters.py``), its weights averaged
-  over training (``gan/averaging.py``): a 10 x 10 grid, one sample per cluster.
+  instead of a label (no labels used; ``gan/tricks/clusters.py``), its weights
+  averaged: a 10 x 10 grid, one sample per cluster.
 
 Each GAN run draws fixed noise through training (a grid per stage and a GIF),
-then scores 10,000 samples (``minigan.eval.evaluate``) and saves them as
-``samples.npy`` (uint8, (10000, 28, 28), pixel = round((x + 1) * 127.5); the
-conditional run also ``labels.npy``), so anyone can score them with their own
-tools. What each run measured is in the README.
+then scores 10,000 samples with both judges (``minigan.eval.evaluate``) and saves
+them as ``samples.npy`` (uint8, (10000, 28, 28), pixel = round((x + 1) * 127.5);
+the conditional run also ``labels.npy``), so anyone can score them with their own
+tools. What each run measured is in ``docs/image-gans.md``.
 """
 import os
 import time
@@ -49,7 +52,7 @@ DCGAN_STEPS, DCGAN_QUICK = 3_750, 300     # 4 epochs of 938 batches; --quick
 
 
 # ----------------------------------------------------------------- recipes
-# quick_steps: --quick in under 2 minutes on the slowest 2-core machine measured
+# quick_steps: --quick in under 2 minutes on 2 CPU cores (docs/image-gans.md)
 RECIPES = {
     "mnist-mlp": ImageRecipe("mlp", steps=24_000, quick_steps=800, batch_size=128,
                              stages=(128, 1_280, 6_400, 12_800, 24_000)),

@@ -36,8 +36,7 @@ pacgan2-drs        minigan's best recipe (``BEST``): pacgan2-rescaled, then
                    kept with probability min(1, p_data / (M p_g))
 =================  ===========================================================
 
-What each method measured, and why these settings, is in the README's
-mode-collapse section.
+What each method measured, and why these settings, is in ``docs/mode-collapse.md``.
 """
 from dataclasses import dataclass, field, replace
 
@@ -86,7 +85,7 @@ class Method:
     per_mixture: tuple = ()       # ((mixture name, ((field, value), ...)), ...): the
     #                               settings of this method that differ on one mixture
     steps: int = None             # this method's own number of steps (None: the schedule's)
-    rejection_steps: int = 0      # > 0: discriminator rejection sampling (gan/rejection.py):
+    rejection_steps: int = 0      # > 0: discriminator rejection sampling (gan/tricks/rejection.py):
     #                               a fresh D (rejection_hidden wide) learns log p_data / p_g
     #                               in this many steps after training, and filters G's samples
     rejection_hidden: int = 256

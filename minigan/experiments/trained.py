@@ -102,7 +102,7 @@ def _load_from(path, model, device):
 
 
 def _averaged(state, G, model, device):
-    """G with the weights its run averaged over training (``gan/averaging.py``), exactly
+    """G with the weights its run averaged over training (``gan/tricks/averaging.py``), exactly
     the G that drew the run's scored samples, or None where the file keeps no average.
 
     A run whose recipe averages G (``dcgan``) keeps the average in its checkpoint,

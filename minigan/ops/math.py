@@ -197,7 +197,7 @@ def leaky_relu(x, negative_slope=0.01):
     For the usual slopes 0 <= a <= 1 this is max(x, a x), and its derivative
     max(1[x > 0], a): two plain passes over memory each. ``where(x > 0, ...)``
     gives the same numbers but picks element by element on a mask that follows
-    the data, which a CPU mispredicts half the time: five to seven times slower
+    the data, which a CPU mispredicts half the time, and is several times slower
     on a DCGAN activation. Other slopes take that general form.
     """
     xp = backend.array_module(x.data)

@@ -150,7 +150,7 @@ def where_either_density_matters(p_data, p_g, x, frac=0.01):
 
 
 # ---------------------------------------------------------------- training
-# Both 1-D runs are the ordinary Trainer (``minigan.gan.train``) fed with the
+# Both 1-D runs are the ordinary Trainer (``minigan.gan.runner``) fed with the
 # 1-D samplers: nothing here is a loop of its own.
 
 def gan_trainer(G, D, p_data, loss="non-saturating", lr_d=0.02, lr_g=0.02, g_optimizer="adam",

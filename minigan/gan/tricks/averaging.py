@@ -11,9 +11,8 @@ With decay 0.999 the average spans about the last 1/(1 - decay) = 1,000 steps. E
 in a run the decay is min(decay, (1 + t) / (10 + t)) at step t, so that a short run's
 average is not still half made of the initial weights (0.999^700 = 0.5). That cap
 reaches 0.999 only at t = 8,991 and 0.9998 at t = 44,991, so in a run of 12,000
-steps any decay above about 0.999 acts like 0.999 (longer windows, warmed up as a
-plain mean instead, made no better DCGAN: README, "What was tried"). Only the
-weights are averaged; the average is never trained, so training is unchanged.
+steps any decay above about 0.999 acts like 0.999. Only the weights are averaged;
+the average is never trained, so training is unchanged.
 
 Batch norm needs one more step: the running statistics G gathered belong to G's own
 weights, not to the averaged ones. ``averaged_model`` therefore recomputes them,
