@@ -47,9 +47,26 @@ def test_the_experiment_shows_batch_norm_depends_on_batch_mates_and_virtual_does
     assert bn["max_change_of_one_sample"] > 1e-3
     assert vbn["max_change_of_one_sample"] < 1e-6
     assert bn["intra_batch_correlation"] > vbn["intra_batch_correlation"] + 0.05
-    assert m["model"].endswith("dcgan.npz")
+    assert m["model"].endswith("dcgan-plus.npz") and m["gan"] == "dcgan-plus"
     for name in ("bn_correlation_batches.png", "bn_correlation_same_code.png"):
         assert (out / name).stat().st_size > 10_000
+
+
+def test_a_lesson_can_be_pointed_at_the_plain_dcgan(model_cache, capsys):
+    """--set gan=dcgan: the lesson loads the plain DCGAN (two-convolution D), says so in
+    its output and its metrics; the dcgan-plus model beside it is not touched."""
+    from minigan.__main__ import main
+    minigan.manual_seed(1)
+    G, D = models.dcgan_generator(), models.dcgan_discriminator()
+    save({"generator": G.state_dict(), "discriminator": D.state_dict()},
+         model_cache / "models" / "dcgan.npz")
+    out = model_cache / "plain"
+    assert main(["run", "bn-correlation", "--quick", "--no-progress", "--out", str(out),
+                 "--set", "gan=dcgan"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["gan"] == "dcgan" and m["model"].endswith("dcgan.npz")
+    assert f"the trained dcgan from {model_cache / 'models' / 'dcgan.npz'}" in \
+        capsys.readouterr().out
 
 
 def test_a_virtual_copy_keeps_the_weights_and_draws_each_sample_alone():

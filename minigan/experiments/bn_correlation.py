@@ -120,5 +120,5 @@ def run_bn_correlation(cfg):
                  for name, (_, same_z) in pictures.items()],
                 cfg.out / "bn_correlation_same_code.png",
               "One code, eight different batch mates", note, ncol=8)
-    return {"model": source, "batch_size": BATCH, "n_batches": n_batches,
+    return {"gan": chosen_gan(cfg), "model": source, "batch_size": BATCH, "n_batches": n_batches,
             "n_reference": N_REFERENCE, "variants": out}

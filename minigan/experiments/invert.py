@@ -158,7 +158,7 @@ def run_invert(cfg):
         print(f"edit toward {target}, {k}: classifier says {e['classifier_says']} "
               f"(original, its reconstruction, edited), p({target}) "
               f"{e['p_target'][2]:.2f}")
-    return {"model": source, "encoder": enc_source, "encoder_train_seconds": enc_seconds,
+    return {"gan": chosen_gan(cfg), "model": source, "encoder": enc_source, "encoder_train_seconds": enc_seconds,
             "n_images": len(x), "descent_steps": steps, "methods": report,
             "edit": {"image_index": pick, "label": None if labels is None else int(labels[pick]),
                      "target": target, "lambda1": lambda1, "lambda2": lambda2,

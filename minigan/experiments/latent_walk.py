@@ -118,4 +118,4 @@ def run_latent_walk(cfg):
                   "ink_thin_a": float(ink(draw(G, picked[f"thin {a}"], cfg.device)).mean())}
     print(f"walks: {note}\narithmetic: {arithmetic['concept']}: classifier says {verdict}, "
           f"ink {arithmetic['ink_result']:.3f} against thin {b}'s {thin_b:.3f}")
-    return {"model": source, "walks": report, "arithmetic": arithmetic}
+    return {"gan": chosen_gan(cfg), "model": source, "walks": report, "arithmetic": arithmetic}

@@ -130,7 +130,9 @@ def load_gan(cfg, model="dcgan-plus", train=True):
     for path in paths:
         if path.exists():
             G, D, averaged = _load_from(path, model, cfg.device)
-            return G, D, str(path) + (" (G's weights averaged over training)" if averaged else "")
+            source = str(path) + (" (G's weights averaged over training)" if averaged else "")
+            print(f"{cfg.name}: the trained {model} from {source}")
+            return G, D, source
     looked = ", ".join(str(p) for p in paths)
     make = f"python -m minigan run {model} --out runs/{model}"
     if not train:
