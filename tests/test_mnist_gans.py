@@ -271,3 +271,19 @@ def test_generate_draws_in_eval_mode_and_leaves_g_as_it_was():
         assert all(m.training == mode for m in G.modules())
         # each sample on its own (running statistics): the same as drawing it alone
         np.testing.assert_array_equal(pixels[1:2], generate(G, z[1:2]))
+
+
+def test_rescore_adds_the_second_judges_scores_to_a_finished_run(mnist_dir, tmp_path):
+    import json
+    from minigan.experiments import rescore
+    x, y = data.mnist("test")
+    pixels = np.round((x[:, 0] + 1) * 127.5).astype(np.uint8)
+    np.save(tmp_path / "samples.npy", pixels)
+    np.save(tmp_path / "labels.npy", y)
+    (tmp_path / "metrics.json").write_text(json.dumps({"inception_score": 1.5}))
+    assert rescore.main([str(tmp_path)]) == 0
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["inception_score"] == 1.5 and m["judge2_rescored"] is True
+    assert m["judge2_class_accuracy"] >= 0.97              # real digits, their own labels
+    assert m["judge2_frechet_distance"] < 0.5               # the test images against themselves
+    assert 8.0 < m["judge2_inception_score"] <= 10
