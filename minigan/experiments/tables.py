@@ -170,7 +170,9 @@ QUICK_RUNS = {
     "dcgan-clusters": (
         "steps",
         "IS {inception_score:.2f} ± {inception_score_std:.2f}, Fréchet distance "
-        "{frechet_distance:.1f}"),
+        "{frechet_distance:.1f} (G's own weights: {inception_score_own_weights:.2f}, "
+        "{frechet_distance_own_weights:.1f}); {n_clusters} clusters, "
+        "{cluster_purity:.1%} pure"),
     "mnist-classifier": (
         "steps",
         "{epochs} epoch(s): test accuracy {test_accuracy:.2%}; real test images' IS "
