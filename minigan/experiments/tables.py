@@ -189,18 +189,18 @@ QUICK_RUNS = {
         "{variants/virtual batch norm/max_change_of_one_sample:.1e} under virtual batch "
         "norm; intra-batch correlation "
         "{variants/batch norm (batch statistics)/intra_batch_correlation:.3f} against "
-        "{variants/virtual batch norm/intra_batch_correlation:.3f}"),
+        "{variants/virtual batch norm/intra_batch_correlation:.3f}; G: {model}"),
     "invert": (
         "descent_steps",
         "error on {n_images} test digits: descent "
         "{methods/descent from random z/mse_mean:.4f}, encoder "
         "{methods/encoder/mse_mean:.4f}, encoder then descent "
-        "{methods/encoder, then descent/mse_mean:.4f}"),
+        "{methods/encoder, then descent/mse_mean:.4f}; G: {model}"),
     "latent-walk": (
         None,
         "{arithmetic/concept}: classifier says {arithmetic/classifier_says}; ink "
         "{arithmetic/ink_result:.3f} against the thin one's "
-        "{arithmetic/ink_thin_target:.3f}"),
+        "{arithmetic/ink_thin_target:.3f}; G: {model}"),
     "autoencoder": (
         "autoencoder/steps",
         "test MSE {autoencoder/test_mse:.4f} against the mean image's "
