@@ -54,7 +54,8 @@ def made_up(tmp_path, **extra):
     (docs / "page.md").write_text(PAGE, encoding="utf-8")
     runs = {
         "vanishing-gradients": {
-            "steps": 300, "grad_saturating_at_D_0.01": 0.0123, "grad_non_saturating_at_D_0.01": 0.99,
+            "steps": 300, "grad_saturating_at_D_0.01": 0.0123,
+            "grad_non_saturating_at_D_0.01": 0.99,
             "saturating_g_mean_end": -2.5, "non_saturating_g_mean_end": 1.75, "data_mean": 2.0,
             "config": _config("vanishing-gradients"), "wall_time_s": 3.25},
         "mog": {
@@ -77,11 +78,12 @@ def test_a_table_regenerates_from_its_files(tmp_path):
     assert text.startswith("# Made up\n\nSome prose that stays as it is: 1.234.\n")
     assert text.endswith("<!-- end table -->\n\nMore prose after the table.\n")
     rows = [ln for ln in text.splitlines() if ln.startswith("| `")]
-    assert [r.split(" | ")[0] for r in rows] == ["| `vanishing-gradients`", "| `mog`"]   # listing order
+    # in the order of `python -m minigan list`, not of the files' names
+    assert [r.split(" | ")[0] for r in rows] == ["| `vanishing-gradients`", "| `mog`"]
     assert "saturating 0.012, non-saturating 0.99" in rows[0]
     assert rows[0].endswith("| 3.2 s |")
-    assert "vanilla GAN: 3 modes, 25.0% high quality, reverse KL 1.500" in rows[1]
-    assert "best recipe: 8 modes, 87.5%, 0.042" in rows[1]
+    assert "vanilla GAN: modes 3, high quality 25.0%, reverse KL 1.500" in rows[1]
+    assert "best recipe: modes 8, high quality 87.5%, reverse KL 0.042" in rows[1]
     assert rows[1].endswith("| 10.2 min |")
     assert "No metrics file yet for `bilinear`" in text      # what is missing is said
     assert tables.check(docs) == []

@@ -138,20 +138,20 @@ QUICK_RUNS = {
         "(non-saturating), data at {data_mean:g}"),
     "mog": (
         "steps",
-        "vanilla GAN: {gan/modes} modes, {gan/high_quality:.1%} high quality, reverse KL "
-        "{gan/reverse_kl:.3f}; best recipe: {pacgan2-drs/modes} modes, "
-        "{pacgan2-drs/high_quality:.1%}, {pacgan2-drs/reverse_kl:.3f}"),
+        "vanilla GAN: modes {gan/modes}, high quality {gan/high_quality:.1%}, reverse KL "
+        "{gan/reverse_kl:.3f}; best recipe: modes {pacgan2-drs/modes}, high quality "
+        "{pacgan2-drs/high_quality:.1%}, reverse KL {pacgan2-drs/reverse_kl:.3f}"),
     "mog-collapse": (
         "steps",
         "the dominant mode changes {dominant_mode_changes} times; {mean_modes_covered:.2f} "
-        "modes covered a snapshot on average; at the end {final/modes} mode(s), reverse "
-        "KL {final/reverse_kl:.3f}"),
+        "modes covered a snapshot on average; at the end modes {final/modes}, reverse KL "
+        "{final/reverse_kl:.3f}"),
     "mog-table": (
         "steps",
-        "{seeds} seed(s); ring: vanilla GAN {rows[dataset=ring,method=gan]/modes:g} modes, "
-        "best recipe {rows[dataset=ring,method=pacgan2-drs]/modes:g} modes "
+        "seeds {seeds}; modes on the ring: vanilla GAN {rows[dataset=ring,method=gan]/modes:g}, "
+        "best recipe {rows[dataset=ring,method=pacgan2-drs]/modes:g} "
         "({rows[dataset=ring,method=pacgan2-drs]/high_quality:.1f}% high quality); "
-        "grid: vanilla GAN {rows[dataset=grid,method=gan]/modes:g}, best recipe "
+        "on the grid: vanilla GAN {rows[dataset=grid,method=gan]/modes:g}, best recipe "
         "{rows[dataset=grid,method=pacgan2-drs]/modes:g} "
         "({rows[dataset=grid,method=pacgan2-drs]/high_quality:.1f}%)"),
     "mnist-mlp": (
@@ -175,7 +175,7 @@ QUICK_RUNS = {
         "{cluster_purity:.1%} pure"),
     "mnist-classifier": (
         "steps",
-        "{epochs} epoch(s): test accuracy {test_accuracy:.2%}; real test images' IS "
+        "epochs {epochs}: test accuracy {test_accuracy:.2%}; real test images' IS "
         "{inception_score_real_test:.2f}"),
     "convt-matrix": (
         None,
@@ -199,7 +199,7 @@ QUICK_RUNS = {
     "latent-walk": (
         None,
         "{arithmetic/concept}: classifier says {arithmetic/classifier_says}; ink "
-        "{arithmetic/ink_result:.3f} against the thin one's "
+        "{arithmetic/ink_result:.3f} against the thin ones' "
         "{arithmetic/ink_thin_target:.3f}; G: {model}"),
     "autoencoder": (
         "autoencoder/steps",
