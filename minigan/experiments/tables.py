@@ -1,0 +1,390 @@
+"""The results tables of docs/, written from the metrics files kept beside them.
+
+A page in ``docs/`` marks each table that is generated, not typed::
+
+    <!-- table: quick-runs -->
+    | experiment | ... |
+    <!-- end table -->
+
+``python -m minigan.experiments.tables`` rewrites everything between such markers
+from the JSON files under ``docs/metrics/`` (a run's ``metrics.json``, copied
+there as it is). ``--check`` writes nothing: it exits with 1 and names the page
+and the table wherever a table differs from what its files give, so a number in
+a generated table is never typed by hand. ``--collect RUNS --into quick`` copies
+``RUNS/NAME/metrics.json`` of every finished run into ``docs/metrics/quick/``.
+
+The tables:
+
+- ``quick-runs``: every experiment's ``--quick`` run, one row each, with its key
+  numbers and its wall time, from ``docs/metrics/quick/NAME.json``.
+
+What a row shows is written once, below, as a template per experiment:
+``{path:format}`` takes the value at ``path`` in the metrics file (keys joined
+by ``/``; a list is indexed by a number, or by ``[key=value,...]`` for the
+element whose fields match) and formats it as ``format`` (Python's format
+mini-language). No matplotlib here: this is lab bookkeeping, not a figure.
+"""
+import argparse
+import json
+import pathlib
+import re
+import shutil
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+
+START = re.compile(r"<!-- table: (?P<name>[\w-]+) -->\n")
+END = "<!-- end table -->"
+
+
+class TableError(ValueError):
+    """A metrics file lacks what a table needs, or a page's markers are broken."""
+
+
+# --- reading a value out of a metrics file ---------------------------------
+
+def lookup(metrics, path, source="metrics"):
+    """The value at `path` ("a/b/0", "rows[dataset=ring,method=gan]/modes")."""
+    value = metrics
+    for part in path.split("/"):
+        m = re.fullmatch(r"(?P<key>[^\[\]]*)\[(?P<sel>[^\[\]]+)\]", part)
+        key, sel = (m["key"], m["sel"]) if m else (part, None)
+        if key:
+            if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+                value = value[int(key)]
+            elif isinstance(value, dict) and key in value:
+                value = value[key]
+            else:
+                raise TableError(f"{source}: no {path!r} (missing {key!r})")
+        if sel is not None:
+            want = dict(pair.split("=", 1) for pair in sel.split(","))
+            hits = [v for v in value if isinstance(v, dict)
+                    and all(str(v.get(k)) == w for k, w in want.items())] \
+                if isinstance(value, list) else []
+            if len(hits) != 1:
+                raise TableError(f"{source}: {len(hits)} elements match [{sel}] in {path!r}")
+            value = hits[0]
+    return value
+
+
+FIELD = re.compile(r"\{(?P<path>[^{}:]+)(?::(?P<spec>[^{}]*))?\}")
+
+
+def fill(template, metrics, source="metrics"):
+    """`template` with each {path:format} replaced by its formatted value."""
+    def one(m):
+        value = lookup(metrics, m["path"], source)
+        if value is None:
+            return "none"
+        if isinstance(value, list):
+            return ", ".join(format(v, m["spec"] or "") for v in value)
+        return format(value, m["spec"] or "")
+    return FIELD.sub(one, template)
+
+
+def cell(text):
+    """Text safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def wall_time(seconds):
+    return f"{seconds / 60:.1f} min" if seconds >= 600 else f"{seconds:.1f} s"
+
+
+# --- the quick-runs table --------------------------------------------------
+
+# experiment -> (where its step count is, or None; its key numbers), in the
+# order `python -m minigan list` gives.
+QUICK_RUNS = {
+    "bilinear": (
+        "steps",
+        "simultaneous GDA spirals out by {simultaneous_rate_measured:.5f} a step "
+        "(theory {simultaneous_rate_theory:.5f}); final distance: simultaneous "
+        "{simultaneous_final_distance:.2f}, alternating {alternating_final_distance:.2f}, "
+        "optimistic {optimistic_final_distance:.2f}, extragradient "
+        "{extragradient_final_distance:.2f}, consensus {consensus_final_distance:.1e}, "
+        "SGA {sga_final_distance:.1e}"),
+    "dirac-gan": (
+        "steps",
+        "distance from the equilibrium, from {start_distance:.2f}: simultaneous "
+        "{method_simultaneous_final_distance:.2f}, optimistic "
+        "{method_optimistic_final_distance:.2f}, consensus "
+        "{method_consensus_final_distance:.1e}, SGA {method_sga_final_distance:.1e}; "
+        "under GDA: WGAN {gda_wgan_final_distance:.1f}, WGAN-GP "
+        "{gda_wgan-gp_final_distance:.2f}, instance noise "
+        "{gda_instance_noise_final_distance:.2f}, R1 {gda_R1_final_distance:.1e}"),
+    "optimal-discriminator": (
+        "d_steps",
+        "max |D - D*| {max_abs_D_minus_Dstar:.3f}; V {value_V:.4f} against "
+        "-log 4 + 2 JSD = {minus_log4_plus_2jsd:.4f}; label smoothing "
+        "{label_smoothing_alpha:g}: max |D - α D*| "
+        "{label_smoothing_max_abs_D_minus_alpha_Dstar:.3f}"),
+    "gan-1d": (
+        "steps",
+        "p_g from {p_g_start} to {p_g_end} (p_data {p_data}); JSD {jsd_start:.3f} → "
+        "{jsd_end:.1e}; mean |D - 1/2| on the data {mean_abs_D_minus_half_on_data:.3f}"),
+    "vanishing-gradients": (
+        "steps",
+        "gradient at D(G(z)) = 0.01: saturating {grad_saturating_at_D_0.01:.3f}, "
+        "non-saturating {grad_non_saturating_at_D_0.01:.2f}; G's mean ends at "
+        "{saturating_g_mean_end:.2f} (saturating) and {non_saturating_g_mean_end:.2f} "
+        "(non-saturating), data at {data_mean:g}"),
+    "mog": (
+        "steps",
+        "vanilla GAN: modes {gan/modes}, high quality {gan/high_quality:.1%}, reverse KL "
+        "{gan/reverse_kl:.3f}; best recipe: modes {pacgan2-drs/modes}, high quality "
+        "{pacgan2-drs/high_quality:.1%}, reverse KL {pacgan2-drs/reverse_kl:.3f}"),
+    "mog-collapse": (
+        "steps",
+        "the dominant mode changes {dominant_mode_changes} times; {mean_modes_covered:.2f} "
+        "modes covered a snapshot on average; at the end modes {final/modes}, reverse KL "
+        "{final/reverse_kl:.3f}"),
+    "mog-table": (
+        "steps",
+        "seeds {seeds}; modes on the ring: vanilla GAN {rows[dataset=ring,method=gan]/modes:g}, "
+        "best recipe {rows[dataset=ring,method=pacgan2-drs]/modes:g} "
+        "({rows[dataset=ring,method=pacgan2-drs]/high_quality:.1f}% high quality); "
+        "on the grid: vanilla GAN {rows[dataset=grid,method=gan]/modes:g}, best recipe "
+        "{rows[dataset=grid,method=pacgan2-drs]/modes:g} "
+        "({rows[dataset=grid,method=pacgan2-drs]/high_quality:.1f}%)"),
+    "mnist-mlp": (
+        "steps",
+        "IS {inception_score:.2f} ± {inception_score_std:.2f}, Fréchet distance "
+        "{frechet_distance:.1f}"),
+    "dcgan": (
+        "steps",
+        "IS {inception_score:.2f} ± {inception_score_std:.2f}, Fréchet distance "
+        "{frechet_distance:.1f} (G's own weights: {inception_score_own_weights:.2f}, "
+        "{frechet_distance_own_weights:.1f})"),
+    "cgan": (
+        "steps",
+        "IS {inception_score:.2f} ± {inception_score_std:.2f}, Fréchet distance "
+        "{frechet_distance:.1f}, class accuracy {class_accuracy:.1%}"),
+    "dcgan-clusters": (
+        "steps",
+        "IS {inception_score:.2f} ± {inception_score_std:.2f}, Fréchet distance "
+        "{frechet_distance:.1f} (G's own weights: {inception_score_own_weights:.2f}, "
+        "{frechet_distance_own_weights:.1f}); {n_clusters} clusters, "
+        "{cluster_purity:.1%} pure"),
+    "mnist-classifier": (
+        "steps",
+        "epochs {epochs}: test accuracy {test_accuracy:.2%}; real test images' IS "
+        "{inception_score_real_test:.2f}"),
+    "convt-matrix": (
+        None,
+        "exact with integers: {all_exact_with_integers}; largest difference with floats "
+        "{largest_float_difference:.1e}"),
+    "bn-correlation": (
+        None,
+        "one sample moves by up to "
+        "{variants/batch norm (batch statistics)/max_change_of_one_sample:.2f} with its "
+        "batch mates under batch norm, "
+        "{variants/virtual batch norm/max_change_of_one_sample:.1e} under virtual batch "
+        "norm; intra-batch correlation "
+        "{variants/batch norm (batch statistics)/intra_batch_correlation:.3f} against "
+        "{variants/virtual batch norm/intra_batch_correlation:.3f}; G: {model}"),
+    "invert": (
+        "descent_steps",
+        "error on {n_images} test digits: descent "
+        "{methods/descent from random z/mse_mean:.4f}, encoder "
+        "{methods/encoder/mse_mean:.4f}, encoder then descent "
+        "{methods/encoder, then descent/mse_mean:.4f}; G: {model}"),
+    "latent-walk": (
+        None,
+        "{arithmetic/concept}: classifier says {arithmetic/classifier_says}; ink "
+        "{arithmetic/ink_result:.3f} against the thin ones' "
+        "{arithmetic/ink_thin_target:.3f}; G: {model}"),
+    "autoencoder": (
+        "autoencoder/steps",
+        "test MSE {autoencoder/test_mse:.4f} against the mean image's "
+        "{autoencoder/mean_image_mse:.3f}; {classifier/labels} labels: from scratch "
+        "{classifier/variants/from scratch/test_accuracy_mean:.1%}, fine-tuned "
+        "{classifier/variants/encoder fine-tuned/test_accuracy_mean:.1%}, frozen "
+        "{classifier/variants/encoder frozen/test_accuracy_mean:.1%}"),
+}
+
+
+def read_metrics(folder):
+    """{experiment: metrics} for every NAME.json in `folder`."""
+    out = {}
+    for path in sorted(pathlib.Path(folder).glob("*.json")):
+        with open(path) as f:
+            out[path.stem] = json.load(f)
+    return out
+
+
+def quick_runs(metrics_dir):
+    folder = pathlib.Path(metrics_dir) / "quick"
+    runs = read_metrics(folder)
+    unknown = sorted(set(runs) - set(QUICK_RUNS))
+    if unknown:
+        raise TableError(f"{folder}: no row written for {', '.join(unknown)} in "
+                         f"minigan/experiments/tables.py's QUICK_RUNS")
+    rows = []
+    for name, (steps, template) in QUICK_RUNS.items():
+        if name not in runs:
+            continue
+        m, source = runs[name], f"{folder / name}.json"
+        if not lookup(m, "config/quick", source):
+            raise TableError(f"{source}: not a --quick run (config.quick is false)")
+        numbers = fill(template, m, source)
+        if m.get("interrupted"):
+            numbers += " (interrupted)"
+        rows.append((f"`{name}`", "" if steps is None else f"{lookup(m, steps, source):,}",
+                     numbers, wall_time(lookup(m, "wall_time_s", source))))
+    text = markdown_table(["experiment", "steps", "key numbers", "wall time"], rows)
+    missing = [name for name in QUICK_RUNS if name not in runs]
+    if missing:
+        text += "\nNo metrics file yet for " + ", ".join(f"`{n}`" for n in missing) + ".\n"
+    return text
+
+
+TABLES = {"quick-runs": quick_runs}   # table name -> builder(metrics_dir) -> Markdown
+
+
+# --- pages -----------------------------------------------------------------
+
+def render(text, metrics_dir, page="page"):
+    """`text` with every marked table rebuilt from the files in `metrics_dir`."""
+    out, pos = [], 0
+    for m in START.finditer(text):
+        if m.start() < pos:
+            continue
+        name = m["name"]
+        end = text.find(END, m.end())
+        if end < 0:
+            raise TableError(f"{page}: the table {name!r} has no {END}")
+        if name not in TABLES:
+            raise TableError(f"{page}: no table called {name!r} (known: "
+                             f"{', '.join(sorted(TABLES))})")
+        try:
+            table = TABLES[name](metrics_dir)
+        except TableError as e:
+            raise TableError(f"{page}: table {name}: {e}") from None
+        out += [text[pos:m.end()], table]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _tables(text):
+    """[(name, the text between its markers)] of a page, in order."""
+    found = []
+    for m in START.finditer(text):
+        end = text.find(END, m.end())
+        found.append((m["name"], text[m.end():end] if end >= 0 else None))
+    return found
+
+
+def pages(docs_dir):
+    return sorted(pathlib.Path(docs_dir).glob("**/*.md"))
+
+
+def check(docs_dir=DOCS, metrics_dir=None):
+    """The tables that differ from their files, as 'PAGE: table NAME ...' lines."""
+    docs_dir = pathlib.Path(docs_dir)
+    metrics_dir = pathlib.Path(metrics_dir) if metrics_dir else docs_dir / "metrics"
+    problems = []
+    for page in pages(docs_dir):
+        text = page.read_text(encoding="utf-8")
+        try:
+            new = render(text, metrics_dir, page)
+        except TableError as e:
+            problems.append(str(e))
+            continue
+        for (name, old), (_, fresh) in zip(_tables(text), _tables(new)):
+            if old != fresh:
+                problems.append(f"{page}: table {name} differs from its metrics files "
+                                f"(run python -m minigan.experiments.tables)")
+    return problems
+
+
+def write(docs_dir=DOCS, metrics_dir=None):
+    """Rewrite every marked table; returns the pages that changed."""
+    docs_dir = pathlib.Path(docs_dir)
+    metrics_dir = pathlib.Path(metrics_dir) if metrics_dir else docs_dir / "metrics"
+    changed = []
+    for page in pages(docs_dir):
+        text = page.read_text(encoding="utf-8")
+        new = render(text, metrics_dir, page)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            changed.append(page)
+    return changed
+
+
+LARGE = 1000   # a list longer than this is a large array, not a key number
+
+
+def _without_large_arrays(value):
+    if isinstance(value, dict):
+        return {k: _without_large_arrays(v) for k, v in value.items()
+                if not (isinstance(v, list) and len(v) > LARGE)}
+    if isinstance(value, list):
+        return [_without_large_arrays(v) for v in value]
+    return value
+
+
+def collect(runs_dir, into):
+    """Copy RUNS/NAME/metrics.json of every run into `into`/NAME.json.
+
+    A file goes as it is, byte for byte, unless it holds a large array (a list
+    of more than LARGE numbers), which is left out. Returns the names copied.
+    """
+    into = pathlib.Path(into)
+    into.mkdir(parents=True, exist_ok=True)
+    names = []
+    for src in sorted(pathlib.Path(runs_dir).glob("*/metrics.json")):
+        name = src.parent.name
+        with open(src) as f:
+            metrics = json.load(f)
+        slim = _without_large_arrays(metrics)
+        if slim == metrics:
+            shutil.copyfile(src, into / f"{name}.json")
+        else:
+            (into / f"{name}.json").write_text(json.dumps(slim, indent=2) + "\n")
+        names.append(name)
+    return names
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m minigan.experiments.tables",
+                                description="Write (or --check) the generated tables of docs/.")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 naming each table that differs from its files")
+    p.add_argument("--docs", default=str(DOCS), help="the pages' folder (default: docs/)")
+    p.add_argument("--metrics", default=None, help="the metrics folder (default: DOCS/metrics)")
+    p.add_argument("--collect", metavar="RUNS", default=None,
+                   help="first copy RUNS/NAME/metrics.json into METRICS/INTO/NAME.json")
+    p.add_argument("--into", default="quick", help="the metrics subfolder for --collect")
+    args = p.parse_args(argv)
+    metrics = pathlib.Path(args.metrics) if args.metrics else pathlib.Path(args.docs) / "metrics"
+    if args.collect:
+        names = collect(args.collect, metrics / args.into)
+        print(f"copied {len(names)} metrics files into {metrics / args.into}: {', '.join(names)}")
+    if args.check:
+        problems = check(args.docs, metrics)
+        for line in problems:
+            print(line)
+        if problems:
+            return 1
+        print("every generated table agrees with its metrics files")
+        return 0
+    try:
+        changed = write(args.docs, metrics)
+    except TableError as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"rewrote {len(changed)} page(s)" + "".join(f"\n  {c}" for c in changed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The generated tables of docs/: each agrees with the metrics files kept beside it.
+
+A table between ``<!-- table: NAME -->`` and ``<!-- end table -->`` is written by
+``python -m minigan.experiments.tables`` from ``docs/metrics/``; these tests
+check the real pages, and the generator itself on a made-up metrics folder.
+"""
+import json
+import pathlib
+
+import pytest
+
+from minigan import experiments
+from minigan.experiments import tables
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_the_docs_tables_agree_with_their_metrics_files():
+    assert tables.check(ROOT / "docs") == []
+
+
+def test_the_docs_have_the_quick_runs_table():
+    text = (ROOT / "docs" / "quick-runs.md").read_text(encoding="utf-8")
+    assert "<!-- table: quick-runs -->" in text
+    assert len(list((ROOT / "docs" / "metrics" / "quick").glob("*.json"))) > 0
+
+
+def test_every_experiment_has_a_row_in_the_quick_runs_table():
+    assert set(tables.QUICK_RUNS) == set(experiments.load_all())
+
+
+# --- the generator on a made-up folder -------------------------------------
+
+PAGE = """# Made up
+
+Some prose that stays as it is: 1.234.
+
+<!-- table: quick-runs -->
+<!-- end table -->
+
+More prose after the table.
+"""
+
+
+def _config(name):
+    return {"name": name, "quick": True, "seed": 0}
+
+
+def made_up(tmp_path, **extra):
+    """A docs folder with one page and a metrics folder of two quick runs."""
+    docs = tmp_path / "docs"
+    quick = docs / "metrics" / "quick"
+    quick.mkdir(parents=True)
+    (docs / "page.md").write_text(PAGE, encoding="utf-8")
+    runs = {
+        "vanishing-gradients": {
+            "steps": 300, "grad_saturating_at_D_0.01": 0.0123,
+            "grad_non_saturating_at_D_0.01": 0.99,
+            "saturating_g_mean_end": -2.5, "non_saturating_g_mean_end": 1.75, "data_mean": 2.0,
+            "config": _config("vanishing-gradients"), "wall_time_s": 3.25},
+        "mog": {
+            "steps": 500,
+            "gan": {"modes": 3, "high_quality": 0.25, "reverse_kl": 1.5},
+            "pacgan2-drs": {"modes": 8, "high_quality": 0.875, "reverse_kl": 0.0421},
+            "config": _config("mog"), "wall_time_s": 612.0},
+    }
+    runs.update(extra)
+    for name, m in runs.items():
+        (quick / f"{name}.json").write_text(json.dumps(m), encoding="utf-8")
+    return docs
+
+
+def test_a_table_regenerates_from_its_files(tmp_path):
+    docs = made_up(tmp_path)
+    assert tables.check(docs) != []                # the empty table differs from its files
+    assert tables.write(docs) == [docs / "page.md"]
+    text = (docs / "page.md").read_text(encoding="utf-8")
+    assert text.startswith("# Made up\n\nSome prose that stays as it is: 1.234.\n")
+    assert text.endswith("<!-- end table -->\n\nMore prose after the table.\n")
+    rows = [ln for ln in text.splitlines() if ln.startswith("| `")]
+    # in the order of `python -m minigan list`, not of the files' names
+    assert [r.split(" | ")[0] for r in rows] == ["| `vanishing-gradients`", "| `mog`"]
+    assert "saturating 0.012, non-saturating 0.99" in rows[0]
+    assert rows[0].endswith("| 3.2 s |")
+    assert "vanilla GAN: modes 3, high quality 25.0%, reverse KL 1.500" in rows[1]
+    assert "best recipe: modes 8, high quality 87.5%, reverse KL 0.042" in rows[1]
+    assert rows[1].endswith("| 10.2 min |")
+    assert "No metrics file yet for `bilinear`" in text      # what is missing is said
+    assert tables.check(docs) == []
+    assert tables.write(docs) == []                 # a second run changes nothing
+
+
+def test_an_edited_number_is_caught(tmp_path):
+    docs = made_up(tmp_path)
+    tables.write(docs)
+    page = docs / "page.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("87.5%", "88.5%"), encoding="utf-8")
+    problems = tables.check(docs)
+    assert len(problems) == 1
+    assert "page.md" in problems[0] and "quick-runs" in problems[0]
+    # and an edited metrics file is caught the same way
+    tables.write(docs)
+    m = json.loads((docs / "metrics" / "quick" / "mog.json").read_text())
+    m["gan"]["modes"] = 4
+    (docs / "metrics" / "quick" / "mog.json").write_text(json.dumps(m))
+    assert len(tables.check(docs)) == 1
+
+
+def test_the_command_line_check_names_the_table(tmp_path, capsys):
+    docs = made_up(tmp_path)
+    assert tables.main(["--check", "--docs", str(docs)]) == 1
+    assert "page.md: table quick-runs differs" in capsys.readouterr().out
+    assert tables.main(["--docs", str(docs)]) == 0
+    assert tables.main(["--check", "--docs", str(docs)]) == 0
+
+
+def test_a_missing_field_names_the_file_and_the_field(tmp_path):
+    docs = made_up(tmp_path)
+    m = json.loads((docs / "metrics" / "quick" / "mog.json").read_text())
+    del m["pacgan2-drs"]["reverse_kl"]
+    (docs / "metrics" / "quick" / "mog.json").write_text(json.dumps(m))
+    [problem] = tables.check(docs)
+    assert "quick-runs" in problem and "mog.json" in problem and "reverse_kl" in problem
+    with pytest.raises(tables.TableError, match="reverse_kl"):
+        tables.write(docs)
+
+
+def test_a_run_without_a_row_or_not_quick_is_refused(tmp_path):
+    docs = made_up(tmp_path, **{"no-such-experiment": {"config": _config("x"), "wall_time_s": 1}})
+    assert "no row written for no-such-experiment" in tables.check(docs)[0]
+    docs = made_up(tmp_path / "b")
+    m = json.loads((docs / "metrics" / "quick" / "mog.json").read_text())
+    m["config"]["quick"] = False
+    (docs / "metrics" / "quick" / "mog.json").write_text(json.dumps(m))
+    assert "not a --quick run" in tables.check(docs)[0]
+
+
+def test_broken_markers_are_reported(tmp_path):
+    docs = made_up(tmp_path)
+    (docs / "other.md").write_text("<!-- table: no-such-table -->\n<!-- end table -->\n")
+    (docs / "open.md").write_text("<!-- table: quick-runs -->\nno end\n")
+    problems = "\n".join(tables.check(docs))
+    assert "other.md: no table called 'no-such-table'" in problems
+    assert "open.md: the table 'quick-runs' has no <!-- end table -->" in problems
+
+
+def test_lookup_paths():
+    m = {"a": {"b c": [10, 20]}, "x_0.01": 1.5,
+         "rows": [{"d": "ring", "m": "gan", "v": 1}, {"d": "grid", "m": "gan", "v": 2}]}
+    assert tables.lookup(m, "a/b c/1") == 20
+    assert tables.lookup(m, "x_0.01") == 1.5
+    assert tables.lookup(m, "rows[d=grid,m=gan]/v") == 2
+    with pytest.raises(tables.TableError, match="0 elements match"):
+        tables.lookup(m, "rows[d=moon]/v")
+    assert tables.fill("{a/b c:.1f} and {rows[d=ring,m=gan]/v}", m) == "10.0, 20.0 and 1"
+
+
+def test_collect_copies_as_they_are_and_drops_only_large_arrays(tmp_path):
+    runs = tmp_path / "runs"
+    (runs / "mog").mkdir(parents=True)
+    (runs / "dcgan").mkdir()
+    (runs / "unfinished").mkdir()
+    text = '{\n  "steps": 500,\n  "x": 0.30000000000000004\n}'
+    (runs / "mog" / "metrics.json").write_text(text)
+    (runs / "dcgan" / "metrics.json").write_text(json.dumps(
+        {"is": 5.5, "curve": list(range(tables.LARGE + 1)), "stages": [1, 2]}))
+    into = tmp_path / "quick"
+    assert tables.collect(runs, into) == ["dcgan", "mog"]
+    assert (into / "mog.json").read_text() == text                     # byte for byte
+    assert json.loads((into / "dcgan.json").read_text()) == {"is": 5.5, "stages": [1, 2]}
