@@ -169,3 +169,35 @@ def test_collect_copies_as_they_are_and_drops_only_large_arrays(tmp_path):
     assert tables.collect(runs, into) == ["dcgan", "mog"]
     assert (into / "mog.json").read_text() == text                     # byte for byte
     assert json.loads((into / "dcgan.json").read_text()) == {"is": 5.5, "stages": [1, 2]}
+
+
+def test_the_dcgan_seeds_table_gives_each_seed_and_the_spread_over_them(tmp_path):
+    full = tmp_path / "metrics" / "full"
+    full.mkdir(parents=True)
+    for seed, (is1, fd1) in enumerate([(6.0, 30.0), (7.0, 20.0), (8.0, 25.0)]):
+        (full / f"dcgan-seed{seed}.json").write_text(json.dumps(
+            {"steps": 3750, "inception_score": is1, "inception_score_std": 0.1,
+             "frechet_distance": fd1, "judge2_inception_score": is1 - 1,
+             "judge2_frechet_distance": fd1 / 2, "train_seconds": 1500.0}))
+    table = tables.dcgan_seeds(tmp_path / "metrics")
+    assert "| 1 | 3,750 | 7.00 ± 0.10 | 20.0 | 6.00 | 10.0 | 25.0 min |" in table
+    assert "| mean (range), 3 seeds |  | 7.00 (6.00-8.00) | 25.0 (20.0-30.0) | " \
+           "6.00 (5.00-7.00) | 12.5 (10.0-15.0) |  |" in table
+    (full / "dcgan-seed1.json").write_text(json.dumps({"steps": 3750}))
+    with pytest.raises(tables.TableError, match="no 'inception_score'"):
+        tables.dcgan_seeds(tmp_path / "metrics")
+
+
+def test_the_dcgan_plus_table_gives_every_stage_and_both_judges(tmp_path):
+    full = tmp_path / "metrics" / "full"
+    full.mkdir(parents=True)
+    stages = [{"stage": "R1 penalty (G's own weights)", "samples": "all",
+               "inception_score": 8.3, "frechet_distance": 18.0,
+               "judge2_inception_score": 8.0, "judge2_frechet_distance": 12.0},
+              {"stage": "+ Jacobian-based truncation", "samples": "kept 40%",
+               "inception_score": 9.2, "frechet_distance": 11.0,
+               "judge2_inception_score": 9.1, "judge2_frechet_distance": 17.0}]
+    (full / "dcgan-plus-seed0.json").write_text(json.dumps({"improvements": stages}))
+    table = tables.dcgan_plus_stages(tmp_path / "metrics")
+    assert "| 0 | + Jacobian-based truncation | kept 40% | 9.20 | 11.0 | 9.10 | 17.0 |" in table
+    assert table.count("\n") == 4                         # header, rule, two stages

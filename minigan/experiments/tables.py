@@ -100,6 +100,9 @@ def wall_time(seconds):
 
 # --- the quick-runs table --------------------------------------------------
 
+J2 = ("; judge 2: IS {judge2_inception_score:.2f}, Fréchet distance "
+      "{judge2_frechet_distance:.1f}")
+
 # experiment -> (where its step count is, or None; its key numbers), in the
 # order `python -m minigan list` gives.
 QUICK_RUNS = {
@@ -157,22 +160,26 @@ QUICK_RUNS = {
     "mnist-mlp": (
         "steps",
         "IS {inception_score:.2f} ± {inception_score_std:.2f}, Fréchet distance "
-        "{frechet_distance:.1f}"),
+        "{frechet_distance:.1f}" + J2),
     "dcgan": (
         "steps",
         "IS {inception_score:.2f} ± {inception_score_std:.2f}, Fréchet distance "
+        "{frechet_distance:.1f}" + J2),
+    "dcgan-plus": (
+        "steps",
+        "IS {inception_score:.2f} ± {inception_score_std:.2f}, Fréchet distance "
         "{frechet_distance:.1f} (G's own weights: {inception_score_own_weights:.2f}, "
-        "{frechet_distance_own_weights:.1f})"),
+        "{frechet_distance_own_weights:.1f})" + J2),
     "cgan": (
         "steps",
         "IS {inception_score:.2f} ± {inception_score_std:.2f}, Fréchet distance "
-        "{frechet_distance:.1f}, class accuracy {class_accuracy:.1%}"),
+        "{frechet_distance:.1f}, class accuracy {class_accuracy:.1%}" + J2),
     "dcgan-clusters": (
         "steps",
         "IS {inception_score:.2f} ± {inception_score_std:.2f}, Fréchet distance "
         "{frechet_distance:.1f} (G's own weights: {inception_score_own_weights:.2f}, "
         "{frechet_distance_own_weights:.1f}); {n_clusters} clusters, "
-        "{cluster_purity:.1%} pure"),
+        "{cluster_purity:.1%} pure" + J2),
     "mnist-classifier": (
         "steps",
         "epochs {epochs}: test accuracy {test_accuracy:.2%}; real test images' IS "
@@ -246,7 +253,66 @@ def quick_runs(metrics_dir):
     return text
 
 
-TABLES = {"quick-runs": quick_runs}   # table name -> builder(metrics_dir) -> Markdown
+# --- the image GANs' full runs ---------------------------------------------
+
+def _spread(values, fmt):
+    """'mean (min-max)' of a list of numbers."""
+    return (f"{format(sum(values) / len(values), fmt)} ({format(min(values), fmt)}-"
+            f"{format(max(values), fmt)})")
+
+
+def dcgan_seeds(metrics_dir, name="dcgan"):
+    """One row per seed of ``docs/metrics/full/NAME-seedS.json``, then the mean and
+    the range over the seeds: both judges' Inception Score and Frechet distance
+    of every sample, and the training time."""
+    folder = pathlib.Path(metrics_dir) / "full"
+    runs = {int(p.stem.rsplit("seed", 1)[1]): json.loads(p.read_text())
+            for p in sorted(folder.glob(f"{name}-seed*.json"))}
+    if not runs:
+        raise TableError(f"{folder}: no {name}-seedS.json")
+    keys = ("inception_score", "frechet_distance", "judge2_inception_score",
+            "judge2_frechet_distance")
+    rows, columns = [], {k: [] for k in keys}
+    for seed, m in sorted(runs.items()):
+        source = f"{folder / name}-seed{seed}.json"
+        values = [lookup(m, k, source) for k in keys]
+        for k, v in zip(keys, values):
+            columns[k].append(v)
+        rows.append((str(seed), f"{lookup(m, 'steps', source):,}",
+                     f"{values[0]:.2f} ± {lookup(m, 'inception_score_std', source):.2f}",
+                     f"{values[1]:.1f}", f"{values[2]:.2f}", f"{values[3]:.1f}",
+                     f"{lookup(m, 'train_seconds', source) / 60:.1f} min"))
+    if len(runs) > 1:
+        rows.append((f"mean (range), {len(runs)} seeds", "",
+                     _spread(columns[keys[0]], ".2f"), _spread(columns[keys[1]], ".1f"),
+                     _spread(columns[keys[2]], ".2f"), _spread(columns[keys[3]], ".1f"), ""))
+    return markdown_table(["seed", "steps", "IS (judge 1)", "Fréchet distance (judge 1)",
+                           "IS (judge 2)", "Fréchet distance (judge 2)", "training"], rows)
+
+
+def dcgan_plus_stages(metrics_dir):
+    """Each stage of ``dcgan-plus`` (``docs/metrics/full/dcgan-plus-seedS.json``,
+    its ``improvements``), both judges' numbers, one block per seed."""
+    folder = pathlib.Path(metrics_dir) / "full"
+    rows = []
+    paths = sorted(folder.glob("dcgan-plus-seed*.json"))
+    if not paths:
+        raise TableError(f"{folder}: no dcgan-plus-seedS.json")
+    for path in paths:
+        m = json.loads(path.read_text())
+        seed = path.stem.rsplit("seed", 1)[1]
+        for stage in lookup(m, "improvements", str(path)):
+            rows.append((seed, stage["stage"], stage["samples"],
+                         f"{stage['inception_score']:.2f}", f"{stage['frechet_distance']:.1f}",
+                         f"{stage['judge2_inception_score']:.2f}",
+                         f"{stage['judge2_frechet_distance']:.1f}"))
+    return markdown_table(["seed", "stage", "samples scored", "IS (judge 1)",
+                           "Fréchet distance (judge 1)", "IS (judge 2)",
+                           "Fréchet distance (judge 2)"], rows)
+
+
+TABLES = {"quick-runs": quick_runs,   # table name -> builder(metrics_dir) -> Markdown
+          "dcgan-seeds": dcgan_seeds, "dcgan-plus-stages": dcgan_plus_stages}
 
 
 # --- pages -----------------------------------------------------------------
