@@ -32,10 +32,10 @@ discriminator training; both are cheap next to training the GAN on a toy problem
 """
 import numpy
 
-from ... import backend, optim
+from ... import backend, nn, optim
 from ...nn import eval_mode
 from ...tensor import Tensor, no_grad
-from ..losses import bce_d_loss
+from ..step import GANStep
 
 
 def fit_density_ratio(D, sample_real, sample_fake, steps, batch_size=512, lr=1e-3,
@@ -43,27 +43,29 @@ def fit_density_ratio(D, sample_real, sample_fake, steps, batch_size=512, lr=1e-
     """Train D (logits) to separate real samples from a fixed generator's, so that
     D's logit approaches log p_data(x) / p_g(x).
 
-    ``sample_real(n)`` / ``sample_fake(n)``: n samples as Tensors (the generator's
-    drawn without a graph). Loss: ``bce_d_loss`` (real label 1, fake 0); Adam, lr
-    held for half the steps, then linearly down to ``lr * final_lr_factor`` (a
-    settled estimate, not one that jitters with the last batch). Returns D.
-    ``callback(step, loss)`` is called after each step (for a progress bar).
+    The GAN loop's own step with G held fixed (``GANStep`` with no G optimizer):
+    the BCE loss (real label 1, fake 0), Adam, lr held for half the steps, then
+    linearly down to ``lr * final_lr_factor`` (a settled estimate, not one that
+    jitters with the last batch). ``sample_real(n)`` / ``sample_fake(n)``: n
+    samples as Tensors (the generator's are drawn without a graph). Returns D.
+    ``callback(step, record)`` is called after each step with the step's record
+    (for a progress bar).
     """
     if steps < 1:
         raise ValueError(f"fit_density_ratio: need at least one step, got {steps}")
     opt = optim.Adam(D.parameters(), lr=lr, betas=betas)
     sched = optim.LambdaLR(opt, optim.hold_then_decay(steps, 0.5, 1.0, final_lr_factor))
-    D.train()
-    for step in range(steps):
+
+    def fakes(n):                        # the fixed generator's samples, ready-made
         with no_grad():
-            fake = sample_fake(batch_size)
-        loss = bce_d_loss(D(sample_real(batch_size)), D(fake))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
+            return sample_fake(n)
+    # G is the identity: the step's "noise" is already the fakes
+    step = GANStep(nn.Identity(), D, None, opt, sample_real, fakes, loss="minimax",
+                   batch_size=batch_size, schedulers=[sched])
+    for i in range(steps):
+        record = step.step()
         if callback is not None:
-            callback(step, loss)
+            callback(i, record)
     return D
 
 
