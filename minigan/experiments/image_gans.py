@@ -112,9 +112,9 @@ def run_image_gan(cfg, name):
         if step in frames or step in stages:
             return {"step": step, "pixels": generate(trainer.G, z_fixed, y_fixed)}
     watch = Recorder(look, at_start=True)
-    trainer = make_trainer(recipe, train_x, train_y, cfg.seed, cfg.device, [watch],
-                           {"desc": name} if cfg.progress else False, clusters,
-                           **trainer_settings(cfg, name))
+    trainer = make_trainer(recipe, train_x, train_y, cfg.seed, cfg.device,
+                           progress={"desc": name} if cfg.progress else False,
+                           clusters=clusters, **trainer_settings(cfg, name, [watch]))
     trainer.fit(steps, resume=resuming(cfg))
     average = weight_average(trainer)
     # the steps' time summed over any resumes (the checkpoint keeps it), and the clustering
