@@ -1,4 +1,4 @@
-"""The training loop's algorithm without PyTorch: test_train's comparison with torch
+"""The training loop's algorithm without PyTorch: test_runner's comparison with torch
 (two iterations of 2 D steps and 1 G step, plain SGD), replayed here by hand with
 minigan's own primitives (F, grad) on copies of the two networks. The Trainer must
 take the same samples in the same order, use the chosen loss and label smoothing,
