@@ -139,12 +139,15 @@ def run_image_gan(cfg, name):
     extra = {}
     improvements = []                     # dcgan-plus: each stage's scores, both judges'
 
-    def stage(label, samples, report, pixels):
+    def stage(label, samples, report, pixels=None):
+        """One improvement's scores; `pixels`: samples the second judge has not seen yet."""
+        if pixels is not None:
+            report = dict(report, **evaluate.second_opinion(pixels, judge2,
+                                                            data_dir=cfg.data_dir))
         improvements.append({"stage": label, "samples": samples,
                              "inception_score": report["inception_score"],
                              "frechet_distance": report["frechet_distance"],
-                             **evaluate.second_opinion(pixels, judge2,
-                                                       data_dir=cfg.data_dir)})
+                             **{k: v for k, v in report.items() if k.startswith("judge2_")}})
     if recipe.jacobian_keep is not None:  # score the samples JBT keeps, and all of them
         t1 = time.perf_counter()
         strata = (kmeans_clusters(train_x, recipe.jacobian_clusters, seed=cfg.seed)
@@ -186,11 +189,10 @@ def run_image_gan(cfg, name):
     if name == "dcgan-plus":              # the improvements, one stage after another
         stage("R1 penalty (G's own weights)", "all", own, own_pixels)
         if recipe.jacobian_keep is None:
-            stage("+ G's weights averaged", "all", scores, pixels)
+            stage("+ G's weights averaged", "all", scores)          # judged twice above
         else:
             stage("+ G's weights averaged", "all", untruncated, untruncated_pixels)
-            stage("+ Jacobian-based truncation", f"kept {recipe.jacobian_keep:.0%}",
-                  scores, pixels)
+            stage("+ Jacobian-based truncation", f"kept {recipe.jacobian_keep:.0%}", scores)
         extra["improvements"] = improvements
         from .figures import scores as score_figs
         score_figs.improvements(improvements, cfg.out / f"{name}_improvements.png",
