@@ -32,6 +32,7 @@ import numpy
 
 from . import experiment
 from .trained import load_gan, chosen_gan, GAN_CHOICE
+from ..eval.pixels import to_pixels
 from .. import backend
 from ..gan import models
 from ..tensor import Tensor, no_grad
@@ -113,10 +114,10 @@ def run_bn_correlation(cfg):
             f"{vbn['max_change_of_one_sample']:.1e} (virtual)")
     panels = []
     for name, (grid, same_z) in pictures.items():
-        panels.append((f"{name}: 6 batches of {BATCH}, one per row", figs.to_pixels(grid)))
+        panels.append((f"{name}: 6 batches of {BATCH}, one per row", to_pixels(grid)))
     figs.rows(panels, cfg.out / "bn_correlation_batches.png",
               "The same weights, two normalizations: batches as rows", note, ncol=BATCH)
-    figs.rows([(f"{name}: one code z0 in 8 batches", figs.to_pixels(same_z))
+    figs.rows([(f"{name}: one code z0 in 8 batches", to_pixels(same_z))
                  for name, (_, same_z) in pictures.items()],
                 cfg.out / "bn_correlation_same_code.png",
               "One code, eight different batch mates", note, ncol=8)

@@ -26,6 +26,7 @@ import numpy
 
 from . import experiment, OptionError
 from .trained import load_gan, cache_dir, chosen_gan, GAN_CHOICE
+from ..eval.pixels import to_pixels
 from .. import functional as F
 from .. import data
 from ..eval import evaluate
@@ -141,9 +142,9 @@ def run_invert(cfg):
     # figures
     with no_grad():
         recon = {k: G(z[:12]).numpy() for k, (z, _, _, _) in results.items()}
-    rows = [("targets (test digits)", figs.to_pixels(x[:12]))]
+    rows = [("targets (test digits)", to_pixels(x[:12]))]
     rows += [(f"({i}) {k}: MSE {report[k]['mse_mean']:.4f}, {report[k]['seconds']:.1f} s",
-              figs.to_pixels(recon[k])) for i, k in enumerate(results, 1)]
+              to_pixels(recon[k])) for i, k in enumerate(results, 1)]
     figs.rows(rows, cfg.out / "invert_reconstructions.png",
               f"Recovering z for {len(x)} test digits", f"the DCGAN's codes; "
               f"mean squared pixel error over all {len(x)} digits (pixels in [-1, 1])", ncol=12)

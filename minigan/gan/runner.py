@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .. import backend
 from ..serialization import save, load, atomic_write
-from .step import GANStep, TrainingDiverged, frozen  # noqa: F401  (frozen: re-exported)
+from .step import GANStep, TrainingDiverged
 
 CHECKPOINT_NAME = "checkpoint.npz"
 TRAINER_STATE_KEYS = ("generator", "discriminator", "g_optimizer", "d_optimizer", "step",

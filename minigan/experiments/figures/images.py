@@ -5,7 +5,6 @@ import pathlib
 import numpy
 
 from .style import plt, suptitle, title_band, title_room, FuncAnimation, PillowWriter
-from ...eval.pixels import to_pixels  # noqa: F401  (the figures draw pixels)
 
 
 def tile(pixels, ncol, pad=2, gutter=0):

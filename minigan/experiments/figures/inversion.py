@@ -1,7 +1,7 @@
 """Figures of GAN inversion: the error over descent steps, and the editing objective."""
 import numpy
 
-from .images import to_pixels
+from ...eval.pixels import to_pixels
 from .style import plt, suptitle, save
 
 

@@ -3,7 +3,8 @@ and the training curves with the classifiers' test accuracies."""
 import numpy
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .images import _show, to_pixels
+from .images import _show
+from ...eval.pixels import to_pixels
 from .style import plt, suptitle, save
 
 
