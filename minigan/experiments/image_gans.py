@@ -31,12 +31,12 @@ from dataclasses import replace
 
 import numpy
 
-from . import experiment, REACHED, Interrupted, choice, trainer_settings, resuming
+from . import experiment, choice, trainer_settings, resuming
 from .figures import images
 from .. import backend, optim
-from .. import functional as F
 from .. import data
 from ..eval import evaluate
+from ..eval.training import ClassifierTrainer
 from ..eval.pixels import generate
 from ..gan import models
 from ..gan.recipes import (ImageRecipe, make_trainer, find_clusters, bn_batches,
@@ -44,7 +44,7 @@ from ..gan.recipes import (ImageRecipe, make_trainer, find_clusters, bn_batches,
 from ..gan.tricks.clusters import kmeans_clusters
 from ..gan.tricks.truncation import jacobian_truncation
 from ..gan.runner import Recorder
-from ..serialization import save, load
+from ..serialization import save
 from ..tensor import Tensor
 
 N_FIXED = 64            # the fixed noise drawn through training: an 8 x 8 grid
@@ -313,62 +313,54 @@ def test_accuracy(clf, x, y, device="cpu"):
     return float((probs.argmax(axis=1) == y).mean())
 
 
+class ShiftedPasses:
+    """The classifier's batches: shuffled passes over the training images, each
+    image shifted (``shifted``). Epoch e's order and batch i's shifts depend on
+    (seed, e) and (seed, e, i) alone, and the position is saved in checkpoints, so
+    a resumed run sees the very batches an uninterrupted one would. The last batch
+    of an epoch holds what is left of it."""
+
+    def __init__(self, x, y, batch_size, seed, device="cpu"):
+        self.x, self.y, self.seed, self.device = x, y, int(seed), device
+        self.per_epoch = -(-len(x) // batch_size)
+        self.position = 0
+        self._order = (None, None)                     # (epoch, its permutation)
+
+    def __call__(self, m):
+        epoch, i = divmod(self.position, self.per_epoch)
+        if self._order[0] != epoch:
+            self._order = (epoch, numpy.random.default_rng([self.seed, epoch])
+                           .permutation(len(self.x)))
+        idx = self._order[1][i * m:(i + 1) * m]
+        xb = shifted(self.x[idx], numpy.random.default_rng([self.seed, epoch, i]))
+        self.position += 1
+        return Tensor(xb, device=self.device), Tensor(self.y[idx], device=self.device)
+
+    def state_dict(self):
+        return {"position": self.position}
+
+    def load_state_dict(self, state):
+        self.position = int(state["position"])
+
+
 def train_classifier(cfg, epochs, judge="cnn"):
     """Adam on the cross-entropy of shifted training images, the lr held for 30% of
     the steps, then decaying linearly to 2% of it (confident predictions: the
-    Inception Score of real images depends on them). Checkpointed each epoch and
-    on Ctrl-C."""
-    from tqdm.auto import tqdm
+    Inception Score of real images depends on them); the library's runner
+    (``ClassifierTrainer``) checkpoints it each epoch and on Ctrl-C."""
     train_x, train_y = data.mnist("train", cfg.data_dir)
     backend.manual_seed(cfg.seed)
     clf = evaluate.JUDGES[judge][0]().to(cfg.device)
     opt = optim.Adam(clf.parameters(), lr=CLASSIFIER_LR)
-    per_epoch = -(-len(train_x) // CLASSIFIER_BATCH)
-    total = epochs * per_epoch
+    batches = ShiftedPasses(train_x, train_y, CLASSIFIER_BATCH, cfg.seed, cfg.device)
+    total = epochs * batches.per_epoch
     sched = optim.LambdaLR(opt, optim.hold_then_decay(total, hold=0.3, end=0.02))
-    ck = cfg.run_dir("classifier") / "checkpoint.npz"
-    step = 0
-    if cfg.resume and ck.exists():
-        state = load(ck)
-        clf.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["schedule"])
-        step = int(state["step"])
-    ck.parent.mkdir(parents=True, exist_ok=True)
-
-    def checkpoint():
-        save({"model": clf.state_dict(), "optimizer": opt.state_dict(),
-              "schedule": sched.state_dict(), "step": step}, ck)
-    bar = tqdm(total=total, initial=step, desc="classifier", unit="step",
-               disable=not cfg.progress, dynamic_ncols=True)
-    try:
-        while step < total:
-            epoch, i = divmod(step, per_epoch)
-            # the epoch's order and shifts depend on (seed, epoch) alone: resumable
-            rng = numpy.random.default_rng([cfg.seed, epoch])
-            order = rng.permutation(len(train_x))
-            idx = order[i * CLASSIFIER_BATCH:(i + 1) * CLASSIFIER_BATCH]
-            xb = shifted(train_x[idx], numpy.random.default_rng([cfg.seed, epoch, i]))
-            loss = F.cross_entropy(clf(Tensor(xb, device=cfg.device)),
-                                   Tensor(train_y[idx], device=cfg.device))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            step += 1
-            bar.update()
-            if step % 50 == 0:
-                bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
-            if step % per_epoch == 0:
-                checkpoint()
-    except KeyboardInterrupt:
-        bar.close()
-        checkpoint()
-        REACHED["classifier"] = step
-        raise Interrupted(REACHED)
-    bar.close()
-    checkpoint()
-    REACHED["classifier"] = step
+    trainer = ClassifierTrainer(
+        clf, opt, batches, CLASSIFIER_BATCH, schedulers=[sched], seed=cfg.seed,
+        checkpoint_every=batches.per_epoch,
+        progress={"desc": "classifier"} if cfg.progress else False,
+        **trainer_settings(cfg, "classifier"))
+    trainer.fit(total, resume=resuming(cfg))
     return clf.eval(), total
 
 

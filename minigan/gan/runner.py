@@ -1,7 +1,9 @@
-"""The runner around the GAN step: fit, history, callbacks, checkpoints, Ctrl-C.
+"""The runner around a training step: fit, history, callbacks, checkpoints, Ctrl-C.
 
-``Trainer`` is ``GANStep`` (``minigan.gan.step``, the algorithm) with what a real
-run needs besides: a history of the losses (CSV and JSON), a progress bar,
+``Runner`` holds what a real run needs besides its step; ``Trainer`` is
+``GANStep`` (``minigan.gan.step``, the algorithm) run by it, and
+``minigan.eval.training.ClassifierTrainer`` a classifier's step run by it. What
+a real run needs: a history of the losses (CSV and JSON), a progress bar,
 callbacks for figures, checkpoints that resume to exactly the same run, a clean
 stop on Ctrl-C, and a clear error when a loss becomes NaN or inf. Everything a
 run is set up with goes in when it is built; ``fit`` is the one way to train.
@@ -23,9 +25,9 @@ from ..serialization import save, load, atomic_write
 from .step import GANStep, TrainingDiverged
 
 CHECKPOINT_NAME = "checkpoint.npz"
-TRAINER_STATE_KEYS = ("generator", "discriminator", "g_optimizer", "d_optimizer", "step",
-                      "history", "rng", "config", "schedulers", "train_seconds",
-                      "train_cpu_seconds")
+# what every runner's checkpoint holds besides its step's parts (networks, optimizers)
+RUNNER_STATE_KEYS = ("step", "history", "rng", "config", "schedulers", "train_seconds",
+                     "train_cpu_seconds")
 
 
 class CheckpointMismatch(ValueError):
@@ -62,8 +64,9 @@ class History:
     COLUMNS = ("step", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g",
                "penalty")
 
-    def __init__(self, records=()):
+    def __init__(self, records=(), columns=None):
         self.records = [dict(r) for r in records]
+        self.columns = tuple(columns or self.COLUMNS)   # another step's records (a classifier's)
 
     def append(self, record):
         self.records.append(record)    # the same dict step() returns (a subclass may amend it)
@@ -73,8 +76,8 @@ class History:
 
     def __getitem__(self, key):
         if isinstance(key, str):
-            if key not in self.COLUMNS:
-                raise KeyError(f"History has no column {key!r}; columns: {', '.join(self.COLUMNS)}")
+            if key not in self.columns:
+                raise KeyError(f"History has no column {key!r}; columns: {', '.join(self.columns)}")
             return numpy.array([r[key] for r in self.records], dtype=numpy.float64)
         return self.records[key]
 
@@ -86,15 +89,15 @@ class History:
         return json.dumps(self.records)
 
     @classmethod
-    def from_json(cls, text):
-        return cls(json.loads(text))
+    def from_json(cls, text, columns=None):
+        return cls(json.loads(text), columns)
 
     def save(self, out_dir):
         """Write history.csv and history.json into out_dir (each atomically)."""
         os.makedirs(out_dir, exist_ok=True)
-        lines = [",".join(self.COLUMNS)]
+        lines = [",".join(self.columns)]
         for r in self.records:
-            lines.append(",".join(repr(r[c]) for c in self.COLUMNS))
+            lines.append(",".join(repr(r[c]) for c in self.columns))
         atomic_write(os.path.join(out_dir, "history.csv"), "\n".join(lines) + "\n")
         atomic_write(os.path.join(out_dir, "history.json"), self.to_json() + "\n")
 
@@ -102,8 +105,10 @@ class History:
     def read_csv(cls, path):
         """Read a history.csv back (for plotting a finished run)."""
         with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-        return cls([{k: (int(v) if k == "step" else float(v)) for k, v in r.items()} for r in rows])
+            reader = csv.DictReader(f)
+            rows = list(reader)
+        return cls([{k: (int(v) if k == "step" else float(v)) for k, v in r.items()} for r in rows],
+                   reader.fieldnames)
 
 
 # --------------------------------------------------------------- callbacks
@@ -175,14 +180,27 @@ def _derived_seed(seed, step):
     return int(numpy.random.SeedSequence([int(seed), int(step)]).generate_state(1)[0])
 
 
-class Trainer(GANStep):
-    """Train a generator G and a discriminator D against each other: ``GANStep`` (its
-    arguments, up to ``schedulers``, say what one step does) run by ``fit``.
+class Runner:
+    """What a real run needs around a step, whatever the step trains: ``fit``, a
+    history, a progress bar, callbacks, checkpoints that resume to exactly the
+    same run, a clean stop on Ctrl-C, and a clear error when a loss becomes NaN
+    or inf (Chainer's trainer around its updater).
 
-    The samplers should draw their randomness from ``minigan.backend.generator(device)``:
-    then the same ``seed`` gives the same run, and a resumed run continues exactly.
-    A sampler with ``state_dict()`` and ``load_state_dict()`` (a shuffled pass over
-    a data set, ``minigan.data.sampler``) has its position saved in checkpoints.
+    A runner is a step class with this one mixed in before it, ``class
+    Trainer(Runner, GANStep)``. The step class gives ``step()`` (one update,
+    returning a record whose keys are ``HISTORY_COLUMNS``), ``global_step`` and
+    ``schedulers``; the subclass says what a checkpoint holds:
+
+    * ``checkpoint_parts()``: [(name, network or optimizer)], networks first (None
+      for an absent part), each with ``state_dict`` and ``load_state_dict``;
+    * ``networks()``: [(name, module)] whose weights must be finite to be saved;
+    * ``samplers()``: [(name, fn)], what it is fed (a sampler with ``state_dict``
+      has its position saved);
+    * ``settings()``: what must not change across a resume for it to be exact.
+
+    The samplers should draw their randomness from ``minigan.backend.generator(device)``
+    (or carry their position): then the same ``seed`` gives the same run, and a
+    resumed run continues exactly.
 
     With ``out_dir`` the history is written there as CSV and JSON and checkpoints
     go to ``out_dir/checkpoint.npz`` (every ``checkpoint_every`` steps, at the first
@@ -201,29 +219,28 @@ class Trainer(GANStep):
     this process (all its threads) over the same stretches, summed alike;
     ``session_seconds`` and ``session_cpu_seconds``: the same in this process only.
     """
+    HISTORY_COLUMNS = History.COLUMNS
+    SHOWN = ()                          # the record's numbers shown beside the progress bar
 
-    def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
-                 sample_noise, loss="non-saturating", d_steps=1, batch_size=64, penalty=None,
-                 label_smoothing=0.0, weight_clip=None, out_dir=None, checkpoint_every=None,
-                 checkpoint_seconds=None, callbacks=(), progress=True, seed=0, schedulers=(),
-                 verbose=True, penalty_every=1, name=None, on_interrupt="return"):
-        super().__init__(generator, discriminator, g_optimizer, d_optimizer, sample_real,
-                         sample_noise, loss, d_steps, batch_size, penalty, penalty_every,
-                         label_smoothing, weight_clip, schedulers)
+    def _setup_runner(self, out_dir=None, checkpoint_every=None, checkpoint_seconds=None,
+                      callbacks=(), progress=True, seed=0, verbose=True, name=None,
+                      on_interrupt="return"):
+        """The runner's settings (the step class's ``__init__`` has run first)."""
+        what = type(self).__name__
         if checkpoint_every is not None and (int(checkpoint_every) != checkpoint_every
                                              or checkpoint_every < 1):
-            raise ValueError(f"Trainer: checkpoint_every must be a positive integer, "
+            raise ValueError(f"{what}: checkpoint_every must be a positive integer, "
                              f"got {checkpoint_every}")
         if checkpoint_every is not None and out_dir is None:
-            raise ValueError("Trainer: checkpoint_every needs an out_dir to write checkpoints to")
+            raise ValueError(f"{what}: checkpoint_every needs an out_dir to write checkpoints to")
         if checkpoint_seconds is not None and not checkpoint_seconds >= 0:
-            raise ValueError(f"Trainer: checkpoint_seconds must be a number of seconds >= 0, "
+            raise ValueError(f"{what}: checkpoint_seconds must be a number of seconds >= 0, "
                              f"got {checkpoint_seconds}")
         if checkpoint_seconds is not None and out_dir is None:
-            raise ValueError("Trainer: checkpoint_seconds needs an out_dir to write checkpoints "
-                             "to")
+            raise ValueError(f"{what}: checkpoint_seconds needs an out_dir to write "
+                             f"checkpoints to")
         if on_interrupt not in ("return", "raise"):
-            raise ValueError(f"Trainer: on_interrupt must be 'return' or 'raise', got "
+            raise ValueError(f"{what}: on_interrupt must be 'return' or 'raise', got "
                              f"{on_interrupt!r}")
         self.name, self.on_interrupt = name, on_interrupt
         self.out_dir = None if out_dir is None else os.fspath(out_dir)
@@ -243,7 +260,7 @@ class Trainer(GANStep):
         self.progress = progress
         self.verbose = bool(verbose)   # print where a checkpoint went on Ctrl-C, resume...
         self.seed = int(seed)
-        self.history = History()
+        self.history = History(columns=self.HISTORY_COLUMNS)
         self.interrupted = False        # True after fit was stopped with Ctrl-C
         self.last_checkpoint = None     # path of the last checkpoint written or loaded
         self._saved_step = None         # the step that checkpoint holds
@@ -252,7 +269,7 @@ class Trainer(GANStep):
         backend.manual_seed(self.seed)  # all randomness below comes from this seed
 
     def step(self):
-        """One step of the algorithm (``GANStep.step``), its record kept in the history."""
+        """One step of the algorithm (the step class's), its record kept in the history."""
         self._in_step = True            # a checkpoint of half a step could not resume
         record = super().step()
         self.history.append(record)
@@ -291,7 +308,8 @@ class Trainer(GANStep):
                 try:
                     self.load_checkpoint(path)
                 except (ValueError, RuntimeError) as e:
-                    run = f"the run {self.name!r}" if self.name else "this Trainer"
+                    run = (f"the run {self.name!r}" if self.name
+                           else f"this {type(self).__name__}")
                     raise CheckpointMismatch(f"the checkpoint {path} does not fit {run}: "
                                              f"{e}") from e
             else:
@@ -315,8 +333,7 @@ class Trainer(GANStep):
                     rec = self.step()
                     self._tick()
                     bar.update(1)
-                    bar.set_postfix(loss_d=f"{rec['loss_d']:.4f}", loss_g=f"{rec['loss_g']:.4f}",
-                                    refresh=False)
+                    bar.set_postfix({k: f"{rec[k]:.4f}" for k in self.SHOWN}, refresh=False)
                     s = self.global_step
                     for cb in self.callbacks:
                         cb(self, s, last=(s == steps))
@@ -409,45 +426,37 @@ class Trainer(GANStep):
     # --------------------------------------------------------- checkpoints
     def _checkpoint_path(self):
         if self.out_dir is None:
-            raise ValueError("Trainer: no out_dir was given, so there is no checkpoint path; "
+            raise ValueError(f"{type(self).__name__}: no out_dir was given, so there is no "
+                             f"checkpoint path; "
                              "pass out_dir=... or a path")
         return os.path.join(self.out_dir, CHECKPOINT_NAME)
 
     def state_dict(self):
-        """Everything a run needs to continue exactly: both networks, both optimizers,
+        """Everything a run needs to continue exactly: the networks, the optimizers,
         the schedules, the step, the history, and the random generators' states
         (as JSON text)."""
         # numpy's bit_generator.state is a dict of (large) ints: JSON keeps them exact;
         # the GPU's generator, where there is one, is (seed, draws) (backend.CountedGenerator)
         rng = backend.rng_state()
         rng["cpu"] = backend.generator("cpu").bit_generator.state
-        return {"generator": self.G.state_dict(), "discriminator": self.D.state_dict(),
-                "g_optimizer": ({} if self.g_optimizer is None
-                                else self.g_optimizer.state_dict()),
-                "d_optimizer": self.d_optimizer.state_dict(),
+        parts = {name: {} if part is None else part.state_dict()
+                 for name, part in self.checkpoint_parts()}
+        return {**parts,
                 "schedulers": json.dumps([s.state_dict() for s in self.schedulers]),
                 "callbacks": {str(i): cb.state_dict() for i, cb in enumerate(self._recording())},
                 "samplers": {name: fn.state_dict() for name, fn in self._stateful_samplers()},
                 "step": self.global_step, "history": self.history.to_json(),
                 "train_seconds": float(self.train_seconds),
                 "train_cpu_seconds": float(self.train_cpu_seconds),
-                "rng": json.dumps(rng), "config": json.dumps(self._config())}
+                "rng": json.dumps(rng), "config": json.dumps(self.settings())}
 
     def _stateful_samplers(self):
         """Samplers with a position to remember (a shuffled pass over a data set)."""
-        return [(name, fn) for name, fn in (("real", self.sample_real),
-                                            ("noise", self.sample_noise))
-                if hasattr(fn, "state_dict")]
+        return [(name, fn) for name, fn in self.samplers() if hasattr(fn, "state_dict")]
 
     def _recording(self):
         """The callbacks whose state belongs in a checkpoint (Recorders and the like)."""
         return [cb for cb in self.callbacks if hasattr(cb, "state_dict")]
-
-    def _config(self):
-        """The settings that must not change across a resume for it to be exact."""
-        return {"loss": self.loss.name, "d_steps": self.d_steps, "batch_size": self.batch_size,
-                "label_smoothing": self.label_smoothing, "seed": self.seed,
-                "penalty_every": self.penalty_every}
 
     def load_state_dict(self, state):
         """Continue from ``state`` (what ``state_dict`` returned, e.g. via a checkpoint).
@@ -455,19 +464,20 @@ class Trainer(GANStep):
         All or nothing: if any part does not fit (a network of another shape, an
         optimizer of other groups), the error names it and the Trainer is left
         exactly as it was."""
-        missing = [k for k in TRAINER_STATE_KEYS if k not in state]
+        needed = [name for name, _ in self.checkpoint_parts()] + list(RUNNER_STATE_KEYS)
+        missing = [k for k in needed if k not in state]
         if missing:
             raise ValueError(
-                f"this is not a Trainer checkpoint: it lacks {', '.join(missing)} (it holds "
+                f"this is not a {type(self).__name__} checkpoint: it lacks {', '.join(missing)} (it holds "
                 f"{', '.join(map(str, state)) or 'nothing'}). A model saved with "
                 f"minigan.save(model.state_dict(), path) loads with "
                 f"model.load_state_dict(minigan.load(path))")
         # read every text part first: a malformed one fails before anything changes
-        history = History.from_json(str(state["history"]))
+        history = History.from_json(str(state["history"]), self.HISTORY_COLUMNS)
         saved = json.loads(str(state["config"]))
         rng = json.loads(str(state["rng"]))
         if "cpu" not in rng:
-            raise ValueError("this Trainer checkpoint holds no state for the CPU's random "
+            raise ValueError("this checkpoint holds no state for the CPU's random "
                              "generator (its 'rng' entry lacks 'cpu')")
         for device in rng:
             backend.normalize_device(device)               # 'cpu' or 'cuda', else an error now
@@ -482,7 +492,7 @@ class Trainer(GANStep):
         self.history = history
         self.train_seconds = float(state["train_seconds"])
         self.train_cpu_seconds = float(state["train_cpu_seconds"])
-        now = self._config()
+        now = self.settings()
         changed = [f"{k}: {saved.get(k)!r} -> {now.get(k)!r}"
                    for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
         if changed:
@@ -496,29 +506,28 @@ class Trainer(GANStep):
 
     def _load_parts(self, state, schedules):
         """Load the networks, optimizers and schedules; an error names the part."""
-        parts = [("generator", self.G), ("discriminator", self.D),
-                 ("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)]
-        for name, part in parts:
+        what = type(self).__name__
+        for name, part in self.checkpoint_parts():
             if part is None:                               # G held fixed: no optimizer
                 continue
             try:
                 part.load_state_dict(state[name])
             except (ValueError, RuntimeError, KeyError, TypeError) as e:
-                raise type(e)(f"the checkpoint's {name} does not fit this Trainer's: "
+                raise type(e)(f"the checkpoint's {name} does not fit this {what}'s: "
                               f"{e}") from e
         # the networks first: a checkpoint of other models says so, entry by entry
         if len(schedules) != len(self.schedulers):
             raise ValueError(f"the checkpoint has {len(schedules)} learning-rate schedules, "
-                             f"this Trainer {len(self.schedulers)}")
+                             f"this {what} {len(self.schedulers)}")
         missing = [n for n, _ in self._stateful_samplers() if n not in (state.get("samplers")
                                                                         or {})]
         if missing:
             raise ValueError(f"the checkpoint has no position for the {missing[0]} sampler; "
-                             f"it was written by a Trainer fed another way")
+                             f"it was written by a {what} fed another way")
         recorded = state.get("callbacks") or {}
         if len(recorded) != len(self._recording()):
             raise ValueError(f"the checkpoint holds the state of {len(recorded)} recording "
-                             f"callbacks, this Trainer has {len(self._recording())}")
+                             f"callbacks, this {what} has {len(self._recording())}")
         for schedule, st in zip(self.schedulers, schedules):
             schedule.load_state_dict(st)
         for i, cb in enumerate(self._recording()):
@@ -532,7 +541,7 @@ class Trainer(GANStep):
         Refuses (TrainingDiverged) to overwrite a good checkpoint with non-finite
         weights."""
         path = os.fspath(path) if path is not None else self._checkpoint_path()
-        for name, module in (("generator", self.G), ("discriminator", self.D)):
+        for name, module in self.networks():
             if not _all_finite(module):
                 where = (f"the last good checkpoint {self.last_checkpoint} is kept"
                          if self.last_checkpoint else "no checkpoint was written")
@@ -555,6 +564,43 @@ class Trainer(GANStep):
         self.last_checkpoint = path
         self._saved_step = self.global_step
         return path
+
+
+class Trainer(Runner, GANStep):
+    """Train a generator G and a discriminator D against each other: ``GANStep`` (its
+    arguments, up to ``schedulers``, say what one step does) run by ``Runner``'s
+    ``fit`` (the arguments from ``out_dir`` on: ``Runner``).
+
+    A sampler with ``state_dict()`` and ``load_state_dict()`` (a shuffled pass over
+    a data set, ``minigan.data.sampler``) has its position saved in checkpoints.
+    """
+    SHOWN = ("loss_d", "loss_g")
+
+    def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample_real,
+                 sample_noise, loss="non-saturating", d_steps=1, batch_size=64, penalty=None,
+                 label_smoothing=0.0, weight_clip=None, out_dir=None, checkpoint_every=None,
+                 checkpoint_seconds=None, callbacks=(), progress=True, seed=0, schedulers=(),
+                 verbose=True, penalty_every=1, name=None, on_interrupt="return"):
+        GANStep.__init__(self, generator, discriminator, g_optimizer, d_optimizer,
+                         sample_real, sample_noise, loss, d_steps, batch_size, penalty,
+                         penalty_every, label_smoothing, weight_clip, schedulers)
+        self._setup_runner(out_dir, checkpoint_every, checkpoint_seconds, callbacks,
+                           progress, seed, verbose, name, on_interrupt)
+
+    def checkpoint_parts(self):
+        return [("generator", self.G), ("discriminator", self.D),
+                ("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)]
+
+    def networks(self):
+        return [("generator", self.G), ("discriminator", self.D)]
+
+    def samplers(self):
+        return [("real", self.sample_real), ("noise", self.sample_noise)]
+
+    def settings(self):
+        return {"loss": self.loss.name, "d_steps": self.d_steps, "batch_size": self.batch_size,
+                "label_smoothing": self.label_smoothing, "seed": self.seed,
+                "penalty_every": self.penalty_every}
 
 
 def train_gan(generator, discriminator, sample_real, sample_noise, steps, lr=2e-4,
