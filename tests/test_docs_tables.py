@@ -5,6 +5,7 @@ A table between ``<!-- table: NAME -->`` and ``<!-- end table -->`` is written b
 check the real pages, and the generator itself on a made-up metrics folder.
 """
 import json
+import re
 import pathlib
 
 import pytest
@@ -201,3 +202,60 @@ def test_the_dcgan_plus_table_gives_every_stage_and_both_judges(tmp_path):
     table = tables.dcgan_plus_stages(tmp_path / "metrics")
     assert "| 0 | + Jacobian-based truncation | kept 40% | 9.20 | 11.0 | 9.10 | 17.0 |" in table
     assert table.count("\n") == 4                         # header, rule, two stages
+
+
+MEASURED = re.compile(r"\d\.\d|\d\s?%|\d\s?(ms|s|min|MiB)\b")
+
+
+def hand_tables(page):
+    """The Markdown tables of `page` outside table markers that hold a measured-looking
+    number (a decimal, a percentage, a time or a size): (first line, its text). A
+    table of settings or pointers, not results, says so on the line above it:
+    ``<!-- no measurements -->``."""
+    found, inside, table, exempt, previous = [], False, [], False, ""
+    for number, line in enumerate(page.read_text(encoding="utf-8").split("\n") + [""], 1):
+        if line.startswith("<!-- table:"):
+            inside = True
+        elif line.startswith("<!-- end table"):
+            inside = False
+        if line.startswith("|") and not inside:
+            if not table:
+                exempt = previous.strip() == "<!-- no measurements -->"
+            table.append((number, line))
+        elif table:
+            if not exempt and any(MEASURED.search(text) for _, text in table[2:]):
+                found.append(table[0])
+            table = []
+        previous = line
+    return found
+
+
+def test_no_results_table_is_typed_by_hand():
+    typed = [(page.relative_to(ROOT), line) for page in tables.pages(ROOT / "docs")
+             for line, _ in hand_tables(page)]
+    assert typed == [], f"tables typed by hand (make them generated): {typed}"
+
+
+def test_a_typed_table_is_noticed(tmp_path):
+    page = tmp_path / "p.md"
+    page.write_text("| a | b |\n|---|---|\n| x | 12.5 ms |\n\n| c |\n|---|\n| `mog` |\n\n"
+                    "<!-- no measurements -->\n| lr |\n|---|\n| 0.0002 |\n\n| d |\n|---|\n| 9.5 |")
+    assert [line for line, _ in hand_tables(page)] == [1, 14]
+
+
+def test_a_recorded_table_says_it_is_a_record(tmp_path):
+    rec = {"measured": "Measured on a made-up machine.", "source": "Typed then.",
+           "header": ["run", "IS"], "rows": [["`dcgan`", "6.5"]]}
+    (tmp_path / "metrics" / "recorded").mkdir(parents=True)
+    (tmp_path / "metrics" / "recorded" / "old.json").write_text(json.dumps(rec))
+    page = tmp_path / "page.md"
+    page.write_text("<!-- table: recorded/old -->\n<!-- end table -->\n")
+    tables.write(tmp_path, tmp_path / "metrics")
+    text = page.read_text()
+    assert "*Measured on a made-up machine. Typed then." in text and "| `dcgan` | 6.5 |" in text
+    rec["rows"][0][1] = "6.6"
+    (tmp_path / "metrics" / "recorded" / "old.json").write_text(json.dumps(rec))
+    assert any("table recorded/old differs" in p for p in tables.check(tmp_path, tmp_path / "metrics"))
+    rec["rows"][0].append("extra")
+    (tmp_path / "metrics" / "recorded" / "old.json").write_text(json.dumps(rec))
+    assert any("row 0 has not 2 cells" in p for p in tables.check(tmp_path, tmp_path / "metrics"))

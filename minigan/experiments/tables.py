@@ -7,7 +7,7 @@ A page in ``docs/`` marks each table that is generated, not typed::
     <!-- end table -->
 
 ``python -m minigan.experiments.tables`` rewrites everything between such markers
-from the JSON files under ``docs/metrics/`` (a run's ``metrics.json``, copied
+(in ``docs/`` and ``benchmarks/README.md``) from the JSON files under ``docs/metrics/`` (a run's ``metrics.json``, copied
 there as it is). ``--check`` writes nothing: it exits with 1 and names the page
 and the table wherever a table differs from what its files give, so a number in
 a generated table is never typed by hand. ``--collect RUNS --into quick`` copies
@@ -16,7 +16,15 @@ a generated table is never typed by hand. ``--collect RUNS --into quick`` copies
 The tables:
 
 - ``quick-runs``: every experiment's ``--quick`` run, one row each, with its key
-  numbers and its wall time, from ``docs/metrics/quick/NAME.json``.
+  numbers and its wall time, from ``docs/metrics/quick/NAME.json``;
+- ``dcgan-seeds``, ``dcgan-plus-stages``, ``image-gans-full``: the image GANs'
+  full runs, from ``docs/metrics/full/RUN-seedS.json``;
+- ``mog-table``, ``mog-table-seeds``: the full ``mog-table`` run, from
+  ``docs/metrics/full/mog-table.json`` and its ``runs.json``
+  (``mog-table-runs.json``);
+- ``recorded/NAME``: a table measured before this generator existed, whose runs
+  are gone: ``docs/metrics/recorded/NAME.json`` keeps its cells as they were
+  printed then, with where and when, and the table says it is such a record.
 
 What a row shows is written once, below, as a template per experiment:
 ``{path:format}`` takes the value at ``path`` in the metrics file (keys joined
@@ -34,7 +42,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
-START = re.compile(r"<!-- table: (?P<name>[\w-]+) -->\n")
+START = re.compile(r"<!-- table: (?P<name>[\w/-]+) -->\n")
 END = "<!-- end table -->"
 
 
@@ -311,8 +319,131 @@ def dcgan_plus_stages(metrics_dir):
                            "Fréchet distance (judge 2)"], rows)
 
 
+# the image GANs' full runs, in the order the page tells them: (run, its file)
+FULL_RUNS = [("mnist-mlp", "mnist-mlp-seed0"), ("dcgan", "dcgan-seed0"),
+             ("dcgan-plus", "dcgan-plus-seed0"), ("cgan", "cgan-seed0"),
+             ("dcgan-clusters", "dcgan-clusters-seed0")]
+
+
+def image_gans_full(metrics_dir):
+    """One row per full run of an image GAN (``docs/metrics/full/RUN-seed0.json``):
+    steps and batch, training time, both judges on every sample, the conditional
+    GAN's class accuracy, and how close samples sit to their nearest training
+    image beside test images."""
+    folder = pathlib.Path(metrics_dir) / "full"
+    rows = []
+    for run, stem in FULL_RUNS:
+        path = folder / f"{stem}.json"
+        if not path.exists():
+            raise TableError(f"{path}: missing (python -m minigan run {run} --out RUNS/{stem}, "
+                             f"then --collect RUNS --into full)")
+        m, source = json.loads(path.read_text()), str(path)
+        acc = m.get("class_accuracy")
+        rows.append((f"`{run}`", f"{lookup(m, 'steps', source):,} ({lookup(m, 'batch_size', source)})",
+                     f"{lookup(m, 'train_seconds', source) / 60:.1f} min",
+                     f"{lookup(m, 'inception_score', source):.2f} ± "
+                     f"{lookup(m, 'inception_score_std', source):.2f}",
+                     f"{lookup(m, 'frechet_distance', source):.1f}",
+                     "" if acc is None else f"{acc:.1%}",
+                     f"{lookup(m, 'judge2_inception_score', source):.2f}",
+                     f"{lookup(m, 'judge2_frechet_distance', source):.1f}",
+                     f"{lookup(m, 'nearest_train/gen_median', source):.2f} / "
+                     f"{lookup(m, 'nearest_train/test_median', source):.2f}"))
+    return markdown_table(["run", "steps (batch)", "training", "IS (judge 1)",
+                           "Fréchet distance (judge 1)", "class accuracy", "IS (judge 2)",
+                           "Fréchet distance (judge 2)",
+                           "nearest training image, median: samples / test images"], rows)
+
+
+# --- the mode-collapse table -------------------------------------------------
+
+def _mog_table(metrics_dir):
+    path = pathlib.Path(metrics_dir) / "full" / "mog-table.json"
+    if not path.exists():
+        raise TableError(f"{path}: missing (python -m minigan run mog-table, then --collect)")
+    return json.loads(path.read_text()), str(path)
+
+
+def mog_table(metrics_dir):
+    """Every remedy, mean ± standard error over the seeds, from
+    ``docs/metrics/full/mog-table.json`` (the full ``mog-table`` run)."""
+    from .mog_table import PUBLISHED
+    from .mog_recipes import METHODS
+    m, source = _mog_table(metrics_dir)
+    rows = []
+    for ds in dict.fromkeys(r["dataset"] for r in lookup(m, "rows", source)):
+        for r in (r for r in m["rows"] if r["dataset"] == ds):
+            rows.append((ds, f"`{r['method']}`: {METHODS[r['method']].summary}",
+                         "" if r["steps"] is None else f"{r['steps']:,}",
+                         f"{r['modes']:.1f} ± {r['modes_se']:.1f} (fewest {r['modes_min']:g})",
+                         f"{r['high_quality']:.1f} ± {r['high_quality_se']:.1f}",
+                         f"{r['reverse_kl']:.3f} ± {r['reverse_kl_se']:.3f}",
+                         f"{r['cpu_seconds']:.0f}"))
+        for (pds, name), (modes, se, hq, kl) in PUBLISHED.items():
+            if pds == ds:
+                rows.append((ds, f"*{name}, published*", "", f"*{modes} ± {se}*", f"*{hq}*",
+                             f"*{kl}*", ""))
+    return markdown_table(["data", "method", "steps", "modes", "high quality %", "reverse KL",
+                           "CPU s/run"], rows)
+
+
+def mog_table_seeds(metrics_dir):
+    """The best recipe seed by seed, and the same G before rejection sampling, from
+    ``docs/metrics/full/mog-table-runs.json`` (the run's ``runs.json``)."""
+    path = pathlib.Path(metrics_dir) / "full" / "mog-table-runs.json"
+    if not path.exists():
+        raise TableError(f"{path}: missing (copy the mog-table run's runs.json there)")
+    runs = json.loads(path.read_text())
+    rows = []
+    for ds in dict.fromkeys(r["dataset"] for r in runs):
+        for method in ("pacgan2-drs", "pacgan2-rescaled"):
+            mine = sorted((r for r in runs if r["dataset"] == ds and r["method"] == method),
+                          key=lambda r: r["seed"])
+            if not mine:
+                raise TableError(f"{path}: no {method} runs on the {ds}")
+            rows.append((ds, f"`{method}`", ", ".join(str(r["seed"]) for r in mine),
+                         ", ".join(f"{r['modes']:g}" for r in mine),
+                         ", ".join(f"{100 * r['high_quality']:.1f}" for r in mine),
+                         ", ".join(f"{r['reverse_kl']:.3f}" for r in mine),
+                         ", ".join(f"{r['cpu_seconds']:.0f}" for r in mine)))
+    return markdown_table(["data", "method", "seeds", "modes", "high quality %", "reverse KL",
+                           "CPU s"], rows)
+
+
+# --- tables recorded before the generator ----------------------------------
+
+def recorded(metrics_dir, name):
+    """A table whose runs are gone: ``docs/metrics/recorded/NAME.json`` holds what
+    was printed at the time (``header``, ``rows``), where and when it was
+    measured (``measured``) and where the numbers came from (``source``)."""
+    path = pathlib.Path(metrics_dir) / "recorded" / f"{name}.json"
+    if not path.exists():
+        raise TableError(f"{path}: missing")
+    r = json.loads(path.read_text())
+    for key in ("measured", "source", "header", "rows"):
+        if key not in r:
+            raise TableError(f"{path}: no {key!r}")
+    bad = [i for i, row in enumerate(r["rows"]) if len(row) != len(r["header"])]
+    if bad:
+        raise TableError(f"{path}: row {bad[0]} has not {len(r['header'])} cells")
+    return (f"*{r['measured']} {r['source']} The record: "
+            f"`docs/metrics/recorded/{name}.json`.*\n\n" + markdown_table(r["header"], r["rows"]))
+
+
 TABLES = {"quick-runs": quick_runs,   # table name -> builder(metrics_dir) -> Markdown
-          "dcgan-seeds": dcgan_seeds, "dcgan-plus-stages": dcgan_plus_stages}
+          "dcgan-seeds": dcgan_seeds, "dcgan-plus-stages": dcgan_plus_stages,
+          "image-gans-full": image_gans_full, "mog-table": mog_table,
+          "mog-table-seeds": mog_table_seeds}
+
+
+def build(name, metrics_dir):
+    """The Markdown of the table `name` (``recorded/NAME`` for a recorded one)."""
+    if name.startswith("recorded/"):
+        return recorded(metrics_dir, name.split("/", 1)[1])
+    if name not in TABLES:
+        raise TableError(f"no table called {name!r} (known: {', '.join(sorted(TABLES))}, "
+                         f"recorded/NAME)")
+    return TABLES[name](metrics_dir)
 
 
 # --- pages -----------------------------------------------------------------
@@ -327,11 +458,11 @@ def render(text, metrics_dir, page="page"):
         end = text.find(END, m.end())
         if end < 0:
             raise TableError(f"{page}: the table {name!r} has no {END}")
-        if name not in TABLES:
+        if not name.startswith("recorded/") and name not in TABLES:
             raise TableError(f"{page}: no table called {name!r} (known: "
-                             f"{', '.join(sorted(TABLES))})")
+                             f"{', '.join(sorted(TABLES))}, recorded/NAME)")
         try:
-            table = TABLES[name](metrics_dir)
+            table = build(name, metrics_dir)
         except TableError as e:
             raise TableError(f"{page}: table {name}: {e}") from None
         out += [text[pos:m.end()], table]
@@ -350,7 +481,12 @@ def _tables(text):
 
 
 def pages(docs_dir):
-    return sorted(pathlib.Path(docs_dir).glob("**/*.md"))
+    """The pages with tables: every page of `docs_dir`, and the benchmarks' README
+    beside it."""
+    docs_dir = pathlib.Path(docs_dir)
+    found = sorted(docs_dir.glob("**/*.md"))
+    bench = docs_dir.parent / "benchmarks" / "README.md"
+    return found + ([bench] if bench.exists() else [])
 
 
 def check(docs_dir=DOCS, metrics_dir=None):
