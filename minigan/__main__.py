@@ -167,11 +167,15 @@ def check_resume(out, cfg):
 
 
 def cmd_list():
-    from .experiments import load_all
+    from .experiments import load_all, LECTURES
     exps = load_all()
     width = max(len(n) for n in exps) if exps else 0
-    for name in exps:                          # registration order = lecture order
-        print(f"{name:<{width}}  {exps[name].summary}")
+    for number, lecture in LECTURES.items():
+        names = [n for n in exps if exps[n].lecture == number]   # in registration order
+        print(f"Lecture {number}: {lecture.topic} ({lecture.page})")
+        for name in names or ["(none yet)"]:
+            print(f"  {name:<{width}}  {exps[name].summary if name in exps else ''}".rstrip())
+        print()
     return 0
 
 

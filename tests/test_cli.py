@@ -17,17 +17,32 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 OURS = ("bilinear", "dirac-gan", "optimal-discriminator", "gan-1d", "vanishing-gradients")
 
 
-def test_list_names_every_experiment_one_line_each():
+def test_list_groups_every_experiment_under_its_lecture():
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     r = subprocess.run([sys.executable, "-m", "minigan", "list"], capture_output=True, text=True,
                        cwd=ROOT, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
-    lines = r.stdout.strip().splitlines()
-    names = [ln.split()[0] for ln in lines]
-    for name in OURS:
-        assert name in names
-    assert len(lines) == len(experiments.load_all())
-    assert all(len(ln.split(None, 1)) == 2 for ln in lines)     # a name and a summary
+    lecture, seen = None, {}
+    for line in r.stdout.splitlines():
+        if line.startswith("Lecture "):
+            lecture = int(line.split()[1].rstrip(":"))
+            assert experiments.LECTURES[lecture].page in line
+        elif line.strip():
+            name, summary = line.split(None, 1)                 # a name and a summary
+            seen[name] = lecture
+    exps = experiments.load_all()
+    assert set(OURS) <= set(seen)
+    assert seen == {name: e.lecture for name, e in exps.items()}
+    assert [e.lecture for e in exps.values()].count(None) == 0
+
+
+def test_every_lecture_has_its_text_and_its_page():
+    for number, lecture in experiments.LECTURES.items():
+        assert (ROOT.parent / "shared" / "lectures" / lecture.text).exists() or \
+            not (ROOT.parent / "shared" / "lectures").exists(), lecture.text
+        assert (ROOT / lecture.page).exists(), lecture.page
+    with pytest.raises(ValueError, match="lecture must be one of"):
+        experiments.experiment("test-probe", "a probe", lecture=6)
 
 
 def test_unknown_experiment_lists_the_known_ones(capsys, tmp_path):
@@ -80,12 +95,12 @@ def test_quick_run_writes_metrics_and_a_png(capsys, tmp_path):
 
 
 def test_registry_refuses_a_name_registered_twice():
-    @experiments.experiment("test-dup-probe", "a probe")
+    @experiments.experiment("test-dup-probe", "a probe", lecture=1)
     def one(cfg):
         return {}
     try:
         with pytest.raises(ValueError, match="registered twice"):
-            @experiments.experiment("test-dup-probe", "another")
+            @experiments.experiment("test-dup-probe", "another", lecture=1)
             def two(cfg):
                 return {}
     finally:

@@ -43,6 +43,7 @@ class Experiment:
     fn: object            # fn(cfg) -> dict of key numbers
     module: str           # where it is defined
     options: dict = field(default_factory=dict)   # --set NAME=VALUE it takes: name -> kind
+    lecture: int = None   # the lecture (1-5, LECTURES) whose idea it shows
 
     def run(self, cfg):
         """Check cfg's --set options against the ones this experiment takes (an unknown
@@ -219,15 +220,46 @@ class Interrupted(Exception):
         self.steps = dict(steps)
 
 
-def experiment(name, summary, options=None):
+@dataclass(frozen=True)
+class Lecture:
+    """One of the five lectures minigan teaches: its topic, its text in
+    ``../shared/lectures/``, and its page in ``docs/lectures/``."""
+    number: int
+    topic: str
+    text: str
+    page: str
+
+
+# one numbering, 1 to 5, in the order the course gives them
+LECTURES = {lec.number: lec for lec in (
+    Lecture(1, "Introduction of GAN", "000_f12157249819388b.txt",
+            "docs/lectures/1-introduction.md"),
+    Lecture(2, "GAN: the algorithm and the Keras MLP GAN", "001_8c3b75c24c12195d.txt",
+            "docs/lectures/2-the-algorithm.md"),
+    Lecture(3, "GAN: formulation, non-convergence, mode collapse, DCGAN",
+            "002_f68536fa2c38644f.txt", "docs/lectures/3-formulation-and-dcgan.md"),
+    Lecture(4, "GANs: transposed convolution, training tricks, conditional GAN, evaluation",
+            "003_34216867ed223503.txt", "docs/lectures/4-convolutions-tricks-evaluation.md"),
+    Lecture(5, "GANs: autoencoders and the two-player game", "004_04ad1ad1d3b237c0.txt",
+            "docs/lectures/5-autoencoders-and-the-game.md"),
+)}
+
+
+def experiment(name, summary, options=None, *, lecture):
     """Decorator: register ``fn(cfg) -> dict`` under `name` with a one-line summary.
     `options`: the ``--set NAME=VALUE`` options it takes, name -> kind (int, float,
-    str or ``choice(...)``); any other name is refused before the run starts."""
+    str or ``choice(...)``); any other name is refused before the run starts.
+    `lecture`: the number (``LECTURES``) of the lecture whose idea it shows."""
+    if lecture not in LECTURES:
+        raise ValueError(f"experiment {name!r}: lecture must be one of {sorted(LECTURES)}, "
+                         f"got {lecture!r}")
+
     def register(fn):
         if name in EXPERIMENTS and EXPERIMENTS[name].fn is not fn:
             raise ValueError(f"experiment {name!r} is registered twice "
                              f"({EXPERIMENTS[name].module} and {fn.__module__})")
-        EXPERIMENTS[name] = Experiment(name, summary, fn, fn.__module__, dict(options or {}))
+        EXPERIMENTS[name] = Experiment(name, summary, fn, fn.__module__, dict(options or {}),
+                                       lecture)
         return fn
     return register
 

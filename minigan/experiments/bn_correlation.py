@@ -75,7 +75,7 @@ def dependence_on_batch_mates(G, z0, rng, batch_size, trials, device="cpu"):
 
 @experiment("bn-correlation", "batch norm in G makes the samples of a batch depend on each "
                               "other; virtual batch norm (a fixed reference batch) does not",
-            options={"gan": GAN_CHOICE})
+            options={"gan": GAN_CHOICE}, lecture=4)
 def run_bn_correlation(cfg):
     from .figures import images as figs
     G, _, source = load_gan(cfg, chosen_gan(cfg))

@@ -81,7 +81,8 @@ def run_all(seed=0):
 
 
 @experiment("convt-matrix", "the transposed convolution is multiplication by C^T: the 4x16 "
-                            "convolution matrix, checked against conv2d and conv_transpose2d")
+                            "convolution matrix, checked against conv2d and conv_transpose2d",
+                            lecture=4)
 def run_convt_matrix(cfg):
     from .figures import matrices as figs
     results, mats = run_all(cfg.seed)

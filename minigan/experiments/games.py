@@ -35,7 +35,7 @@ def run_bilinear(steps, step_size=BILINEAR_STEP, start=BILINEAR_START, progress=
 
 
 @experiment("bilinear", "min_x max_y xy: GDA spirals out; optimistic, extragradient, "
-                        "consensus and SGA converge (rates vs theory)")
+                        "consensus and SGA converge (rates vs theory)", lecture=3)
 def bilinear(cfg):
     steps = cfg.steps_or(200, quick_default=120)
     eta = BILINEAR_STEP
@@ -101,7 +101,7 @@ def dirac_variants(r1=1.0, noise=0.5, clip=0.5, gp=1.0):
 
 
 @experiment("dirac-gan", "Dirac-GAN (Mescheder et al. 2018): every method and loss; "
-                         "only regularized or corrected dynamics converge")
+                         "only regularized or corrected dynamics converge", lecture=3)
 def dirac_gan(cfg):
     steps = cfg.steps_or(500, quick_default=250)
     eta = DIRAC_STEP

@@ -258,14 +258,14 @@ def _draw_jacobian_truncation(G, cut, n_clusters, name, out, show=32):
 
 
 @experiment("mnist-mlp", "the lecture's Keras MLP GAN on MNIST: grids at steps 128, 1,280, "
-                         "6,400, 12,800, scored by minigan's classifier")
+                         "6,400, 12,800, scored by minigan's classifier", lecture=2)
 def run_mnist_mlp(cfg):
     return run_image_gan(cfg, "mnist-mlp")
 
 
 @experiment("dcgan", "the lecture's DCGAN on MNIST (Radford et al.'s rules, the PyTorch "
                      "example's Adam 2e-4, beta1 0.5, batch 64), every sample scored by "
-                     "Inception Score and Frechet distance")
+                     "Inception Score and Frechet distance", lecture=3)
 def run_dcgan(cfg):
     return run_image_gan(cfg, "dcgan")
 
@@ -273,20 +273,20 @@ def run_dcgan(cfg):
 @experiment("dcgan-plus", "the DCGAN improved stage by stage on one run: a lazy R1 penalty "
                           "(with a third convolution in D, batch 32, lr 1e-3), then G's "
                           "weights averaged, then Jacobian-based truncation; each stage "
-                          "scored")
+                          "scored", lecture=3)
 def run_dcgan_plus(cfg):
     return run_image_gan(cfg, "dcgan-plus")
 
 
 @experiment("cgan", "the conditional GAN: the label fed to G and D, a 10 x 10 grid, one "
-                    "row per digit, and the classifier's class accuracy")
+                    "row per digit, and the classifier's class accuracy", lecture=4)
 def run_cgan(cfg):
     return run_image_gan(cfg, "cgan")
 
 
 @experiment("dcgan-clusters", "the DCGAN told one of 100 k-means clusters of the training "
                               "images (no labels), its weights averaged: IS and Frechet "
-                              "distance beside the plain DCGAN's")
+                              "distance beside the plain DCGAN's", lecture=4)
 def run_dcgan_clusters(cfg):
     return run_image_gan(cfg, "dcgan-clusters")
 
@@ -366,7 +366,7 @@ def train_classifier(cfg, epochs, judge="cnn"):
 
 @experiment("mnist-classifier", "train the evaluator CNN that scores the image GANs "
                                 "(test accuracy, Inception Score of real images)",
-            options={"judge": choice(*evaluate.JUDGES)})
+            options={"judge": choice(*evaluate.JUDGES)}, lecture=4)
 def run_mnist_classifier(cfg):
     """``--set judge=mlp``: the second judge (shipped trained with --seed 1)."""
     judge = cfg.option("judge", "cnn")

@@ -111,7 +111,7 @@ def run_edit(G, D, clf, x, E, target, lambda1, lambda2, steps=None):
 @experiment("invert", "recover z of test digits: descent on ||G(z)-x||^2, an encoder, both; "
                       "then the editing objective U(G(z)) + l1||z-z0||^2 - l2 D(G(z))",
             options={"lambda1": float, "lambda2": float, "target": int, "images": str,
-                     "gan": GAN_CHOICE})
+                     "gan": GAN_CHOICE}, lecture=1)
 def run_invert(cfg):
     from .figures import images as figs, inversion as inv_figs
     lambda1, lambda2 = cfg.option("lambda1", 0.01), cfg.option("lambda2", 0.02)

@@ -61,7 +61,7 @@ def concepts(G, clf, rng, n, a, b, device="cpu"):
 @experiment("latent-walk", "walks between 9 random codes (linear and spherical) and vector "
                            "arithmetic on codes (thick 0 - thin 0 + thin 7), judged by the "
                            "classifier",
-            options={"gan": GAN_CHOICE})
+            options={"gan": GAN_CHOICE}, lecture=3)
 def run_latent_walk(cfg):
     from .figures import images as figs
     G, _, source = load_gan(cfg, chosen_gan(cfg))

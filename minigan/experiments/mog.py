@@ -124,7 +124,7 @@ def _mog_one(job):
 
 
 @experiment("mog", "mode collapse on a ring of 8 Gaussians: the vanilla GAN beside "
-            "minigan's best recipe")
+            "minigan's best recipe", lecture=3)
 def run_mog(cfg):
     steps = cfg.steps_or(recipes.BEST_STEPS, 500)
     ring = data.mixture("ring")
@@ -212,7 +212,7 @@ def collapse_run(steps, seed=0, device="cpu", n_snapshots=COLLAPSE_SNAPSHOTS, pr
 
 
 @experiment("mog-collapse", "a vanilla GAN collapsing onto one mode at a time and cycling "
-            "around the ring, made visible")
+            "around the ring, made visible", lecture=3)
 def run_mog_collapse(cfg):
     steps = cfg.steps_or(COLLAPSE_STEPS, COLLAPSE_QUICK_STEPS)
     trainer, ring, snaps = collapse_run(steps, cfg.seed, cfg.device,

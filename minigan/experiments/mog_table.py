@@ -175,7 +175,7 @@ def run_table(out, methods=None, datasets=DATASETS, seeds=range(SEEDS), steps=No
 
 
 @experiment("mog-table", "every remedy for mode collapse on the ring and the grid, "
-            "5 seeds each, beside PacGAN's published table")
+            "5 seeds each, beside PacGAN's published table", lecture=3)
 def run_mog_table(cfg):
     # each method trains its own number of steps unless --steps or --quick: 3,000;
     # WGAN-GP 2,500 and the unrolled GAN 1,000 (their steps cost more); the best recipe

@@ -117,7 +117,7 @@ def compare(cfg, ae, train_x, train_y, test_x, test_y, n_labels, seeds, steps):
 @experiment("autoencoder", "a conv encoder and an up-conv decoder trained on the L2 loss "
                            "(test MSE vs the mean image); the encoder initializing a "
                            "classifier trained on 1% of the labels, vs from scratch",
-            options={"clf_steps": int, "seeds": int, "labels": int, "test_images": int})
+            options={"clf_steps": int, "seeds": int, "labels": int, "test_images": int}, lecture=5)
 def run_autoencoder(cfg):
     from .figures import pretraining as ae_figs
     clf_steps = cfg.option("clf_steps", CLF_QUICK if cfg.quick else CLF_STEPS)

@@ -59,7 +59,8 @@ def discriminator_error(D, p_data, p_g, alpha=1.0, device="cpu"):
 
 
 @experiment("optimal-discriminator", "G fixed, D trained: D -> D* = p_data/(p_data+p_g), "
-                                     "V -> -log 4 + 2 JSD; label smoothing gives alpha D*")
+                                     "V -> -log 4 + 2 JSD; label smoothing gives alpha D*",
+                                     lecture=3)
 def optimal_discriminator(cfg):
     steps = cfg.steps_or(600, quick_default=300)
     stages = sorted({0, max(steps // 30, 1), max(steps // 6, 1), steps})
@@ -150,7 +151,7 @@ G_START = (-1.0, 0.4)          # the generator starts at N(-1, 0.4^2)
 
 
 @experiment("gan-1d", "Goodfellow et al. 2014, Fig. 1: a 1-D GAN, p_g moving onto p_data "
-                      "and D flattening to 1/2")
+                      "and D flattening to 1/2", lecture=2)
 def gan_1d(cfg):
     steps = cfg.steps_or(1500, quick_default=500)
     backend.manual_seed(cfg.seed)

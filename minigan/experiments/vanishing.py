@@ -81,7 +81,7 @@ def race(steps, seed=0, device="cpu", pretrain_steps=PRETRAIN_STEPS, progress=Fa
 
 
 @experiment("vanishing-gradients", "saturating vs non-saturating G loss: gradient against "
-                                   "D(G(z)), and a 1-D GAN stalling under a strong D")
+                                   "D(G(z)), and a 1-D GAN stalling under a strong D", lecture=4)
 def vanishing_gradients(cfg):
     steps = cfg.steps_or(300)
     logits = numpy.linspace(-12, 12, 961)
