@@ -57,7 +57,13 @@ class Experiment:
         for name, value in cfg.options.items():
             _convert(name, value, self.options[name])
         cfg.kinds = dict(self.options)
-        return self.fn(cfg)
+        result = self.fn(cfg)
+        if isinstance(result, dict) and "claims" in result:    # the demo's verdicts
+            from .claims import as_records
+            for c in result["claims"]:
+                print(c.line(quick=cfg.quick))
+            result["claims"] = as_records(result["claims"])
+        return result
 
 
 def choice(*values):

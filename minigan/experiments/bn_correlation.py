@@ -31,6 +31,7 @@ running statistics (evaluation mode, how minigan draws samples). Two numbers:
 import numpy
 
 from . import experiment
+from .claims import claim, titled
 from .trained import load_gan, chosen_gan, GAN_CHOICE
 from ..eval.pixels import to_pixels
 from .. import backend
@@ -73,6 +74,18 @@ def dependence_on_batch_mates(G, z0, rng, batch_size, trials, device="cpu"):
     return float(numpy.abs(images - images[0]).max()), images
 
 
+def bn_claims(out):
+    """Virtual batch norm's point (Salimans et al. 2016), decided from the run."""
+    bn = out["batch norm (batch statistics)"]["max_change_of_one_sample"]
+    vbn = out["virtual batch norm"]["max_change_of_one_sample"]
+    return [claim(
+        "under batch norm a sample changes with its batch mates; under virtual batch norm "
+        "it depends on its own code only",
+        "one code's image moves by more than 1e-3 (pixels in [-1, 1]) when its batch mates "
+        "are redrawn under batch norm, and by less than 1e-6 (float64) under virtual batch "
+        "norm", f"{bn:.2g} and {vbn:.1e}", bn > 1e-3 and vbn < 1e-6)]
+
+
 @experiment("bn-correlation", "batch norm in G makes the samples of a batch depend on each "
                               "other; virtual batch norm (a fixed reference batch) does not",
             options={"gan": GAN_CHOICE}, lecture=4)
@@ -103,7 +116,7 @@ def run_bn_correlation(cfg):
         out[name] = {"intra_batch_correlation": icc,
                      "intra_batch_correlation_images": intra_batch_correlation(imgs, BATCH),
                      "max_change_of_one_sample": change}
-        pictures[name] = (imgs[:6 * BATCH], same_z)
+        pictures[name] = (imgs[:6 * BATCH], (imgs - alone)[:6 * BATCH], same_z)
         print(f"{name}: ICC of the batch's contribution {icc:.3f}, largest change of G(z0) "
               f"with new batch mates {change:.2e}")
     bn, vbn = out["batch norm (batch statistics)"], out["virtual batch norm"]
@@ -112,14 +125,32 @@ def run_bn_correlation(cfg):
             f"{vbn['intra_batch_correlation']:.3f} (virtual)\none code, new batch mates: "
             f"largest pixel change {bn['max_change_of_one_sample']:.2f} (batch norm), "
             f"{vbn['max_change_of_one_sample']:.1e} (virtual)")
+    claims = bn_claims(out)
+    # What the eye cannot see in the images themselves, drawn as signed differences: the
+    # part of each image its batch put there (minus its average over all batches, which
+    # is the same for every sample), and one code's deviation from its own mean image over
+    # 8 batches; each on one scale for both variants, the batch norm panel's largest
+    # value at full colour.
+    added = {n: d - d.mean(axis=0) for n, (_, d, _) in pictures.items()}
+    moved = {n: z - z.mean(axis=0) for n, (_, _, z) in pictures.items()}
+    scale_added = max(numpy.abs(added["batch norm (batch statistics)"]).max(), 1e-12)
+    scale_moved = max(numpy.abs(moved["batch norm (batch statistics)"]).max(), 1e-12)
     panels = []
-    for name, (grid, same_z) in pictures.items():
+    for name, (grid, _, _) in pictures.items():
         panels.append((f"{name}: 6 batches of {BATCH}, one per row", to_pixels(grid)))
+        panels.append((f"{name}: what its batch added to each image (full colour "
+                       f"±{scale_added:.2f}); one colour along a row: the correlation",
+                       numpy.clip(added[name] / scale_added, -1, 1)))
     figs.rows(panels, cfg.out / "bn_correlation_batches.png",
-              "The same weights, two normalizations: batches as rows", note, ncol=BATCH)
-    figs.rows([(f"{name}: one code z0 in 8 batches", to_pixels(same_z))
-                 for name, (_, same_z) in pictures.items()],
-                cfg.out / "bn_correlation_same_code.png",
-              "One code, eight different batch mates", note, ncol=8)
-    return {"gan": chosen_gan(cfg), "model": source, "batch_size": BATCH, "n_batches": n_batches,
+              titled("The same weights, two normalizations: batches as rows", claims), note,
+              ncol=BATCH)
+    panels = []
+    for name, (_, _, same_z) in pictures.items():
+        panels.append((f"{name}: one code z0 in 8 batches", to_pixels(same_z)))
+        panels.append((f"{name}: each minus their mean (full colour ±{scale_moved:.2f}); "
+                       f"white: z0's image does not move",
+                       numpy.clip(moved[name] / scale_moved, -1, 1)))
+    figs.rows(panels, cfg.out / "bn_correlation_same_code.png",
+              titled("One code, eight different batch mates", claims), note, ncol=8)
+    return {"claims": claims, "gan": chosen_gan(cfg), "model": source, "batch_size": BATCH, "n_batches": n_batches,
             "n_reference": N_REFERENCE, "variants": out}

@@ -22,6 +22,7 @@ as well: the third column of the table.
 import numpy
 
 from . import experiment
+from .claims import claim, titled
 from .. import functional as F
 from ..ops.conv import conv_matrix
 from ..tensor import Tensor, grad
@@ -89,6 +90,14 @@ def run_convt_matrix(cfg):
     exact = all(v == 0.0 for r in results.values()
                 for v in r["integers_max_abs_difference"].values())
     worst = max(v for r in results.values() for v in r["floats_max_abs_difference"].values())
+    worst_int = max(v for r in results.values() for v in r["integers_max_abs_difference"].values())
+    claims = [claim(
+        "the transposed convolution is multiplication by C^T, the transpose of the "
+        "convolution's matrix C (and so the convolution's input gradient)",
+        "C x = conv2d(x), C^T y = conv_transpose2d(y) and C^T y = the input gradient, exactly "
+        "with integer entries, in every case",
+        f"largest difference with integers {worst_int:g}",
+        exact)]
     note = (f"integer entries: C x = conv2d(x) and C^T y = conv_transpose2d(y) exactly; "
             f"random floats: largest difference {worst:.1e}")
     figs.conv_matrices([(n, m, k, False) for n, (m, k) in mats.items()],
@@ -96,10 +105,11 @@ def run_convt_matrix(cfg):
                        "The convolution as a matrix: conv2d(x) = C vec(x)", note)
     figs.conv_matrices([(n, m, k, True) for n, (m, k) in mats.items()],
                        cfg.out / "convt_matrix_CT.png",
-                       "The transposed convolution: conv_transpose2d(y) = C^T vec(y)", note)
+                       titled("The transposed convolution: conv_transpose2d(y) = C^T vec(y)",
+                              claims), note)
     for name, r in results.items():
         print(f"{name}: C is {r['shape_C'][0]}x{r['shape_C'][1]}; largest differences, "
               f"integers {max(r['integers_max_abs_difference'].values()):.1e}, floats "
               f"{max(r['floats_max_abs_difference'].values()):.1e}")
-    return {"cases": results, "all_exact_with_integers": exact,
+    return {"claims": claims, "cases": results, "all_exact_with_integers": exact,
             "largest_float_difference": worst}

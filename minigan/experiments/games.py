@@ -8,6 +8,7 @@ orbits forever around (0, 0)"). The dynamics are computed by autodiff in
 import numpy
 
 from . import experiment
+from .claims import claim, titled
 from ..gan.toys import games
 from .figures import phase_plane
 from .figures.style import plt, save, suptitle
@@ -23,6 +24,38 @@ def _ratio(dist, tail=20):
     d = numpy.asarray(dist, float)
     tail = min(tail, len(d) - 1)
     return float((d[-1] / d[-1 - tail]) ** (1.0 / tail)) if d[-1 - tail] > 0 else float("nan")
+
+
+def bilinear_claims(m):
+    """The lecture's claims on min_x max_y xy, decided from the run's numbers `m`."""
+    start = float(numpy.hypot(*m["start"]))
+    rate, theory = m["simultaneous_rate_measured"], m["simultaneous_rate_theory"]
+    fixes = ("optimistic", "extragradient", "consensus", "sga")
+    finals = {f: m[f"{f}_final_distance"] for f in fixes}
+    return [
+        claim("simultaneous gradient descent-ascent spirals away from the equilibrium",
+              f"the distance to (0, 0) grows by sqrt(1 + eta^2) = {theory:.6f} a step",
+              f"x{rate:.6f} a step, from {start:.2f} to {m['simultaneous_final_distance']:.2f}",
+              abs(rate - theory) < 1e-6 * theory and m["simultaneous_final_distance"] > start),
+        claim("optimistic GDA, extragradient, consensus optimization and SGA converge",
+              f"each ends closer to (0, 0) than its start, {start:.2f}",
+              ", ".join(f"{f} {d:.2g}" for f, d in finals.items()),
+              all(d < start for d in finals.values())),
+    ]
+
+
+def dirac_claims(m):
+    """Mescheder et al.'s claims on the Dirac-GAN, decided from the run's numbers `m`."""
+    start = m["start_distance"]
+    return [
+        claim("the unregularized GAN does not converge under simultaneous GDA",
+              f"its distance to the equilibrium ends no smaller than the start, {start:.2f}",
+              f"{m['gda_standard_final_distance']:.2f}",
+              m["gda_standard_final_distance"] >= start),
+        claim("an R1 penalty on D's gradient at the data makes it converge",
+              f"the distance ends below 1% of the start ({0.01 * start:.3f})",
+              f"{m['gda_R1_final_distance']:.1e}", m["gda_R1_final_distance"] < 0.01 * start),
+    ]
 
 
 def run_bilinear(steps, step_size=BILINEAR_STEP, start=BILINEAR_START, progress=False,
@@ -49,6 +82,7 @@ def bilinear(cfg):
             metrics[f"{m}_rate_theory"] = games.bilinear_rate(m, eta)
     inv = games.alternating_invariant(paths["alternating"][:, 0], paths["alternating"][:, 1], eta)
     metrics["alternating_invariant_drift"] = float(inv.max() - inv.min())
+    claims = metrics["claims"] = bilinear_claims(metrics)
 
     # Figure 1: the phase plane, every method over the vector field
     lim = 3.0
@@ -61,7 +95,7 @@ def bilinear(cfg):
                        ylabel="y (player 2 maximizes xy)")
     ax.legend(loc="upper left", fontsize=8, title="method: final distance", title_fontsize=8,
               framealpha=0.9)
-    suptitle(fig, "The bilinear game  min_x max_y xy",
+    suptitle(fig, titled("The bilinear game  min_x max_y xy", claims),
                  f"step {eta}, {steps} steps from {BILINEAR_START}: simultaneous GDA spirals "
                  f"out x{dist['simultaneous'][-1] / dist['simultaneous'][0]:.2f}, alternating "
                  f"cycles, the others converge")
@@ -122,6 +156,7 @@ def dirac_gan(cfg):
     for v, d in d_variant.items():
         metrics[f"gda_{v.replace(' ', '_').replace('(', '').replace(')', '')}_final_distance"] = \
             float(d[-1])
+    claims = metrics["claims"] = dirac_claims(metrics)
 
     lim = 2.5
     grid = numpy.linspace(-lim, lim, 41)
@@ -144,7 +179,7 @@ def dirac_gan(cfg):
                              "(stream lines: the standard loss's field)")
     axes[1].legend(loc="upper left", fontsize=8, title="loss: final distance",
                    title_fontsize=8, framealpha=0.9)
-    suptitle(fig, "Dirac-GAN: data at 0, generator at theta, D(x) = psi x",
+    suptitle(fig, titled("Dirac-GAN: data at 0, generator at theta, D(x) = psi x", claims),
                  f"step {eta}, {steps} steps from (theta, psi) = {DIRAC_START}: plain GDA ends "
                  f"at distance {d_method['simultaneous'][-1]:.2f} (start {start_d:.2f}); "
                  f"with R1 (gamma=1) at {d_variant['R1'][-1]:.1e}")

@@ -18,6 +18,7 @@ from . import experiment, workers, RunClock, REACHED, trainer_settings, resuming
 from . import mog_recipes as recipes
 from .figures import mixtures_2d
 from .figures.style import save
+from .claims import claim, titled
 from .. import backend
 from .. import functional as F
 from .. import data
@@ -123,6 +124,32 @@ def _mog_one(job):
                 snaps=as_snapshots(watch), seconds=clock.seconds(run.trainer)[0])
 
 
+def mog_claims(result, best=recipes.BEST, n_modes=8):
+    """The lecture's mode-collapse claims, decided from the run's numbers."""
+    def mean_modes(method):
+        return float(numpy.mean([s["modes"] for s in result[method]["over_training"]]))
+    gan, ours = mean_modes("gan"), mean_modes(best)
+    return [
+        claim("a vanilla GAN collapses onto a few modes where the best recipe spreads over "
+              "the ring", "fewer modes on average over the snapshots than the best recipe's",
+              f"vanilla GAN {gan:.1f}, best recipe {ours:.1f} of {n_modes}", gan < ours),
+        claim(f"minigan's best recipe ends covering all {n_modes} modes",
+              f"{n_modes} modes captured", f"{result[best]['modes']}",
+              result[best]["modes"] == n_modes),
+    ]
+
+
+def collapse_claims(result, n_modes=8):
+    """The lecture's picture of a GAN hopping from mode to mode, decided from the run."""
+    return [claim(
+        "a collapsing GAN sits on a few modes at a time and hops from mode to mode",
+        f"the mode holding most samples changes at least 3 times, and no snapshot has more "
+        f"than half of the {n_modes} modes covered",
+        f"{result['dominant_mode_changes']} changes; at most {max(result['modes_covered'])} "
+        f"modes covered", result["dominant_mode_changes"] >= 3
+        and max(result["modes_covered"]) <= n_modes // 2)]
+
+
 @experiment("mog", "mode collapse on a ring of 8 Gaussians: the vanilla GAN beside "
             "minigan's best recipe", lecture=3)
 def run_mog(cfg):
@@ -154,11 +181,12 @@ def run_mog(cfg):
                                              "high_quality": sn.scores["high_quality"],
                                              "reverse_kl": sn.scores["reverse_kl"]}
                                             for sn in r["snaps"]]}
+    claims = result["claims"] = mog_claims(result)
     backend.manual_seed(cfg.seed)
     real = ring.sample(2000).numpy()
     fig = mixtures_2d.compare_panels(panels, ring, real,
-                               title=f"ring of 8 Gaussians (std {ring.std}), {steps} steps, "
-                                     f"seed {cfg.seed}")
+                               title=titled(f"ring of 8 Gaussians (std {ring.std}), {steps} steps, "
+                                     f"seed {cfg.seed}", claims))
     save(fig, cfg.out / "mog_side_by_side.png")
     save(mixtures_2d.scatter_rows(rows, ring, real,
                                   title="the same runs over training: the vanilla GAN (top) "
@@ -223,8 +251,10 @@ def run_mog_collapse(cfg):
     occ = numpy.stack([s.occupancy for s in snaps], axis=1)          # (K, T)
     changes = metrics.dominant_mode_changes(occ)
     step_list = [s.step for s in snaps]
-    title = ("vanilla GAN on the ring (Unrolled-GAN setting): real (black) and generated "
-             "(red) samples")
+    modes = [int((s.occupancy >= COVERED_SHARE).sum()) for s in snaps]
+    claims = collapse_claims({"dominant_mode_changes": changes, "modes_covered": modes})
+    title = titled("vanilla GAN on the ring (Unrolled-GAN setting): real (black) and "
+                   "generated (red) samples", claims)
     pick = numpy.unique(numpy.linspace(0, len(snaps) - 1, 7).round().astype(int))
     save(mixtures_2d.scatter_row([snaps[i] for i in pick], ring, real, title),
                cfg.out / "collapse_scatter.png")
@@ -240,8 +270,7 @@ def run_mog_collapse(cfg):
     mixtures_2d.training_gif(snaps, ring, real, cfg.out / "collapse_training.gif",
                        title="vanilla GAN: D(x) over the plane, real (black) and\n"
                              "generated (red) samples, G's step on each (green)")
-    modes = [int((s.occupancy >= COVERED_SHARE).sum()) for s in snaps]
-    return {"steps": steps, "snapshot_steps": step_list,
+    return {"claims": claims, "steps": steps, "snapshot_steps": step_list,
             "modes_covered": modes,          # modes holding >= 5% of the samples (near)
             "modes_captured_hq": [s.scores["modes"] for s in snaps],   # PacGAN's count
             "dominant_mode": [int(s.occupancy.argmax()) if s.occupancy.max() > 0 else None

@@ -17,6 +17,7 @@ from ..gan.toys import toy1d
 from ..gan.runner import Recorder
 from .figures import densities_1d
 from .figures.style import plt, save, suptitle, color
+from .claims import claim, titled
 
 P_DATA = (2.0, 0.75)          # p_data = N(2, 0.75^2)
 FIXED_G = (0.0, 1.0)          # the fixed generator: p_g = N(0, 1)
@@ -58,6 +59,35 @@ def discriminator_error(D, p_data, p_g, alpha=1.0, device="cpu"):
     return float(numpy.abs(d - toy1d.optimal_discriminator(p_data, p_g, GRID, alpha))[mask].max())
 
 
+def optimal_discriminator_claims(m):
+    """Goodfellow et al.'s Proposition 1 and Theorem 1, decided from the run's numbers."""
+    return [
+        claim("with G fixed, the trained D approaches D* = p_data / (p_data + p_g)",
+              "max |D - D*| below 0.05 where either density matters",
+              f"{m['max_abs_D_minus_Dstar']:.3f}", m["max_abs_D_minus_Dstar"] < 0.05),
+        claim("at D*, the value is -log 4 + 2 JSD(p_data || p_g)",
+              f"V within 0.01 of {m['minus_log4_plus_2jsd']:.4f}",
+              f"V = {m['value_V']:.4f}", m["abs_V_minus_theory"] < 0.01),
+        claim("one-sided label smoothing alpha makes the optimal D alpha D*",
+              "max |D - alpha D*| below 0.05",
+              f"{m['label_smoothing_max_abs_D_minus_alpha_Dstar']:.3f}",
+              m["label_smoothing_max_abs_D_minus_alpha_Dstar"] < 0.05),
+    ]
+
+
+def gan_1d_claims(m):
+    """Goodfellow et al.'s Figure 1, decided from the run's numbers."""
+    return [
+        claim("G's distribution moves onto the data's",
+              "JSD(p_data || p_g) ends below 0.01 nats (it is at most log 2 = 0.69)",
+              f"{m['jsd_start']:.3f} -> {m['jsd_end']:.4f} nats", m["jsd_end"] < 0.01),
+        claim("D flattens to 1/2 where the data is",
+              "mean |D - 1/2| below 0.05 within two standard deviations of the data's mean",
+              f"{m['mean_abs_D_minus_half_on_data']:.3f}",
+              m["mean_abs_D_minus_half_on_data"] < 0.05),
+    ]
+
+
 @experiment("optimal-discriminator", "G fixed, D trained: D -> D* = p_data/(p_data+p_g), "
                                      "V -> -log 4 + 2 JSD; label smoothing gives alpha D*",
                                      lecture=3)
@@ -88,6 +118,7 @@ def optimal_discriminator(cfg):
         "label_smoothing_max_abs_D_minus_alpha_Dstar": err_s,
         "label_smoothing_max_D": float(snaps_s[steps].max()),
     }
+    claims = metrics["claims"] = optimal_discriminator_claims(metrics)
 
     # Figure 1: a row of panels, D converging to D*
     backend.manual_seed(cfg.seed)
@@ -99,7 +130,8 @@ def optimal_discriminator(cfg):
         axes2 = densities_1d.density_panel(ax, GRID, pd, snaps[s], d_star, p_g=pg,
                                            g_samples=g_samples, legend=False,
                                            title=f"D after {s} steps: max|D - D*| = {e:.3f}")
-    suptitle(fig, "With G fixed, the trained D approaches D* = p_data / (p_data + p_g)",
+    suptitle(fig, titled("With G fixed, the trained D approaches D* = p_data / (p_data + "
+                         "p_g)", claims),
                  f"p_data = {p_data}, p_g = {p_g}; after {steps} steps max|D - D*| = {err:.3f} "
                  f"where either density is above 1% of its peak")
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))
@@ -188,6 +220,7 @@ def gan_1d(cfg):
         "jsd_end": toy1d.jsd(p_data, p_g),
         "mean_abs_D_minus_half_on_data": float(numpy.abs(d_end - 0.5)[mask].mean()),
     }
+    claims = metrics["claims"] = gan_1d_claims(metrics)
 
     pd = p_data.pdf(GRID)
     letters = "abcdefgh"
@@ -198,7 +231,8 @@ def gan_1d(cfg):
                                   toy1d.optimal_discriminator(p_data, pg_s, GRID),
                                   p_g=pg_s.pdf(GRID), g_samples=samples, legend=False,
                                   title=f"({letters[i]}) step {s}: p_g = {pg_s}")
-    suptitle(fig, "A GAN on the line: p_g moves onto p_data, D flattens towards 1/2",
+    suptitle(fig, titled("A GAN on the line: p_g moves onto p_data, D flattens towards 1/2",
+                         claims),
                  f"non-saturating loss, Adam; JSD(p_data || p_g) {metrics['jsd_start']:.3f} -> "
                  f"{metrics['jsd_end']:.4f} nats; p_g {metrics['p_g_start']} -> {p_g}")
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))

@@ -20,6 +20,7 @@ from ..gan import losses
 from ..gan.toys import toy1d
 from ..gan.runner import Recorder
 from .figures.style import plt, save, suptitle, color
+from .claims import claim, titled
 
 P_DATA = (2.0, 0.75)
 G_START = (-3.0, 0.3)        # far from the data, where a pretrained D is confident
@@ -80,6 +81,28 @@ def race(steps, seed=0, device="cpu", pretrain_steps=PRETRAIN_STEPS, progress=Fa
     return traces
 
 
+def vanishing_claims(m):
+    """The lecture's vanishing-gradient claims, decided from the run's numbers."""
+    way = abs(m["data_mean"] - m["g_start_mean"])
+    return [
+        claim("where D rejects the fakes (D(G(z)) = 0.01), the saturating loss's gradient is "
+              "99 times smaller than the non-saturating one's",
+              "|grad| = D = 0.01 against 1 - D = 0.99, a ratio of (1 - D) / D = 99",
+              f"{m['grad_saturating_at_D_0.01']:.4f} against "
+              f"{m['grad_non_saturating_at_D_0.01']:.4f}, a ratio of "
+              f"{m['ratio_non_saturating_over_saturating_at_D_0.01']:.2f}",
+              abs(m["ratio_non_saturating_over_saturating_at_D_0.01"] - 99) < 1e-6),
+        claim("against a strong D, G stalls under the saturating loss and reaches the data "
+              "under the non-saturating one",
+              f"the saturating G moves less than 10% of the way from {m['g_start_mean']:g} to "
+              f"{m['data_mean']:g}; the non-saturating G ends within 10% of it",
+              f"saturating G ends at {m['saturating_g_mean_end']:.2f}, non-saturating at "
+              f"{m['non_saturating_g_mean_end']:.2f}",
+              abs(m["saturating_g_mean_end"] - m["g_start_mean"]) < 0.1 * way
+              and abs(m["non_saturating_g_mean_end"] - m["data_mean"]) < 0.1 * way),
+    ]
+
+
 @experiment("vanishing-gradients", "saturating vs non-saturating G loss: gradient against "
                                    "D(G(z)), and a 1-D GAN stalling under a strong D", lecture=4)
 def vanishing_gradients(cfg):
@@ -102,6 +125,7 @@ def vanishing_gradients(cfg):
         "saturating_g_mean_end": float(sat[-1, 1]),
         "non_saturating_g_mean_end": float(ns[-1, 1]),
     }
+    claims = metrics["claims"] = vanishing_claims(metrics)
 
     fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(16, 4.6))
     a1.loglog(d, g_sat, color=color("saturating"), lw=2,
@@ -134,7 +158,8 @@ def vanishing_gradients(cfg):
     a3.grid(alpha=0.3)
     a3.legend(fontsize=8, loc="center right")
     a3.set_title("where G's samples are", fontsize=10.5)
-    suptitle(fig, "Vanishing gradients: a confident D silences the saturating loss",
+    suptitle(fig, titled("Vanishing gradients: a confident D silences the saturating loss",
+                         claims),
                  f"at D(G(z)) = 0.01 the non-saturating gradient is {n1[0] / s1[0]:.0f}x larger; "
                  f"from mean {G_START[0]} with data at {P_DATA[0]}, after {steps} SGD steps G's "
                  f"mean is {sat[-1, 1]:.2f} (saturating) vs {ns[-1, 1]:.2f} (non-saturating)")

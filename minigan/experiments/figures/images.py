@@ -9,10 +9,12 @@ from .style import plt, suptitle, title_band, title_room, FuncAnimation, PillowW
 
 def tile(pixels, ncol, pad=2, gutter=0):
     """Lay (N, 28, 28) pixels out as one image, ncol per row, `pad` pixels of the value
-    `gutter` between them (0: the background of an MNIST digit)."""
+    `gutter` between them (0: the background of an MNIST digit). uint8 pixels stay
+    uint8; float images (differences) stay float."""
     n, h, w = pixels.shape
     nrow = -(-n // ncol)
-    out = numpy.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad), gutter, numpy.uint8)
+    dtype = numpy.uint8 if pixels.dtype == numpy.uint8 else numpy.float64
+    out = numpy.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad), gutter, dtype)
     for i, img in enumerate(pixels):
         r, c = divmod(i, ncol)
         y, x = pad + r * (h + pad), pad + c * (w + pad)
@@ -21,8 +23,11 @@ def tile(pixels, ncol, pad=2, gutter=0):
 
 
 def _show(ax, pixels, ncol, title=None):
-    ax.imshow(255 - tile(pixels, ncol), cmap="gray", vmin=0, vmax=255,
-              interpolation="nearest")          # dark strokes on white paper
+    if pixels.dtype == numpy.uint8:
+        ax.imshow(255 - tile(pixels, ncol), cmap="gray", vmin=0, vmax=255,
+                  interpolation="nearest")      # dark strokes on white paper
+    else:                                       # a signed difference, in [-1, 1]: red +, blue -
+        ax.imshow(tile(pixels, ncol), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -96,7 +101,9 @@ def _save(fig, path):
 
 
 def rows(panels, path, title, subtitle=None, ncol=8):
-    """Grids one above the other, each with its label: panels is a list of (label, pixels)."""
+    """Grids one above the other, each with its label: panels is a list of (label, pixels).
+    uint8 pixels are drawn as digits; float images as signed differences in [-1, 1]
+    (red where positive, blue where negative, white at 0)."""
     heights = [-(-len(p) // ncol) for _, p in panels]
     body = 0.62 * sum(heights) + 0.45 * len(panels) + 0.2    # inches: digits, labels
     top = title_band(body, subtitle)
