@@ -57,6 +57,10 @@ def _parser():
     r.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="an experiment's own option, e.g. --set lambda1=0.1 for invert "
                         "(repeatable)")
+    r.add_argument("--model", default=None, metavar="PATH",
+                   help="the trained DCGAN a lesson on a trained G starts from (latent-walk, "
+                        "invert, bn-correlation): a run's folder or checkpoint, e.g. "
+                        "runs/dcgan (default: the one that ships with minigan)")
     r.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out from its checkpoints")
     r.add_argument("--jobs", type=int, default=None,
@@ -207,7 +211,7 @@ def cmd_run(args):
     cfg = RunConfig(name=args.name, steps=args.steps, seed=args.seed, device=args.device,
                     out=out, quick=args.quick, progress=not args.no_progress,
                     jobs=args.jobs, resume=args.resume, data_dir=args.data_dir,
-                    options=options)
+                    options=options, model=args.model)
     if args.resume:
         check_resume(out, cfg)
     print(f"running {exp.name}: {exp.summary}")

@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 README_MAX_LINES = 250
 
 PAGES = [ROOT / "README.md", ROOT / "benchmarks" / "README.md",
-         *sorted((ROOT / "docs").glob("*.md"))]
+         *sorted((ROOT / "docs").glob("**/*.md"))]
 
 # the top folders of the repository a path may start with
 TOP = ("minigan", "examples", "tests", "benchmarks", "docs")

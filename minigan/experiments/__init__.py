@@ -44,10 +44,15 @@ class Experiment:
     module: str           # where it is defined
     options: dict = field(default_factory=dict)   # --set NAME=VALUE it takes: name -> kind
     lecture: int = None   # the lecture (1-5, LECTURES) whose idea it shows
+    loads_model: bool = False   # starts from a trained DCGAN (takes --model PATH)
 
     def run(self, cfg):
         """Check cfg's --set options against the ones this experiment takes (an unknown
         name or a value of the wrong kind is refused before anything runs), then run."""
+        if cfg.model and not self.loads_model:
+            raise OptionError(f"{self.name} trains its own models and takes no --model; the "
+                              f"lessons on a trained DCGAN do: "
+                              f"{', '.join(n for n, e in EXPERIMENTS.items() if e.loads_model)}")
         unknown = sorted(set(cfg.options) - set(self.options))
         if unknown:
             takes = ", ".join(f"{n}={_kind_name(k)}" for n, k in sorted(self.options.items()))
@@ -108,6 +113,7 @@ class RunConfig:
     resume: bool = False
     data_dir: str = None   # MNIST's folder (None: $MINIGAN_DATA, else the per-user cache)
     options: dict = field(default_factory=dict)   # --set NAME=VALUE, an experiment's own knobs
+    model: str = None      # --model PATH: the trained DCGAN a lesson loads (None: the shipped one)
     kinds: dict = field(default_factory=dict, repr=False)   # their kinds, set by Experiment.run
 
     def steps_or(self, default, quick_default=None):
@@ -251,11 +257,12 @@ LECTURES = {lec.number: lec for lec in (
 )}
 
 
-def experiment(name, summary, options=None, *, lecture):
+def experiment(name, summary, options=None, *, lecture, loads_model=False):
     """Decorator: register ``fn(cfg) -> dict`` under `name` with a one-line summary.
     `options`: the ``--set NAME=VALUE`` options it takes, name -> kind (int, float,
     str or ``choice(...)``); any other name is refused before the run starts.
-    `lecture`: the number (``LECTURES``) of the lecture whose idea it shows."""
+    `lecture`: the number (``LECTURES``) of the lecture whose idea it shows;
+    `loads_model`: it starts from a trained DCGAN (``trained.load_gan``, ``--model``)."""
     if lecture not in LECTURES:
         raise ValueError(f"experiment {name!r}: lecture must be one of {sorted(LECTURES)}, "
                          f"got {lecture!r}")
@@ -265,7 +272,7 @@ def experiment(name, summary, options=None, *, lecture):
             raise ValueError(f"experiment {name!r} is registered twice "
                              f"({EXPERIMENTS[name].module} and {fn.__module__})")
         EXPERIMENTS[name] = Experiment(name, summary, fn, fn.__module__, dict(options or {}),
-                                       lecture)
+                                       lecture, loads_model)
         return fn
     return register
 

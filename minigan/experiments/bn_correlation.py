@@ -32,7 +32,7 @@ import numpy
 
 from . import experiment
 from .claims import claim, titled
-from .trained import load_gan, chosen_gan, GAN_CHOICE
+from .trained import load_gan
 from ..eval.pixels import to_pixels
 from .. import backend
 from ..gan import models
@@ -88,10 +88,10 @@ def bn_claims(out):
 
 @experiment("bn-correlation", "batch norm in G makes the samples of a batch depend on each "
                               "other; virtual batch norm (a fixed reference batch) does not",
-            options={"gan": GAN_CHOICE}, lecture=4)
+            lecture=4, loads_model=True)
 def run_bn_correlation(cfg):
     from .figures import images as figs
-    G, _, source = load_gan(cfg, chosen_gan(cfg))
+    G, _, source = load_gan(cfg)
     rng = numpy.random.default_rng(cfg.seed + 31)
     z_ref = rng.standard_normal((N_REFERENCE, models.NOISE_DIM)).astype(numpy.float32)
     n_batches = 24 if cfg.quick else 128
@@ -152,5 +152,5 @@ def run_bn_correlation(cfg):
                        numpy.clip(moved[name] / scale_moved, -1, 1)))
     figs.rows(panels, cfg.out / "bn_correlation_same_code.png",
               titled("One code, eight different batch mates", claims), note, ncol=8)
-    return {"claims": claims, "gan": chosen_gan(cfg), "model": source, "batch_size": BATCH, "n_batches": n_batches,
+    return {"claims": claims, "model": source, "batch_size": BATCH, "n_batches": n_batches,
             "n_reference": N_REFERENCE, "variants": out}

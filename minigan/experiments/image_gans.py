@@ -32,6 +32,7 @@ from dataclasses import replace
 import numpy
 
 from . import experiment, choice, trainer_settings, resuming
+from .claims import claim, titled
 from .figures import images
 from .. import backend, optim
 from .. import data
@@ -91,11 +92,59 @@ def fixed_inputs(model, seed, device="cpu", n_clusters=0):
     return Tensor(z, device=device), None
 
 
+N_NEAREST = 12            # samples drawn beside their nearest training image
+QUICK_JACOBIAN_POOL = 400  # --quick: the truncation's figure from a pool this size, unscored
+
+
+def image_gan_claims(scores, conditional):
+    """The evaluation lecture's questions, decided from a run's scores."""
+    nn = scores["nearest_train"]
+    claims = [claim("the samples are new images, not copies of the training set",
+                    "their median distance to the nearest training image at least 0.9 of "
+                    "test images' (images the model never saw), and no exact copies",
+                    f"{nn['gen_median']:.2f} against {nn['test_median']:.2f} (ratio "
+                    f"{nn['median_ratio']:.2f}); exact copies {nn['gen_exact_copies']:.1%}",
+                    nn["median_ratio"] >= 0.9 and nn["gen_exact_copies"] == 0)]
+    if conditional:
+        acc = scores["class_accuracy"]
+        claims.append(claim("the conditional GAN draws the digit it is asked for",
+                            "the classifier sees the requested digit in at least 90% of the "
+                            "samples", f"{acc:.1%}", acc >= 0.9))
+    return claims
+
+
+def draw_evaluation(name, pixels, requested, classifier, train_x, out, claims):
+    """``NAME_nearest.png`` (samples beside their nearest training images) and, for a
+    conditional model, ``cgan_confusion.png`` (requested against seen digits)."""
+    from .figures import evaluation as eval_figs
+    from ..eval.pixels import to_pixels
+    from ..eval import metrics
+    pick = numpy.linspace(0, len(pixels) - 1, N_NEAREST).round().astype(int)  # every class
+    shown = evaluate.as_images(pixels[pick])
+    dist, idx = metrics.nearest_neighbour_distances(shown, train_x, return_index=True)
+    eval_figs.nearest_training(pixels[pick], to_pixels(train_x[idx]), dist,
+                               out / f"{name}_nearest.png",
+                               titled(f"{name}: samples beside their nearest training image",
+                                      claims[:1]), claims[0].measured)
+    if requested is not None:
+        probs, _ = evaluate.classify(classifier, pixels)
+        k = probs.shape[1]
+        matrix = numpy.zeros((k, k), int)
+        numpy.add.at(matrix, (requested, probs.argmax(1)), 1)
+        eval_figs.confusion(matrix, out / f"{name}_confusion.png",
+                            titled(f"{name}: the digit asked for and the digit drawn",
+                                   claims[1:]),
+                            f"{len(pixels):,} samples; class accuracy {claims[1].measured}")
+
+
 def run_image_gan(cfg, name):
     """Train the recipe `name`, draw it over training, score 10,000 samples."""
     recipe = RECIPES[name]
+    quick_cut = None
     if cfg.quick:
-        # no truncation: its pool of Jacobians would take --quick past 2 minutes
+        # the truncation is not scored (its pool of Jacobians would take --quick past a
+        # few minutes); its figure is drawn from a small pool
+        quick_cut = recipe.jacobian_keep
         recipe = replace(recipe, batch_size=recipe.quick_batch_size or recipe.batch_size,
                          lr=recipe.quick_lr or recipe.lr, jacobian_keep=None,
                          jacobian_clusters=0)
@@ -115,6 +164,11 @@ def run_image_gan(cfg, name):
     trainer = make_trainer(recipe, train_x, train_y, cfg.seed, cfg.device,
                            progress={"desc": name} if cfg.progress else False,
                            clusters=clusters, **trainer_settings(cfg, name, [watch]))
+    if recipe.model == "mlp":             # as the lecture's Keras code prints them
+        print("generator:")
+        trainer.G.summary(input_shape=(models.NOISE_DIM,))
+        print("discriminator:")
+        trainer.D.summary(input_shape=(28 * 28,))
     trainer.fit(steps, resume=resuming(cfg))
     average = weight_average(trainer)
     # the steps' time summed over any resumes (the checkpoint keeps it), and the clustering
@@ -170,6 +224,10 @@ def run_image_gan(cfg, name):
         z_scored = Tensor(cut.codes, device=cfg.device)
     else:
         z_scored = z
+        if quick_cut is not None:           # --quick: the figure only, from a small pool
+            cut = jacobian_truncation(G, round(QUICK_JACOBIAN_POOL * quick_cut), quick_cut,
+                                      noise_dim=models.NOISE_DIM, seed=cfg.seed + 7_919)
+            _draw_jacobian_truncation(G, cut, 0, name, cfg.out)
     pixels = generate(G, z_scored, requested)
     numpy.save(cfg.out / "samples.npy", pixels, allow_pickle=False)
     if requested is not None:
@@ -198,6 +256,9 @@ def run_image_gan(cfg, name):
         score_figs.improvements(improvements, cfg.out / f"{name}_improvements.png",
                                 f"{name}: each improvement's scores, seed {cfg.seed}, "
                                 f"{steps} steps")
+    claims = image_gan_claims(scores, recipe.model == "cgan")
+    draw_evaluation(name, pixels, None if requested is None or recipe.model != "cgan"
+                    else requested.numpy(), classifier, train_x, cfg.out, claims)
     if clusters is not None:              # the labels measure the clusters, never train
         from ..gan.tricks.clusters import purity
         extra.update(n_clusters=clusters.k, cluster_purity=purity(clusters.labels, train_y))
@@ -235,7 +296,7 @@ def run_image_gan(cfg, name):
     images.emerging_gif([(f"{name}, step {s} of {steps}", snaps[s]) for s in sorted(snaps)],
                         cfg.out / f"{name}_training.gif",
                         ncol=8 if recipe.model in ("mlp", "dcgan") else 10)
-    return {"steps": steps, "batch_size": recipe.batch_size, "lr": recipe.lr,
+    return {"claims": claims, "steps": steps, "batch_size": recipe.batch_size, "lr": recipe.lr,
             "budget_minutes": recipe.budget_minutes, "train_seconds": train_seconds,
             "seconds_per_step": train_seconds / max(1, steps), "device": cfg.device,
             "stages": stages, **scores, **extra}

@@ -25,7 +25,8 @@ import time
 import numpy
 
 from . import experiment, OptionError
-from .trained import load_gan, cache_dir, chosen_gan, GAN_CHOICE
+from .trained import load_gan, cache_dir, shipped
+from .claims import claim, titled
 from ..eval.pixels import to_pixels
 from .. import functional as F
 from .. import data
@@ -50,7 +51,12 @@ def fingerprint(module):
 
 
 def trained_encoder(cfg, G, steps):
-    """The encoder of this G: from the model cache, or trained now (progress bar) and cached."""
+    """The encoder of this G: the one that ships with the shipped G
+    (``inversion.load_shipped_encoder``), else from the model cache, else trained now
+    (progress bar) and cached."""
+    if shipped(cfg):
+        return inversion.load_shipped_encoder(cfg.device), 0.0, (
+            f"the encoder that ships with the trained DCGAN ({inversion.SHIPPED_ENCODER})")
     path = cache_dir() / f"encoder-{fingerprint(G)}-{steps}.npz"
     E = inversion.Encoder()
     if path.exists():
@@ -108,10 +114,31 @@ def run_edit(G, D, clf, x, E, target, lambda1, lambda2, steps=None):
     return z0, z_star, images, probs, terms
 
 
+def invert_claims(methods, edit_runs, target):
+    """The lecture's three ways to find z (Lee: photo editing), decided from the run."""
+    desc, enc, both = (methods[k] for k in ("descent from random z", "encoder",
+                                            "encoder, then descent"))
+    edited = next(iter(edit_runs.values()))["classifier_says"][2]
+    return [
+        claim("starting gradient descent from the encoder's code finds z best",
+              "method 3's reconstruction error below both descent's and the encoder's",
+              f"MSE {desc['mse_mean']:.4f} (descent), {enc['mse_mean']:.4f} (encoder), "
+              f"{both['mse_mean']:.4f} (encoder, then descent)",
+              both["mse_mean"] < min(desc["mse_mean"], enc["mse_mean"])),
+        claim("the encoder finds a code in one forward pass, far faster than descent",
+              "under a tenth of descent's seconds per image",
+              f"{enc['seconds_per_image']:.4f} s against {desc['seconds_per_image']:.3f} s",
+              enc["seconds_per_image"] < 0.1 * desc["seconds_per_image"]),
+        claim(f"minimizing U(G(z)) + l1||z - z0||^2 - l2 D(G(z)) edits the digit into a {target}",
+              f"the classifier sees a {target} in the edited image", f"it sees a {edited}",
+              edited == target),
+    ]
+
+
 @experiment("invert", "recover z of test digits: descent on ||G(z)-x||^2, an encoder, both; "
                       "then the editing objective U(G(z)) + l1||z-z0||^2 - l2 D(G(z))",
-            options={"lambda1": float, "lambda2": float, "target": int, "images": str,
-                     "gan": GAN_CHOICE}, lecture=1)
+            options={"lambda1": float, "lambda2": float, "target": int, "images": str},
+            lecture=1, loads_model=True)
 def run_invert(cfg):
     from .figures import images as figs, inversion as inv_figs
     lambda1, lambda2 = cfg.option("lambda1", 0.01), cfg.option("lambda2", 0.02)
@@ -119,7 +146,7 @@ def run_invert(cfg):
     if not 0 <= target <= 9:
         raise OptionError(f"invert: --set target must be a digit 0..9, got {target}")
     x, labels = targets(cfg, N_QUICK if cfg.quick else N_DIGITS)
-    G, D, source = load_gan(cfg, chosen_gan(cfg))
+    G, D, source = load_gan(cfg)
     E, enc_seconds, enc_source = trained_encoder(cfg, G, ENCODER_QUICK if cfg.quick
                                                  else ENCODER_STEPS)
     steps = cfg.steps_or(DESCENT_STEPS, DESCENT_QUICK)
@@ -139,6 +166,11 @@ def run_invert(cfg):
         z0, z_star, imgs, probs, terms = run_edit(G, D, clf, one, E, target, lambda1, l2)
         edits[name] = {"images": imgs, "probs": probs, "terms": terms,
                        "moved": float(numpy.linalg.norm((z_star.numpy() - z0.numpy()).ravel()))}
+    edit_report = {k: {"classifier_says": [int(p.argmax()) for p in e["probs"]],
+                       "p_target": [float(p[target]) for p in e["probs"]],
+                       "code_moved": e["moved"], "final_terms": e["terms"][-1]}
+                   for k, e in edits.items()}
+    claims = invert_claims(report, edit_report, target)
     # figures
     with no_grad():
         recon = {k: G(z[:12]).numpy() for k, (z, _, _, _) in results.items()}
@@ -146,20 +178,17 @@ def run_invert(cfg):
     rows += [(f"({i}) {k}: MSE {report[k]['mse_mean']:.4f}, {report[k]['seconds']:.1f} s",
               to_pixels(recon[k])) for i, k in enumerate(results, 1)]
     figs.rows(rows, cfg.out / "invert_reconstructions.png",
-              f"Recovering z for {len(x)} test digits", f"the DCGAN's codes; "
+              titled(f"Recovering z for {len(x)} test digits", claims[:2]), f"the DCGAN's codes; "
               f"mean squared pixel error over all {len(x)} digits (pixels in [-1, 1])", ncol=12)
     inv_figs.descent_curves({k: r[3] for k, r in results.items() if r[3] is not None},
                             report["encoder"]["mse_mean"], cfg.out / "invert_curves.png")
     inv_figs.editing(edits, target, lambda1, cfg.out / "invert_edit.png")
-    edit_report = {k: {"classifier_says": [int(p.argmax()) for p in e["probs"]],
-                       "p_target": [float(p[target]) for p in e["probs"]],
-                       "code_moved": e["moved"], "final_terms": e["terms"][-1]}
-                   for k, e in edits.items()}
     for k, e in edit_report.items():
         print(f"edit toward {target}, {k}: classifier says {e['classifier_says']} "
               f"(original, its reconstruction, edited), p({target}) "
               f"{e['p_target'][2]:.2f}")
-    return {"gan": chosen_gan(cfg), "model": source, "encoder": enc_source, "encoder_train_seconds": enc_seconds,
+    return {"claims": claims, "model": source,
+            "encoder": enc_source, "encoder_train_seconds": enc_seconds,
             "n_images": len(x), "descent_steps": steps, "methods": report,
             "edit": {"image_index": pick, "label": None if labels is None else int(labels[pick]),
                      "target": target, "lambda1": lambda1, "lambda2": lambda2,

@@ -16,8 +16,9 @@
 import numpy
 
 from . import experiment
-from .trained import load_gan, chosen_gan, GAN_CHOICE
-from .image_gans import generate
+from .claims import claim, titled
+from .trained import load_gan
+from ..eval.pixels import generate
 from ..eval import evaluate
 from ..lessons import latent
 from ..gan import models
@@ -26,6 +27,7 @@ from ..tensor import Tensor
 N_CODES, N_STEPS = 9, 9
 CONCEPT = (0, 7)          # thick A - thin A + thin B = thick B
 CONFIDENT = 0.95
+POOL = 3000              # codes the concepts are picked from (--quick too: G is trained)
 
 
 def draw(G, codes, device="cpu"):
@@ -58,13 +60,39 @@ def concepts(G, clf, rng, n, a, b, device="cpu"):
     return picked
 
 
+def walk_claims(walks):
+    """Why slerp: a straight line between two Gaussian codes passes through codes of
+    smaller norm (for independent d-dimensional N(0, I) codes, the midpoint's norm is
+    about 1/sqrt(2) of theirs), where G was hardly ever trained; the great circle
+    keeps the norm."""
+    lerp = walks["lerp"]["midpoint_norm_over_end_norm"]
+    slerp = walks["slerp"]["midpoint_norm_over_end_norm"]
+    return [claim("a straight walk between two codes shrinks them towards the origin; a "
+                  "spherical walk keeps their norm",
+                  "the midpoint's norm over the ends': 1/sqrt(2) = 0.71 (within 0.05) for "
+                  "lerp, 1 (within 0.02) for slerp", f"{lerp:.3f} and {slerp:.3f}",
+                  abs(lerp - 0.5 ** 0.5) < 0.05 and abs(slerp - 1) < 0.02)]
+
+
+def arithmetic_claims(arithmetic, b=CONCEPT[1]):
+    """Radford et al.'s vector arithmetic, decided from the classifier and the ink."""
+    says = arithmetic["classifier_says"]
+    sevens = sum(int(c == b) for c in says)
+    return [claim(f"{arithmetic['concept']} draws a thick {b}",
+                  f"the classifier sees a {b} in at least 3 of the 4 results (the sum and 3 "
+                  f"noisy copies), and the sum has more ink than the thin {b}s",
+                  f"{sevens} of {len(says)} seen as {b} ({says}); ink "
+                  f"{arithmetic['ink_result']:.3f} against {arithmetic['ink_thin_target']:.3f}",
+                  sevens >= 3 and arithmetic["ink_result"] > arithmetic["ink_thin_target"])]
+
+
 @experiment("latent-walk", "walks between 9 random codes (linear and spherical) and vector "
                            "arithmetic on codes (thick 0 - thin 0 + thin 7), judged by the "
                            "classifier",
-            options={"gan": GAN_CHOICE}, lecture=3)
+            lecture=3, loads_model=True)
 def run_latent_walk(cfg):
     from .figures import images as figs
-    G, _, source = load_gan(cfg, chosen_gan(cfg))
+    G, _, source = load_gan(cfg)
     clf = evaluate.load_classifier(device=cfg.device)
     rng = numpy.random.default_rng(cfg.seed + 2024)
     codes = rng.standard_normal((N_CODES, models.NOISE_DIM))
@@ -86,13 +114,21 @@ def run_latent_walk(cfg):
     note = ", ".join(f"{k}: midpoint norm x{v['midpoint_norm_over_end_norm']:.2f}, classifier "
                      f"confidence {v['midpoint_classifier_confidence']:.2f}"
                      for k, v in report.items())
+    claims = walk_claims(report)
     figs.rows([(f"{k}: one row per pair of consecutive codes", grids[k]) for k in grids],
-              cfg.out / "latent_walk.png", f"Walking between {N_CODES} random codes", note,
-              ncol=N_STEPS)
+              cfg.out / "latent_walk.png",
+              titled(f"Walking between {N_CODES} random codes", claims), note, ncol=N_STEPS)
+    # the walk as a film: one frame per step along the great circle, all pairs at once
+    slerp_frames = grids["slerp"].reshape(N_CODES - 1, N_STEPS, 28, 28)
+    figs.emerging_gif([(f"slerp: step {t + 1} of {N_STEPS} from each code to the next",
+                        slerp_frames[:, t]) for t in range(N_STEPS)]
+                      + [(f"slerp: step {t + 1} of {N_STEPS} (and back)", slerp_frames[:, t])
+                         for t in reversed(range(N_STEPS))],
+                      cfg.out / "latent_walk.gif", ncol=4, fps=4)
 
     # vector arithmetic on codes
     a, b = CONCEPT
-    picked = concepts(G, clf, rng, 600 if cfg.quick else 3000, a, b, cfg.device)
+    picked = concepts(G, clf, rng, POOL, a, b, cfg.device)
     result = latent.concept_arithmetic(picked[f"thick {a}"], picked[f"thin {a}"],
                                        picked[f"thin {b}"])
     noisy = result[None] + 0.25 * rng.standard_normal((3, models.NOISE_DIM))
@@ -107,8 +143,6 @@ def run_latent_walk(cfg):
     rows.append((f"thick {a} - thin {a} + thin {b}, and with noise 0.25: classifier says "
                  f"{verdict}, ink {ink(out_pixels[:1])[0]:.3f} (the sum), "
                  f"{ink(out_pixels).mean():.3f} (all four)", out_pixels))
-    figs.rows(rows, cfg.out / "latent_arithmetic.png", "Vector arithmetic on codes",
-              f"averaging 3 codes per concept; the result should be a thick {b}", ncol=4)
     thin_b = ink(draw(G, picked[f"thin {b}"], cfg.device)).mean()
     arithmetic = {"concept": f"thick {a} - thin {a} + thin {b}",
                   "classifier_says": verdict, "p_target": [float(p[b]) for p in probs],
@@ -116,6 +150,10 @@ def run_latent_walk(cfg):
                   "ink_result": float(ink(out_pixels[:1])[0]), "ink_thin_target": float(thin_b),
                   "ink_thick_a": float(ink(draw(G, picked[f"thick {a}"], cfg.device)).mean()),
                   "ink_thin_a": float(ink(draw(G, picked[f"thin {a}"], cfg.device)).mean())}
+    claims += arithmetic_claims(arithmetic, b)
+    figs.rows(rows, cfg.out / "latent_arithmetic.png",
+              titled("Vector arithmetic on codes", claims[-1:]),
+              f"averaging 3 codes per concept; the result should be a thick {b}", ncol=4)
     print(f"walks: {note}\narithmetic: {arithmetic['concept']}: classifier says {verdict}, "
           f"ink {arithmetic['ink_result']:.3f} against thin {b}'s {thin_b:.3f}")
-    return {"gan": chosen_gan(cfg), "model": source, "walks": report, "arithmetic": arithmetic}
+    return {"claims": claims, "model": source, "walks": report, "arithmetic": arithmetic}

@@ -31,6 +31,7 @@ import time
 
 import numpy
 
+from .claims import claim, titled
 from . import experiment, OptionError
 from .trained import cache_dir
 from .. import backend
@@ -114,6 +115,22 @@ def compare(cfg, ae, train_x, train_y, test_x, test_y, n_labels, seeds, steps):
     return accuracies, {v: a for v, a in early.items() if a}, curves
 
 
+def autoencoder_claims(mse, baseline, accuracies, early, n_labels):
+    """Lecture 5's claims on autoencoders, decided from the run."""
+    scratch = float(numpy.mean(accuracies["from scratch"]))
+    tuned = float(numpy.mean(accuracies["encoder fine-tuned"]))
+    return [
+        claim("the autoencoder's code keeps what a digit looks like",
+              "its test reconstruction error below half the mean image's",
+              f"MSE {mse:.4f} against {baseline:.4f}", mse < 0.5 * baseline),
+        claim(f"an autoencoder's encoder as the start helps a classifier trained on "
+              f"{n_labels} labels", "a higher mean test accuracy at the end than from scratch",
+              f"{tuned:.1%} fine-tuned against {scratch:.1%} from scratch (after {EARLY} "
+              f"steps: {numpy.mean(early['encoder fine-tuned']):.1%} against "
+              f"{numpy.mean(early['from scratch']):.1%})", tuned > scratch),
+    ]
+
+
 @experiment("autoencoder", "a conv encoder and an up-conv decoder trained on the L2 loss "
                            "(test MSE vs the mean image); the encoder initializing a "
                            "classifier trained on 1% of the labels, vs from scratch",
@@ -154,9 +171,12 @@ def run_autoencoder(cfg):
     accuracies, early, curves = compare(cfg, ae, train_x, train_y, test_x, test_y, n_labels, seeds,
                                  clf_steps)
     clf_seconds = time.perf_counter() - t0
+    claims = autoencoder_claims(float(mse.mean()), float(baseline.mean()), accuracies, early,
+                                n_labels)
     ae_figs.training_and_accuracy(history, float(mse.mean()), float(baseline.mean()), curves,
                                   accuracies, early, EARLY, n_labels, len(test_x),
-                                  cfg.out / "autoencoder_classifiers.png")
+                                  cfg.out / "autoencoder_classifiers.png",
+                                  marked=lambda title: titled(title, claims))
     summary = {v: {"test_accuracy_mean": float(numpy.mean(a)),
                    "test_accuracy_std": float(numpy.std(a)),
                    "test_accuracy_min": float(numpy.min(a)),
@@ -174,7 +194,7 @@ def run_autoencoder(cfg):
         print(f"{v}: test accuracy {100 * r['test_accuracy_mean']:.2f}% +- "
               f"{100 * r['test_accuracy_std']:.2f} over {seeds} draws of {n_labels} labels"
               + at_early)
-    return {"autoencoder": {"source": source, "steps": ae_steps, "batch_size": AE_BATCH,
+    return {"claims": claims, "autoencoder": {"source": source, "steps": ae_steps, "batch_size": AE_BATCH,
                             "code_dim": ae_lib.CODE_DIM, "train_seconds": ae_seconds,
                             "final_train_loss": float(numpy.mean(history[-50:])),
                             "test_mse": float(mse.mean()), "test_mse_std": float(mse.std()),

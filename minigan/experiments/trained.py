@@ -1,114 +1,74 @@
-"""The trained image GANs that the lecture experiments start from (``latent-walk``,
-``invert``, ``bn-correlation``): found where a run left them, or trained once and cached.
+"""The trained DCGAN the lessons start from (``latent-walk``, ``invert``,
+``bn-correlation``): the one that ships with minigan, or the one ``--model PATH``
+names. A lesson prints and records which G it drew with; it never picks up a
+model that happens to lie in ``runs/``.
 
-A lesson loads ``dcgan-plus``'s G unless told ``--set gan=dcgan`` (the plain DCGAN
-of the lecture), and prints and records where its G came from.
-``load_gan(cfg, NAME)`` looks, in this order, for
+``--model PATH`` takes any of:
 
-1. ``OUT/checkpoints/NAME/checkpoint.npz``: this experiment's own earlier training
-   (or a ``python -m minigan run NAME --out OUT``);
-2. ``runs/NAME/checkpoints/NAME/checkpoint.npz`` beside OUT (OUT's parent) and in
-   the working folder: a ``python -m minigan run NAME`` with the default --out;
-3. the per-user model cache: ``$MINIGAN_MODELS/NAME.npz``, else
-   ``$XDG_CACHE_HOME/minigan/models/NAME.npz`` (``~/.cache/minigan/models``).
+* a file ``minigan.gan.pretrained.save_dcgan`` wrote (the shipped one's kind);
+* a run's checkpoint, ``runs/dcgan/checkpoints/dcgan/checkpoint.npz`` (the plain
+  DCGAN of the lecture) or ``runs/dcgan-plus/checkpoints/dcgan-plus/checkpoint.npz``;
+* such a run's folder, ``runs/dcgan`` (its one checkpoint is found inside).
 
-When none is there it trains one with a short budget of its own, with a progress
-bar, and caches its weights (3; ``NAME-quick.npz`` for ``--quick``, which only
-another --quick run uses; its training checkpoint, for ``--resume``, is
-``OUT/checkpoints/NAME-fallback[-quick]/``, never looked in for a model):
-``FALLBACK`` steps at the recipe's --quick batch size and learning rate. That model
-is weaker than a full ``python -m minigan run NAME``; run that first for the best
-figures. Where it cannot train (no MNIST) the error names the command that makes
-the model.
+A run's checkpoint gives the very G that drew the run's scored samples: where the
+recipe averages G's weights over training (``dcgan-plus``), the averaged weights,
+batch norm's statistics recomputed as the run recomputed them.
 
-A full run's checkpoint gives the very G that drew the run's scored samples: where
-the recipe averages G's weights over training (``dcgan-plus``), the averaged
-weights, batch norm's statistics recomputed as the run recomputed them. A cached
-fallback model is G's own weights, as trained.
+``python -m minigan.experiments.trained --ship RUN`` writes the package's shipped
+file from a finished ``dcgan-plus`` run and prints its SHA-256 (to paste into
+``minigan/gan/pretrained.py``).
 """
+import argparse
 import json
 import os
 import pathlib
+import sys
 from dataclasses import replace
 
-from . import choice, trainer_settings, resuming
 from .image_gans import RECIPES
-from ..gan.recipes import bn_batches, build, make_trainer
+from ..gan import pretrained
+from ..gan.recipes import bn_batches
 from ..gan.tricks.averaging import WeightAverage
-from ..serialization import load, save
+from ..serialization import load
 
-# recipe -> (steps, --quick steps) of the fallback training, at the recipe's --quick
-# batch size and learning rate
-FALLBACK = {"dcgan-plus": (2_000, 400), "dcgan": (2_000, 400), "cgan": (2_000, 400)}
-
-# the trained DCGANs a lesson can start from (``--set gan=NAME``); the first is the default
-GANS = ("dcgan-plus", "dcgan")
-GAN_CHOICE = choice(*GANS)
-
-
-def chosen_gan(cfg):
-    """The recipe whose trained G a lesson loads: ``--set gan=NAME``, else dcgan-plus."""
-    return cfg.option("gan", GANS[0])
-
-
-def fallback_run(model, quick):
-    """The name of the fallback training run (its checkpoint: OUT/checkpoints/NAME/)."""
-    return f"{model}-fallback" + ("-quick" if quick else "")
+# the recipes whose checkpoints --model reads, by the depth of their D
+RECIPE_OF_DEPTH = {2: "dcgan", 3: "dcgan-plus"}
 
 
 class MissingModel(FileNotFoundError):
-    """No trained model was found, and none could be trained here."""
+    """--model names no trained DCGAN that can be read."""
 
 
 def cache_dir():
-    """Where trained models are cached: $MINIGAN_MODELS, else the per-user cache."""
+    """Where models trained for a lesson (an encoder, an autoencoder) are cached:
+    $MINIGAN_MODELS, else the per-user cache."""
     if os.environ.get("MINIGAN_MODELS"):
         return pathlib.Path(os.environ["MINIGAN_MODELS"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return pathlib.Path(base) / "minigan" / "models"
 
 
-def candidates(cfg, model):
-    """Every place a trained `model` is looked for, in order."""
-    out = pathlib.Path(cfg.out)
-    rel = pathlib.Path(model) / "checkpoints" / model / "checkpoint.npz"
-    paths = [cfg.run_dir(model) / "checkpoint.npz", out.parent / rel, pathlib.Path("runs") / rel,
-             cache_dir() / f"{model}.npz"]
-    if cfg.quick:          # a --quick run may use the model of an earlier --quick run
-        paths.append(cache_dir() / f"{model}-quick.npz")
-    unique = []
-    for p in paths:
-        if p.resolve() not in [u.resolve() for u in unique]:
-            unique.append(p)
-    return unique
-
-
-def _load_from(path, model, device):
-    state = load(path)
-    if "generator" not in state or "discriminator" not in state:
-        raise ValueError(f"{path} holds no 'generator' and 'discriminator': not a trained "
-                         f"{model}; delete it or train again with "
-                         f"`python -m minigan run {model}`")
-    G, D = build(RECIPES[model], device)
-    try:
-        G.load_state_dict(state["generator"])
-        D.load_state_dict(state["discriminator"])
-        averaged = _averaged(state, G, model, device)
-    except (ValueError, RuntimeError) as e:
-        raise ValueError(f"{path} does not hold a {model} of minigan's architecture: {e}. "
-                         f"Delete it, or train again with `python -m minigan run {model}`") \
-            from None
-    return (G if averaged is None else averaged).eval(), D.eval(), averaged is not None
+def checkpoint_in(path):
+    """`path` itself, or the one DCGAN checkpoint inside a run's folder."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        found = sorted(p for name in RECIPE_OF_DEPTH.values()
+                       for p in path.glob(f"checkpoints/{name}/checkpoint.npz"))
+        if len(found) != 1:
+            raise MissingModel(f"--model {path}: a run folder must hold one trained DCGAN "
+                               f"(checkpoints/dcgan/ or checkpoints/dcgan-plus/), found "
+                               f"{len(found)}; pass the checkpoint file itself")
+        return found[0]
+    if not path.exists():
+        raise MissingModel(f"--model {path}: no such file or folder")
+    return path
 
 
 def _averaged(state, G, model, device):
-    """G with the weights its run averaged over training (``gan/tricks/averaging.py``), exactly
-    the G that drew the run's scored samples, or None where the file keeps no average.
-
-    A run whose recipe averages G (``dcgan``) keeps the average in its checkpoint,
-    among the callbacks' states; a cached fallback model keeps none. The batch-norm
-    statistics are recomputed as the run did, from the batches its seed and batch
-    size give (``mnist.bn_batches``), so the lessons see the run's G to the bit."""
+    """G with the weights its run averaged over training (``gan/tricks/averaging.py``),
+    exactly the G that drew the run's scored samples, or None where the checkpoint
+    keeps no average. The batch-norm statistics are recomputed as the run did, from
+    the batches its seed and batch size give (``recipes.bn_batches``)."""
     saved = [cb for cb in (state.get("callbacks") or {}).values()
              if isinstance(cb, dict) and set(cb) == {"decay", "average"}]
     if not saved:
@@ -121,44 +81,80 @@ def _averaged(state, G, model, device):
     return average.averaged_model(bn_batches(recipe, None, int(config.get("seed", 0)), device))
 
 
-def load_gan(cfg, model="dcgan-plus", train=True):
-    """(G, D, where they came from) for the trained `model` (a recipe of ``FALLBACK``), in eval
-    mode on cfg.device: found (see the module docstring) or, with `train`, trained
-    now and cached. Raises MissingModel, naming the command that makes one, when
-    none is found and training is not possible (train=False, or no MNIST)."""
-    paths = candidates(cfg, model)
-    for path in paths:
-        if path.exists():
-            G, D, averaged = _load_from(path, model, cfg.device)
-            source = str(path) + (" (G's weights averaged over training)" if averaged else "")
-            print(f"{cfg.name}: the trained {model} from {source}")
-            return G, D, source
-    looked = ", ".join(str(p) for p in paths)
-    make = f"python -m minigan run {model} --out runs/{model}"
-    if not train:
-        raise MissingModel(f"no trained {model} found (looked in {looked}); make one with "
-                           f"`{make}`")
-    from .. import data
-    try:
-        train_x, train_y = data.mnist("train", cfg.data_dir)
-    except (OSError, ValueError) as e:
-        raise MissingModel(f"no trained {model} found (looked in {looked}), and none can be "
-                           f"trained here without MNIST ({e}); make one with `{make}` "
-                           f"where MNIST is, and copy it to {paths[-1]}") from None
-    steps = FALLBACK[model][1 if cfg.quick else 0]
-    recipe = RECIPES[model]
-    recipe = replace(recipe, batch_size=recipe.quick_batch_size or recipe.batch_size,
-                     lr=recipe.quick_lr or recipe.lr)
-    print(f"no trained {model} found; training one for {steps} steps (batch "
-          f"{recipe.batch_size}, lr {recipe.lr:g}) and caching it in {paths[-1]}")
-    trainer = make_trainer(recipe, train_x, train_y, cfg.seed, cfg.device,
-                           progress={"desc": f"{model} (for {cfg.name})"} if cfg.progress
-                           else False, **trainer_settings(cfg, fallback_run(model, cfg.quick)))
-    # Its checkpoint goes to a run of its own name, not OUT/checkpoints/MODEL/ where a
-    # `run MODEL --out OUT` leaves a fully trained model: otherwise a later full run
-    # with the same --out would take this short (or --quick) training for that.
-    trainer.fit(steps, resume=resuming(cfg))
-    paths[-1].parent.mkdir(parents=True, exist_ok=True)
-    save({"generator": trainer.G.state_dict(), "discriminator": trainer.D.state_dict(),
-          "steps": steps, "trained_by": cfg.name}, paths[-1])
-    return trainer.G.eval(), trainer.D.eval(), f"trained now ({steps} steps), cached in {paths[-1]}"
+def load_checkpoint_gan(path, device="cpu"):
+    """(G, D, a description, D's depth) from a dcgan or dcgan-plus run's checkpoint."""
+    state = load(path)
+    if "generator" not in state or "discriminator" not in state:
+        raise MissingModel(f"--model {path}: not a trained DCGAN (it holds no 'generator' "
+                           f"and 'discriminator')")
+    errors = []
+    for depth, model in RECIPE_OF_DEPTH.items():
+        G, D = pretrained.build(depth)
+        try:
+            G.load_state_dict(state["generator"])
+            D.load_state_dict(state["discriminator"])
+        except (ValueError, RuntimeError, KeyError) as e:
+            errors.append(f"as a {model}: {e}")
+            continue
+        G, D = G.to(device), D.to(device)
+        averaged = _averaged(state, G, model, device)
+        what = f"the trained {model} of {path}" + (
+            " (G's weights averaged over training)" if averaged is not None else "")
+        return (averaged if averaged is not None else G).eval(), D.eval(), what, depth
+    raise MissingModel(f"--model {path}: not a DCGAN of minigan's architecture ("
+                       + "; ".join(errors) + ")")
+
+
+def load_gan(cfg):
+    """(G, D, where they came from) in eval mode on cfg.device: ``--model``'s, else the
+    shipped trained DCGAN; printed as well."""
+    if cfg.model:
+        path = checkpoint_in(cfg.model)
+        state_keys = set(load(path))
+        if "d_depth" in state_keys:
+            G, D = pretrained.load_dcgan(path, cfg.device)
+            source = f"the trained DCGAN of {path}"
+        else:
+            G, D, source, _ = load_checkpoint_gan(path, cfg.device)
+    else:
+        G, D = pretrained.load_dcgan(device=cfg.device)
+        source = (f"the trained DCGAN that ships with minigan ({pretrained.WEIGHTS}: "
+                  f"dcgan-plus, seed 0, G's weights averaged)")
+    print(f"{cfg.name}: G is {source}")
+    return G, D, source
+
+
+def shipped(cfg):
+    """True when the lesson draws with the shipped G (no --model)."""
+    return not cfg.model
+
+
+def ship(run_dir, dest=None):
+    """Write the shipped file from a finished dcgan-plus run's checkpoint; its SHA-256."""
+    from ..eval.evaluate import sha256_of
+    path = checkpoint_in(run_dir)
+    G, D, _, depth = load_checkpoint_gan(path)
+    state = load(path)
+    seed = json.loads(str(state.get("config") or "{}")).get("seed")
+    source = (f"{RECIPE_OF_DEPTH[depth]}, seed {seed}, {int(state['step']):,} steps; G's "
+              f"weights as the run scored them")
+    dest = dest or pretrained.WEIGHTS
+    os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
+    pretrained.save_dcgan(G, D, dest, depth, source)
+    return dest, sha256_of(dest)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m minigan.experiments.trained",
+                                description="Write the trained DCGAN minigan ships.")
+    p.add_argument("--ship", metavar="RUN", required=True,
+                   help="a finished dcgan-plus run's folder (or its checkpoint)")
+    p.add_argument("--to", default=None, help="where to write (default: the package's file)")
+    args = p.parse_args(argv)
+    dest, sha = ship(args.ship, args.to)
+    print(f"wrote {dest}\nSHA-256 {sha}: set minigan/gan/pretrained.py's WEIGHTS_SHA256")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

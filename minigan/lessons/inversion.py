@@ -22,6 +22,8 @@ original, and the third keeps G(z*) where D believes images are real (D's logit)
 Every G here runs in evaluation mode (batch norm with its running statistics), so
 each image is inverted independently of the others in its batch.
 """
+import os
+
 import numpy
 
 from .. import backend, nn, optim
@@ -29,6 +31,13 @@ from .. import functional as F
 from ..tensor import Tensor, no_grad, grad
 from ..gan.models import NOISE_DIM
 from ..gan.step import frozen
+
+# The encoder of the trained DCGAN that ships with minigan (``minigan.gan.pretrained``):
+# ``train_encoder(G, 3000, seed=0)`` on that G, shipped so the lesson runs in seconds;
+# its SHA-256 is checked at load.
+SHIPPED_ENCODER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights",
+                               "encoder_dcgan_plus_seed0.npz")
+SHIPPED_ENCODER_SHA256 = None
 
 
 def check_images(x, who="invert"):
@@ -113,6 +122,20 @@ class Encoder(nn.Module):
 
     def forward(self, x):
         return self.net(x)
+
+
+def load_shipped_encoder(device="cpu"):
+    """The encoder shipped for the shipped DCGAN's G, its SHA-256 checked, in eval mode."""
+    from ..eval.evaluate import sha256_of
+    from ..serialization import load
+    found = sha256_of(SHIPPED_ENCODER) if os.path.exists(SHIPPED_ENCODER) else None
+    if found != SHIPPED_ENCODER_SHA256:
+        raise ValueError(f"the shipped encoder {SHIPPED_ENCODER} is missing or not the one "
+                         f"minigan ships (SHA-256 {found}, expected {SHIPPED_ENCODER_SHA256}); "
+                         f"reinstall minigan")
+    E = Encoder()
+    E.load_state_dict(load(SHIPPED_ENCODER))
+    return E.to(device).eval()
 
 
 def train_encoder(G, steps=1500, batch_size=64, lr=1e-3, seed=0, progress=False, E=None):

@@ -1,5 +1,7 @@
 """Figures of matrices: the convolution matrix C and its transpose, each entry
 labelled by the kernel tap that sits there."""
+import textwrap
+
 import numpy
 
 from .style import plt, suptitle, save
@@ -33,14 +35,16 @@ def conv_matrices(items, path, title, subtitle=None):
     transpose = items[0][3]
     n = len(items)
     if transpose:          # tall matrices side by side
-        fig, axes = plt.subplots(1, n, figsize=(2.6 * n + 0.6, 8.0))
+        fig, axes = plt.subplots(1, n, figsize=(3.0 * n + 0.6, 8.0))
     else:                  # wide matrices one above the other
         fig, axes = plt.subplots(n, 1, figsize=(10.5, 2.2 * n + 0.9))
     for ax, (name, mat, kernel, t) in zip(numpy.atleast_1d(axes), items):
         m = mat.T if t else mat
         label = (f"C^T ({m.shape[0]} x {m.shape[1]})" if t else f"C ({m.shape[0]} x {m.shape[1]})")
         small_px, large_px = "output pixel (oh, ow) of conv2d", "input pixel (h, w) of conv2d"
-        _draw(ax, m, kernel, f"{name}\n{label}", large_px if t else small_px,
+        # a tall C^T's panel is narrow: its name wraps to the panel's width
+        shown = textwrap.fill(name, 26) if t else name
+        _draw(ax, m, kernel, f"{shown}\n{label}", large_px if t else small_px,
               small_px if t else large_px)
     suptitle(fig, title, subtitle)
     fig.tight_layout(rect=(0, 0, 1, 0.93))

@@ -43,7 +43,7 @@ def _smooth(h, k=25):
 
 
 def training_and_accuracy(ae_history, mse, baseline, curves, accuracies, early, early_step,
-                          n_labels, n_test, path):
+                          n_labels, n_test, path, marked=lambda title: title):
     """Left: the autoencoder's L2 loss per step, the test MSE and the mean image's.
     Middle: the classifiers' cross-entropy on the labelled batches (first draw).
     Right: each variant's test accuracy, one dot per draw of the labels, the mean as a
@@ -89,7 +89,8 @@ def training_and_accuracy(ae_history, mse, baseline, curves, accuracies, early, 
     a3.set_title(f"{n_labels} labels, {len(accuracies[names[0]])} draws (dots), "
                  f"mean (bars)")
     means = {v: 100 * numpy.mean(a) for v, a in accuracies.items()}
-    suptitle(fig, f"The autoencoder's encoder as the start of a classifier: {n_labels} labels",
+    suptitle(fig, marked(f"The autoencoder's encoder as the start of a classifier: "
+                         f"{n_labels} labels"),
              "test accuracy at the end: " + ", ".join(f"{v} {m:.1f}%" for v, m in means.items()))
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     return save(fig, path)

@@ -6,6 +6,7 @@ equilibrium marked, and a subtitle carrying the key number, so that a
 student can read it without the code beside it. Functions draw into an
 ``Axes`` they are given (so figures compose) or return a finished ``Figure``.
 """
+import os
 import pathlib
 
 import matplotlib
@@ -39,9 +40,60 @@ def style(label, i=0):
     return color(name, i), STYLES.get(name, "-"), 2.2 if dashed else 1.6
 
 
+class FigureTextOverlap(AssertionError):
+    """Two texts of a figure (titles, labels, legends, notes) are drawn over each other."""
+
+
+def text_boxes(fig):
+    """(the text, its box in display pixels) for every visible, non-empty text of
+    `fig` that a reader reads as a sentence: the figure's own texts, and each axes'
+    title, axis labels and legend. Tick labels are left out (matplotlib spaces them)."""
+    renderer = fig.canvas.get_renderer()
+    texts = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else [])
+    for ax in fig.axes:
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            texts.append(legend)
+    out, seen = [], set()
+    for t in texts:
+        if id(t) in seen:              # the suptitle is among fig.texts too
+            continue
+        seen.add(id(t))
+        if not t.get_visible() or (hasattr(t, "get_text") and not t.get_text().strip()):
+            continue
+        box = t.get_window_extent(renderer)
+        if box.width > 0 and box.height > 0:
+            out.append((t.get_text() if hasattr(t, "get_text") else "legend", box))
+    return out
+
+
+def overlapping_texts(fig, slack=1.0):
+    """Pairs of texts of `fig` whose boxes overlap by more than `slack` pixels each way."""
+    fig.canvas.draw()
+    boxes = text_boxes(fig)
+    pairs = []
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            dx = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
+            dy = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+            if dx > slack and dy > slack:
+                pairs.append((a, b))
+    return pairs
+
+
 def save(fig, path, dpi=110):
-    """Write `fig` as a PNG (creating the folder) and close it; returns the path."""
+    """Write `fig` as a PNG (creating the folder) and close it; returns the path.
+
+    With the environment variable MINIGAN_CHECK_FIGURES set (the tests set it), a
+    figure with two texts drawn over each other is refused (FigureTextOverlap)."""
     path = pathlib.Path(path)
+    if os.environ.get("MINIGAN_CHECK_FIGURES"):
+        pairs = overlapping_texts(fig)
+        if pairs:
+            plt.close(fig)
+            raise FigureTextOverlap(f"{path.name}: texts drawn over each other: "
+                                    + "; ".join(f"{a[:50]!r} and {b[:50]!r}" for a, b in pairs))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     plt.close(fig)
