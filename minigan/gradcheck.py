@@ -23,8 +23,9 @@ Which comparison is made depends on the size of each input:
 
 A non-scalar output is handled the same way from the other side: with at most
 ``FULL_JACOBIAN_MAX_ROWS`` elements every Jacobian row is compared (one
-backward pass each), otherwise the output is projected on random vectors u
-(the backward pass then computes u^T J, a vector-Jacobian product).
+backward pass each), otherwise its elements are summed with random weights u
+(the backward pass then computes u^T J, a vector-Jacobian product: the
+gradient that arrives as g is u).
 
 A pair (analytic a, numerical n) passes when |a - n| <= atol + rtol |n|.
 
@@ -33,6 +34,7 @@ function x -> grad(u . f(x), x) computed with ``create_graph=True``, that is,
 it differentiates the backward pass itself (what WGAN-GP and R1 rely on).
 """
 import warnings
+from dataclasses import dataclass
 
 import numpy
 
@@ -53,15 +55,46 @@ class GradcheckError(AssertionError):
     """The analytic gradient disagrees with the numerical one."""
 
 
+@dataclass(frozen=True)
+class GradcheckFailure:
+    """The worst comparison of a failed check, as data, for callers that word the
+    report themselves (the exercise grader writes it for students).
+
+    input: the position of the input among fn's arguments; element: the index
+    of the input's element at fault, or None when only a random direction
+    (``direction``, counted from 0) fails and no single element does alone;
+    output: (which output, its element index) when one Jacobian row was
+    compared, or None when the outputs were summed with random weights
+    (``weights``, the number of that random weighting, counted from 0).
+    """
+    input: int
+    input_shape: tuple
+    element: object
+    direction: object
+    output: object
+    weights: object
+    analytic: float
+    numerical: float
+    eps: float
+    atol: float
+    rtol: float
+
+    @property
+    def tolerance(self):
+        return self.atol + self.rtol * abs(self.numerical)
+
+
 class GradcheckResult:
     """What a check found: ``passed``, ``max_abs_error`` over all compared
-    values, and ``message`` (the failure report, or '' when it passed)."""
+    values, ``message`` (the failure report, or '' when it passed) and
+    ``failure`` (the same report as a ``GradcheckFailure``, or None)."""
 
-    def __init__(self, passed, max_abs_error, message, n_compared):
+    def __init__(self, passed, max_abs_error, message, n_compared, failure=None):
         self.passed = passed
         self.max_abs_error = max_abs_error
         self.message = message
         self.n_compared = n_compared
+        self.failure = failure
 
     def __bool__(self):
         return self.passed
@@ -187,7 +220,7 @@ def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_directions=4, 
     rows = [_vjp(outs, xs, checked, P[r]) for r in range(P.shape[0])]
     analytic = [xp.stack([row[k] for row in rows]) for k in range(len(checked))]
 
-    worst = None           # (ratio, message) of the worst comparison seen
+    worst = None           # (ratio, message, GradcheckFailure) of the worst comparison seen
     max_err, n_compared = 0.0, 0
     for k, i in enumerate(checked):
         x = xs[i]
@@ -202,24 +235,34 @@ def check_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, n_directions=4, 
         r, c = numpy.unravel_index(int(ratio.argmax()), ratio.shape)
         if ratio[r, c] <= 1 or (worst is not None and ratio[r, c] <= worst[0]):
             continue
-        a_rc, n_rc, where = a[r, c], n[r, c], f"element {_index_in(x.shape, c)}"
+        a_rc, n_rc, element, direction = a[r, c], n[r, c], None, None
         if by_direction:               # nudge single elements to find the culprit
             a_el, n_el, j = _locate(fn, xs, x, P[r], analytic[k][r], eps, atol, rtol)
             if j is None:
+                direction = int(c)
                 where = f"random direction {c} (no single element is at fault alone)"
             else:
-                a_rc, n_rc, where = a_el, n_el, f"element {_index_in(x.shape, j)}"
+                a_rc, n_rc, element = a_el, n_el, _index_in(x.shape, j)
+                where = f"element {element}"
+        else:
+            element = _index_in(x.shape, c)
+            where = f"element {element}"
         of = (_out_index(outs, r, _output_names) if full_rows
-              else f"the output projected on random vector {r}")
+              else f"the output's elements summed with random weights (weighting {r})")
         msg = (f"{_who} failed for input {i} (shape {tuple(x.shape)}) at {where}, "
                f"derivative of {of}:\n"
                f"    analytic  {a_rc: .10g}\n    numerical {n_rc: .10g}\n"
                f"    |difference| {abs(a_rc - n_rc):.3g} > tolerance "
                f"{atol + rtol * abs(n_rc):.3g} (atol {atol:g} + rtol {rtol:g} * |numerical|)")
-        worst = (float(ratio[r, c]), msg)
+        failure = GradcheckFailure(
+            input=i, input_shape=tuple(x.shape), element=element, direction=direction,
+            output=_out_position(outs, r) if full_rows else None,
+            weights=None if full_rows else int(r), analytic=float(a_rc), numerical=float(n_rc),
+            eps=eps, atol=atol, rtol=rtol)
+        worst = (float(ratio[r, c]), msg, failure)
     if worst is None:
         return GradcheckResult(True, max_err, "", n_compared)
-    return GradcheckResult(False, max_err, worst[1], n_compared)
+    return GradcheckResult(False, max_err, worst[1], n_compared, worst[2])
 
 
 def _compare(fn, xs, x, P, analytic, eps, n_directions, rng):
@@ -237,6 +280,15 @@ def _compare(fn, xs, x, P, analytic, eps, n_directions, rng):
     dirs = rng.standard_normal((n_directions, x.size))
     cols = [P @ _nudge_direction(fn, xs, x, xp.asarray(d), eps) for d in dirs]
     return backend.to_numpy(analytic) @ dirs.T, backend.to_numpy(xp.stack(cols, axis=1)), True
+
+
+def _out_position(outs, r):
+    """(which output, its element index) of element r of the flattened outputs."""
+    for k, o in enumerate(outs):
+        if r < o.size:
+            return k, _index_in(o.shape, r)
+        r -= o.size
+    return len(outs) - 1, ()
 
 
 def _out_index(outs, r, names=None):

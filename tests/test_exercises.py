@@ -9,6 +9,7 @@ import ast
 import csv
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -99,7 +100,8 @@ def test_a_fresh_workspace_is_all_not_started(tmp_path, capsys):
     out = capsys.readouterr().out
     rows = [ln for ln in out.splitlines() if ln[:3].strip().isdigit()]
     assert len(rows) == 15 and all("not started" in ln for ln in rows)
-    assert "score: 0/15 passed (0%); 0 failed, 15 not started" in out
+    assert "total: 0/15 passed (0.0%)\nattempted: 0 of 15 (0 of them failed); " \
+           "not started: 15; missing file: 0" in out
 
 
 def test_a_workspace_with_the_librarys_formulas_passes_every_exercise(tmp_path, capsys):
@@ -108,7 +110,7 @@ def test_a_workspace_with_the_librarys_formulas_passes_every_exercise(tmp_path, 
     out = capsys.readouterr().out
     rows = [ln for ln in out.splitlines() if ln[:3].strip().isdigit()]
     assert len(rows) == 15 and all(" pass " in ln for ln in rows), out
-    assert "score: 15/15 passed (100%)" in out
+    assert "total: 15/15 passed (100.0%)" in out
 
 
 # ------------------------------------------------------------ plausible mistakes
@@ -116,11 +118,12 @@ MISTAKES = {
     "matmul: a missing transpose": ("matmul", """
 def backward(g, a, b, out):
     return g @ b, a.T @ g
-""", ["gradient check", "dL/da is wrong", "analytic", "numerical", "a transpose is missing"]),
+""", ["gradient check", "your dL/da is wrong at a[", "yours", "measured",
+      "a transpose is missing"]),
     "non-saturating loss: a sign": ("non_saturating_g_loss", """
 def backward(g, logits, out):
     return g * (-logits).sigmoid() * (1.0 / logits.size)
-""", ["dL/dlogits is wrong", "analytic", "the sign is flipped"]),
+""", ["dL/dlogits is wrong", "measured", "the sign is flipped"]),
     "broadcast add: no unbroadcast": ("broadcast_add", """
 def backward(g, a, b, out):
     return g, g
@@ -176,7 +179,8 @@ import minigan
 
 def backward(g, x, out):
     return g * minigan.tensor(1 / (1 + np.exp(-x.data)))
-""", ["gradgradcheck", "analytic   0", "not connected to x in the graph"]),
+""", ["second-derivative check", "differentiating your dL/dx again", "yours     0 ",
+      "not connected to x"]),
     "gradient penalty: without create_graph": ("gradient_penalty", """
 import minigan
 
@@ -193,6 +197,113 @@ def gradient_penalty(critic, real, fake, eps, lam=10.0):
 }
 
 
+
+# The convolutions' and the gradient penalty's typical mistakes: each must bring its hint.
+# The right conv2d backward, with one thing changed per mistake (see
+# exercise_solutions/13_conv2d.py for the right one).
+CONV2D_RIGHT = """
+def backward(g, x, w, b, out, stride=1, padding=0):
+    O, C, kh, kw = w.shape
+    cols = im2col(x.data, kh, kw, stride, padding)
+    g_mat = g.data.transpose(1, 0, 2, 3).reshape(O, -1)
+    dw = (g_mat @ cols.T).reshape(w.shape)
+    dx = col2im(w.data.reshape(O, -1).T @ g_mat, x.shape, kh, kw, stride, padding)
+    return dx, dw, g_mat.sum(axis=1)
+"""
+CONV_T_RIGHT = """
+import minigan.functional as F
+
+def backward(g, x, w, b, out, stride=1, padding=0):
+    Cin, Cout, kh, kw = w.shape
+    dx = F.conv2d(g, w, stride=stride, padding=padding)
+    x_mat = x.data.transpose(1, 0, 2, 3).reshape(Cin, -1)
+    dw = (x_mat @ im2col(g.data, kh, kw, stride, padding).T).reshape(w.shape)
+    return dx, dw, g.sum(axis=(0, 2, 3))
+"""
+
+
+def changed(source, old, new):
+    assert source.count(old) == 1, old              # the mistake is made where meant
+    return source.replace(old, new)
+
+
+PENALTY_RIGHT = """
+import minigan
+
+def backward(g, x, out):
+    return g * x.sigmoid()
+
+def gradient_penalty(critic, real, fake, eps, lam=10.0):
+    xhat = (eps * real + (1 - eps) * fake).detach()
+    xhat.requires_grad = True
+    (grad,) = minigan.grad(critic(xhat).sum(), xhat, create_graph=True)
+    norms = (grad * grad).sum(axis=1).sqrt()
+    return lam * ((norms - 1.0) ** 2).mean()
+"""
+
+MISTAKES.update({
+    "conv2d: dW averaged over the batch": ("conv2d", changed(
+        CONV2D_RIGHT, "dw = (g_mat @ cols.T).reshape(w.shape)",
+        "dw = (g_mat @ cols.T).reshape(w.shape) / x.shape[0]"),
+        ["your dL/dw is wrong at w[", "divided by the batch size N"]),
+    "conv2d: dW of the last sample only": ("conv2d", changed(
+        CONV2D_RIGHT, "dw = (g_mat @ cols.T).reshape(w.shape)",
+        "n = x.shape[0] - 1\n"
+        "    dw = (g.data[n:].transpose(1, 0, 2, 3).reshape(O, -1)\n"
+        "          @ im2col(x.data[n:], kh, kw, stride, padding).T).reshape(w.shape)"),
+        ["your dL/dw is wrong", "contribution of one sample of the batch only"]),
+    "conv2d: dx a full correlation with the kernel unflipped": ("conv2d", changed(
+        CONV2D_RIGHT, "dx = col2im(w.data.reshape(O, -1).T @ g_mat, x.shape, kh, kw, stride, "
+                      "padding)",
+        "import numpy as np\n"
+        "    gp = np.pad(g.data, ((0, 0), (0, 0), (kh - 1 - padding,) * 2, "
+        "(kw - 1 - padding,) * 2))\n"
+        "    windows = np.lib.stride_tricks.sliding_window_view(gp, (kh, kw), axis=(2, 3))\n"
+        "    dx = np.einsum('ncuvij,ocij->nouv', windows, w.data.transpose(1, 0, 2, 3))"),
+        ["your dL/dx is wrong at x[", "the kernel unflipped", "rotated by 180 degrees"]),
+    "conv2d: stride and padding left out of the backward": ("conv2d", CONV2D_RIGHT.replace(
+        "stride, padding)", "1, 0)"),
+        ["case 'x (2, 3, 5, 5), w (4, 3, 3, 3), stride 2, padding 1'",
+         "passed the case with stride 1 and padding 0 but fails with stride 2 and padding 1"]),
+    "conv2d: dW with its channel axes swapped": ("conv2d", changed(
+        CONV2D_RIGHT, "dw = (g_mat @ cols.T).reshape(w.shape)",
+        "dw = (g_mat @ cols.T).reshape(w.shape).transpose(1, 0, 2, 3)"),
+        ["dL/dw of shape (3, 4, 3, 3)", "axes 0 and 1 swapped",
+         "w is (O, C, kh, kw): out channels first"]),
+    "conv2d: db the mean of g": ("conv2d", changed(
+        CONV2D_RIGHT, "g_mat.sum(axis=1)", "g_mat.mean(axis=1)"),
+        ["your dL/db is wrong at b[", "your dL/db is the mean of g"]),
+    "conv_transpose2d: dx with the kernel flipped": ("conv_transpose2d", changed(
+        CONV_T_RIGHT, "dx = F.conv2d(g, w, stride=stride, padding=padding)",
+        "dx = F.conv2d(g, minigan.tensor(w.data[:, :, ::-1, ::-1].copy()), stride=stride, "
+        "padding=padding)").replace("import minigan.functional", "import minigan\nimport "
+                                                                "minigan.functional"),
+        ["your dL/dx is wrong at x[", "used the kernel flipped", "conv2d(g, w) with w as it is"]),
+    "conv_transpose2d: stride left out of dx": ("conv_transpose2d", changed(
+        CONV_T_RIGHT, "dx = F.conv2d(g, w, stride=stride, padding=padding)",
+        "dx = F.conv2d(g, w, padding=padding)"),
+        ["dL/dx of shape (2, 4, 5, 5)", "but fails with stride 2 and padding 1"]),
+    "conv_transpose2d: dW averaged over the batch": ("conv_transpose2d", changed(
+        CONV_T_RIGHT, ".reshape(w.shape)\n", ".reshape(w.shape) / x.shape[0]\n"),
+        ["your dL/dw is wrong at w[", "divided by the batch size N"]),
+    "conv_transpose2d: dW with in and out channels swapped": ("conv_transpose2d", changed(
+        CONV_T_RIGHT, ".reshape(w.shape)\n", ".reshape(w.shape).transpose(1, 0, 2, 3)\n"),
+        ["dL/dw of shape (3, 2, 3, 3)", "axes 0 and 1 swapped",
+         "w is (Cin, Cout, kh, kw): in channels first"]),
+    "gradient penalty: softplus's derivative taken as softplus": ("gradient_penalty", changed(
+        PENALTY_RIGHT, "return g * x.sigmoid()", "return g * out"),
+        ["your dL/dx is wrong at x[", "the function itself (out)"]),
+    "gradient penalty: summed over the samples": ("gradient_penalty", changed(
+        PENALTY_RIGHT, "** 2).mean()", "** 2).sum()"),
+        ["the penalty's value", "yours matches their sum"]),
+})
+
+#: The checker's words, which a student's message must not use (it says "yours" and
+#: "measured", "x[2, 1]", "a random g", "allowed", not these).
+JARGON = ("GradcheckError", "gradcheck", "projected", "random vector", "analytic",
+          "numerical", "atol", "rtol", "input 0", "input 1", "input 2", "tolerance")
+
+
 @pytest.mark.parametrize("mistake", sorted(MISTAKES))
 def test_a_plausible_mistake_fails_with_a_message_that_points_at_it(tmp_path, mistake):
     name, source, expected = MISTAKES[mistake]
@@ -203,6 +314,10 @@ def test_a_plausible_mistake_fails_with_a_message_that_points_at_it(tmp_path, mi
     assert result.status == grading.FAIL, result.message
     for fragment in expected:
         assert fragment in result.message, result.message
+    for word in JARGON:
+        assert word not in result.message, f"{word!r} in:\n{result.message}"
+    assert "\n" not in result.reason and result.reason.split(" | ")[0] == \
+        result.message.splitlines()[0].strip()
 
 
 # ------------------------------------------------------------ the grader survives
@@ -225,7 +340,7 @@ def test_an_exception_a_loop_and_a_wrong_shape_fail_only_their_exercise(tmp_path
     assert main(["exercises", "check", str(ws), "--time-limit", "2",
                  "--jobs", str(JOBS)]) == 1
     out = capsys.readouterr().out
-    assert "score: 1/6 passed" in out
+    assert "total: 1/6 passed" in out
     results = grade(ws, time_limit=2)
     assert results["matmul"].status == grading.PASS
     for name in ("sigmoid", "tanh", "leaky_relu", "mean", "var"):
@@ -237,7 +352,7 @@ def test_an_exception_a_loop_and_a_wrong_shape_fail_only_their_exercise(tmp_path
     assert "dL/dx of shape ()" in results["leaky_relu"].message
     assert "SyntaxError" in results["mean"].message and "could not be loaded" in \
         results["mean"].message
-    assert "ended without a verdict (exit code 3)" in results["var"].message
+    assert "before the checks finished (exit code 3: a crash" in results["var"].message
     assert "last words" in results["var"].message                      # its stderr, for a clue
 
 
@@ -325,10 +440,10 @@ def test_the_command_line_exit_codes(tmp_path):
     write_answer(ws, "tanh", "def backward(g, x, out):\n    return g * (1 - out)\n")
     code, out, err = cli("exercises", "check", str(ws), "--jobs", str(JOBS))
     assert code == 1, out + err
-    assert "score: 1/2 passed (50%); 1 failed, 0 not started" in out
-    assert "--- 2 tanh (02_tanh.py): FAIL" in out and "analytic" in out and "numerical" in out
+    assert "total: 1/2 passed (50.0%)\nattempted: 2 of 2 (1 of them failed)" in out
+    assert "--- 2 tanh (02_tanh.py): FAIL" in out and "yours" in out and "measured" in out
     code, out, _ = cli("exercises", "check", str(ws), "--only", "sigmoid")
-    assert code == 0 and "score: 1/1 passed (100%)" in out
+    assert code == 0 and "total: 1/1 passed (100.0%)" in out
     assert cli("exercises", "check", str(tmp_path / "missing"))[0] == 2
 
 
@@ -375,5 +490,174 @@ def test_a_class_is_graded_in_one_command_with_a_csv(tmp_path):
     assert (rows["alice"]["passed"], rows["alice"]["percent"]) == ("2", "100.0")
     assert (rows["bob"]["sigmoid"], rows["bob"]["tanh"]) == ("fail", "not started")
     assert rows["bob"]["failed"] == "1" and rows["bob"]["not_started"] == "1"
-    assert rows["carol"]["tanh"] == "fail"                       # missing file: 0 points
-    assert rows["carol"]["total"] == "2"
+    assert rows["carol"]["tanh"] == "missing file"               # never handed out: 0 points
+    assert (rows["carol"]["total"], rows["carol"]["out_of"]) == ("0/2 passed", "2")
+    assert "02_tanh.py is not in the folder" in rows["carol"]["tanh reason"]
+
+
+# ------------------------------------------------------------ one total, the student's and the CSV's
+def test_the_students_printed_total_is_the_csvs_total_for_the_same_folder(tmp_path, capsys):
+    names = ["sigmoid", "tanh", "leaky_relu", "mean", "var", "matmul"]
+    parent = tmp_path / "class"
+    ws = parent / "dana"
+    solved_workspace(ws, names)
+    write_answer(ws, "leaky_relu", "def backward(g, x, out, negative_slope=0.2):\n"
+                                   "    return g * (x.data > 0)\n")             # fails
+    for name in ("mean", "var"):                                            # not started
+        e = catalogue.get(name)
+        (ws / e.filename).write_text((TEMPLATES / e.filename).read_text())
+    (ws / catalogue.get("matmul").filename).unlink()                        # missing file
+    solved_workspace(parent / "eve", names)                                 # a classmate
+
+    assert main(["exercises", "check", str(ws), "--jobs", str(JOBS)]) == 1
+    out = capsys.readouterr().out
+    total, percent = re.search(r"^total: (.+) \((.+)%\)$", out, re.M).groups()
+    attempted, out_of = re.search(r"^attempted: (\d+) of (\d+) ", out, re.M).groups()
+    assert (total, percent, attempted, out_of) == ("2/6 passed", "33.3", "3", "6")
+    assert "not started: 2; missing file: 1" in out
+    assert re.search(r"^  5  matmul .* missing file ", out, re.M), out
+
+    scores = tmp_path / "scores.csv"
+    assert main(["exercises", "check", "--class", str(parent), "--csv", str(scores),
+                 "--jobs", str(JOBS)]) == 0
+    rows = {row["student"]: row for row in csv.DictReader(scores.open(newline=""))}
+    dana = rows["dana"]
+    assert (dana["total"], dana["percent"], dana["attempted"], dana["out_of"]) == \
+        (total, percent, attempted, out_of)
+    assert [dana[n] for n in names] == ["pass", "pass", "fail", "not started", "not started",
+                                        "missing file"]
+    assert (dana["failed"], dana["not_started"], dana["missing_file"]) == ("1", "2", "1")
+    assert rows["eve"]["total"] == "6/6 passed"
+    # `check DIR --csv` writes the same row for the folder
+    own = tmp_path / "own.csv"
+    assert main(["exercises", "check", str(ws), "--csv", str(own), "--jobs", str(JOBS)]) == 1
+    assert next(csv.DictReader(own.open(newline=""))) == dana
+
+
+def test_the_csv_gives_a_state_and_a_one_line_reason_per_exercise(tmp_path):
+    sig, tanh, mean = (catalogue.get(n) for n in ("sigmoid", "tanh", "mean"))
+    fail = ("gradient check, case 'x of shape (3, 4)': your dL/dx is wrong at x[2, 1]\n"
+            "    yours     1.85              (what your backward gives)\n"
+            "    measured  0.273             (the slope of forward: x[2, 1] nudged by +-1e-06)\n"
+            "    |difference| 1.58 > allowed 0.000283 (1e-05 + 0.001 * |measured|)\n"
+            "  (here g was 1 at out[2, 1] and 0 elsewhere)\n"
+            "hint: your formula is g (1 - tanh(x))")
+    graded = {"=alice": [grading.Result(sig, grading.PASS, "5 checks passed"),
+                         grading.Result(tanh, grading.FAIL, fail),
+                         grading.Result(mean, grading.NOT_STARTED, "09_mean.py: backward() ...")],
+              "bob": [grading.Result(sig, grading.MISSING, "01_sigmoid.py is not in the folder"),
+                      grading.Result(tanh, grading.FAIL, "KeyError: 'slope'\n    at 02_tanh.py, "
+                                                         "line 30, in backward: return ..."),
+                      grading.Result(mean, grading.PASS, "4 checks passed")]}
+    path = grading.write_csv(tmp_path / "scores.csv", graded)
+    with path.open(newline="") as f:
+        header, *rows = list(csv.reader(f))
+    assert header == ["student", "total", "percent", "passed", "attempted", "out_of", "failed",
+                      "not_started", "missing_file", "sigmoid", "tanh", "mean",
+                      "sigmoid reason", "tanh reason", "mean reason"]
+    alice, bob = (dict(zip(header, r)) for r in rows)
+    assert alice["student"] == "'=alice"              # a spreadsheet shows it, not a formula
+    assert (alice["total"], alice["percent"], alice["attempted"]) == ("1/3 passed", "33.3", "2")
+    assert alice["tanh reason"] == (
+        "gradient check, case 'x of shape (3, 4)': your dL/dx is wrong at x[2, 1] | "
+        "yours 1.85, measured 0.273 | hint: your formula is g (1 - tanh(x))")
+    assert alice["sigmoid reason"] == alice["mean reason"] == ""   # pass, not started
+    assert bob["sigmoid"] == "missing file" and bob["missing_file"] == "1"
+    assert bob["sigmoid reason"] == "01_sigmoid.py is not in the folder"
+    assert bob["tanh reason"] == ("KeyError: 'slope' | at 02_tanh.py, line 30, in backward: "
+                                  "return ...")
+    assert (bob["total"], bob["attempted"], bob["out_of"]) == ("1/3 passed", "2", "3")
+    long = grading.Result(sig, grading.FAIL, "x" * 1000)
+    assert len(long.reason) == grading.REASON_MAX and long.reason.endswith("...")
+
+
+def test_write_csv_refuses_what_it_cannot_write(tmp_path):
+    sig, tanh = catalogue.get("sigmoid"), catalogue.get("tanh")
+    with pytest.raises(ValueError, match="no student was graded"):
+        grading.write_csv(tmp_path / "s.csv", {})
+    with pytest.raises(ValueError, match="bob was graded on tanh, the first student on sigmoid"):
+        grading.write_csv(tmp_path / "s.csv", {"al": [grading.Result(sig, grading.PASS, "")],
+                                               "bob": [grading.Result(tanh, grading.PASS, "")]})
+    assert not (tmp_path / "s.csv").exists()
+    with pytest.raises(ValueError, match="unknown result state 'skipped'"):
+        grading.tally([grading.Result(sig, "skipped", "")])
+
+
+def test_tally_counts_out_of_every_exercise_not_of_those_attempted():
+    states = ["pass"] * 6 + ["fail"] * 3 + ["not started"] * 5 + ["missing file"]
+    results = [grading.Result(e, s, "") for e, s in zip(catalogue.EXERCISES, states)]
+    score = grading.tally(results)
+    assert (score.total, score.percent, score.attempted, score.out_of) == \
+        ("6/15 passed", "40.0", 9, 15)
+    assert score.lines() == ("total: 6/15 passed (40.0%)\nattempted: 9 of 15 (3 of them "
+                             "failed); not started: 5; missing file: 1")
+    assert grading.tally([]).percent == "0.0"
+
+
+# ------------------------------------------------------------ what "not started" means
+NOT_STARTED_CASES = {
+    # the template with only its comments and docstrings changed: still not started
+    "notes only": ("sigmoid", None, grading.NOT_STARTED, "backward() still raises the "
+                                                        "template's NotImplementedError"),
+    # the stub left in one branch: started (every input tried must hit the stub, and
+    # the first one the grader tries, of 12 elements, does)
+    "one branch written": ("sigmoid", "def backward(g, x, out):\n"
+                                      "    if x.size <= 5:\n"
+                                      "        return g * out * (1 - out)\n"
+                                      "    raise NotImplementedError('your turn: the rest')\n",
+                           grading.FAIL, "not finished: backward() in 01_sigmoid.py"),
+    # a NotImplementedError of the student's own is an error like any other
+    "own NotImplementedError": ("sigmoid", "def backward(g, x, out):\n"
+                                           "    raise NotImplementedError('later')\n",
+                                grading.FAIL, "NotImplementedError: later"),
+    # exercise 15 asks for two functions: one of them written is started
+    "penalty only": ("gradient_penalty", changed(PENALTY_RIGHT, "def backward(g, x, out):\n"
+                                                 "    return g * x.sigmoid()\n", ""),
+                     grading.FAIL, "not finished: backward() in 15_gradient_penalty.py"),
+    "softplus only": ("gradient_penalty", "def backward(g, x, out):\n"
+                                          "    return g * x.sigmoid()\n",
+                      grading.FAIL, "not finished: gradient_penalty() in 15_gradient_penalty"),
+    "neither": ("gradient_penalty", None, grading.NOT_STARTED,
+                "backward() and gradient_penalty() still raise"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_STARTED_CASES))
+def test_not_started_means_every_function_asked_for_still_raises_the_stub(tmp_path, case):
+    name, source, status, fragment = NOT_STARTED_CASES[case]
+    ws = tmp_path / "ws"
+    new_workspace(ws, [catalogue.get(name)])
+    path = ws / catalogue.get(name).filename
+    if source is None:
+        path.write_text(path.read_text().replace("(README.md says", "(My notes. README.md says"))
+        assert path.read_text() != (TEMPLATES / path.name).read_text()
+    else:
+        write_answer(ws, name, source)
+    result = grade(ws)[name]
+    assert result.status == status, result.message
+    assert fragment in result.message, result.message
+
+
+# ------------------------------------------------------------ files are written atomically
+def test_the_kit_writes_its_files_with_the_one_atomic_write(tmp_path, monkeypatch):
+    from minigan.exercises import workspace
+    from minigan.serialization import atomic_write
+    seen = []
+
+    def spy(path, data):
+        seen.append(pathlib.Path(path).name)
+        atomic_write(path, data)
+    monkeypatch.setattr(workspace, "atomic_write", spy)
+    monkeypatch.setattr(grading, "atomic_write", spy)
+    ws = tmp_path / "ws"
+    new_workspace(ws, [catalogue.get("sigmoid")])
+    assert sorted(seen) == sorted(p.name for p in ws.iterdir())     # every file of `new`
+    (ws / "01_sigmoid.py").write_text("# mine\n")
+    seen.clear()
+    new_workspace(ws, [catalogue.get("sigmoid")], force=True)       # the backup too
+    assert sorted(seen) == [MARKER, "01_sigmoid.py", "01_sigmoid.py.bak"]
+    assert (ws / "01_sigmoid.py.bak").read_text() == "# mine\n"
+    seen.clear()
+    grading.write_csv(tmp_path / "s.csv", {"al": [grading.Result(catalogue.get("sigmoid"),
+                                                                 grading.PASS, "")]})
+    assert seen == ["s.csv"]

@@ -120,8 +120,26 @@ def test_wrong_backward_in_a_large_input_is_found_by_directions_and_located():
 def test_wrong_backward_with_a_large_output_is_found_by_projections():
     assert 50 > FULL_JACOBIAN_MAX_ROWS                      # random output projections
     x = t64((50,))
-    with pytest.raises(GradcheckError, match=r"element \(7,\).*projected"):
+    with pytest.raises(GradcheckError, match=r"element \(7,\).*summed with random weights"):
         minigan.gradcheck(square_wrong_at(7), x)
+
+
+def test_a_failure_is_also_given_as_data():
+    # a small output: one Jacobian row, named by its output element
+    x, y = t64((3, 4)), t64((2,), 5)
+    res = check_gradients(lambda y, x: square_wrong_at(6)(x) + y.sum(), (y, x))
+    f = res.failure
+    assert not res.passed and (f.input, f.input_shape, f.element) == (1, (3, 4), (1, 2))
+    assert (f.output, f.weights, f.direction) == ((0, (1, 2)), None, None)
+    xv = x.numpy()[1, 2]
+    assert f.analytic == pytest.approx(3 * xv, rel=1e-6)
+    assert f.numerical == pytest.approx(2 * xv, rel=1e-6)
+    assert f.tolerance == pytest.approx(1e-5 + 1e-3 * abs(f.numerical))
+    # a large output: its elements summed with random weights, which are named instead
+    res = check_gradients(square_wrong_at(7), t64((50,)))
+    assert res.failure.output is None and res.failure.weights in range(3)
+    assert res.failure.element == (7,)
+    assert check_gradients(F.tanh, t64((3,))).failure is None
 
 
 def test_small_output_reports_the_jacobian_row():

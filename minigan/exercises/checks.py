@@ -25,9 +25,9 @@ from minigan.gradcheck import check_gradients
 from minigan.autograd import unbroadcast
 from minigan.tensor import Tensor
 
-from .harness import (Case, Mistake, StudentOp, Failure, NotStarted, gradient_check,
-                      library_comparison, probe, call_checked, first_difference,
-                      difference_message, raised_by_stub)
+from .harness import (Case, Mistake, StudentOp, Failure, gradient_check, library_comparison,
+                      call_checked, first_difference, difference_message, not_started,
+                      backward_call, measured_message, where_wrong)
 
 
 def require(module, names, path):
@@ -49,23 +49,43 @@ class OpCheck:
     cases: object                 # cases(rng) -> [Case]
     mistakes: tuple = ()
     second_order: bool = False
+    notes: object = None          # {input: what to recall when its gradient's shape is off}
+    case_hints: object = None     # case_hints(failed case, cases passed before) -> [hint]
 
-    def run(self, module, path, name):
+    def op(self, module, name):
+        return StudentOp(module, name, self.inputs, self.returns, notes=self.notes)
+
+    def run(self, module, path, name, probe=True):
+        """Check every case; returns how many checks passed. `probe`: first raise
+        NotStarted if backward is still the stub (off when the caller decides that)."""
         require(module, ("forward", "backward"), path)
-        op = StudentOp(module, name, self.inputs, self.returns)
+        op = self.op(module, name)
         cases = self.cases(np.random.default_rng(0))
-        probe(op, cases[0], path)
-        n = 0
+        if probe:
+            not_started([("backward", backward_call(op, case)) for case in cases], path)
+        n, passed = 0, []
         for case in cases:
-            if case.gradcheck:
-                gradient_check(op, case, path, mistakes=self.mistakes)
-                n += 1
-            library_comparison(op, case, self.reference, self.reference_name, path,
-                               self.mistakes)
+            try:
+                n += self._check_case(op, case, path)
+            except Failure as e:
+                hints = self.case_hints(case, passed) if self.case_hints else []
+                if not hints:
+                    raise
+                raise Failure(str(e) + "".join(f"\nhint: {h}" for h in hints)) from None
+            passed.append(case)
+        return n
+
+    def _check_case(self, op, case, path):
+        """Every check of one case; returns how many were made."""
+        n = 0
+        if case.gradcheck:
+            gradient_check(op, case, path, mistakes=self.mistakes)
             n += 1
-            if self.second_order and case.gradcheck:
-                gradient_check(op, case, path, second_order=True)
-                n += 1
+        library_comparison(op, case, self.reference, self.reference_name, path, self.mistakes)
+        n += 1
+        if self.second_order and case.gradcheck:
+            gradient_check(op, case, path, second_order=True)
+            n += 1
         return n
 
 
@@ -364,19 +384,134 @@ def _conv_cases(rng):
                   rng.standard_normal(3)), {"padding": 1})]
 
 
+# The known mistakes of the two convolutions are computed from the library's own
+# gradients (minigan.grad through F.conv2d / F.conv_transpose2d, for the g the
+# diagnosis uses) and changed the way each mistake changes them.
+def _library_grads(conv, g, x, w, b, stride, padding):
+    """(dL/dx, dL/dw, dL/db) of minigan's own op for this g, as arrays."""
+    xs = [minigan.tensor(np.asarray(t.data, dtype=np.float64), requires_grad=True)
+          for t in (x, w, b)]
+    with minigan.enable_grad():
+        out = conv(*xs, stride=stride, padding=padding)
+        return [t.data for t in minigan.grad(out, xs, Tensor(np.asarray(g.data)))]
+
+
+def _one_sample(conv, which, n):
+    """The gradient `which` (0 x, 1 w, 2 b) from sample n of the batch alone."""
+    def wrong(g, x, w, b, out, stride=1, padding=0):
+        if x.shape[0] < 2:
+            raise ValueError("one sample: nothing to tell apart")
+        pick = slice(n, n + 1) if n >= 0 else slice(n, None)
+        return _library_grads(conv, Tensor(g.data[pick]), Tensor(x.data[pick]), w, b,
+                              stride, padding)[which]
+    return wrong
+
+
+def _scaled(conv, which, factor):
+    """The gradient `which`, times factor(g, x) (an average where a sum belongs)."""
+    def wrong(g, x, w, b, out, stride=1, padding=0):
+        return _library_grads(conv, g, x, w, b, stride, padding)[which] * factor(g, x)
+    return wrong
+
+
+def _flipped_dw(conv):
+    def wrong(g, x, w, b, out, stride=1, padding=0):
+        return _library_grads(conv, g, x, w, b, stride, padding)[1][:, :, ::-1, ::-1]
+    return wrong
+
+
+def _correlate(x, k):
+    """Stride-1 correlation of x (N, C, H, W) with k (O, C, kh, kw), no padding: (N, O, ., .)."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, k.shape[2:], axis=(2, 3))
+    return np.einsum("ncuvij,ocij->nouv", windows, k)
+
+
+def _conv2d_dx_unflipped(g, x, w, b, out, stride=1, padding=0):
+    """conv2d's dL/dx written as a full correlation of g, with w's channels swapped but
+    the kernel not rotated (the right one rotates it by 180 degrees); stride 1 only."""
+    kh, kw = w.shape[2:]
+    ph, pw = kh - 1 - padding, kw - 1 - padding
+    if stride != 1 or ph < 0 or pw < 0:
+        raise ValueError("the full-correlation form is written here for stride 1 only")
+    gp = np.pad(np.asarray(g.data), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    return _correlate(gp, np.asarray(w.data).transpose(1, 0, 2, 3))
+
+
+def _conv_t_dx_flipped(g, x, w, b, out, stride=1, padding=0):
+    """conv_transpose2d's dL/dx with the kernel rotated by 180 degrees (it needs w as it is)."""
+    flipped = Tensor(np.ascontiguousarray(np.asarray(w.data)[:, :, ::-1, ::-1]))
+    return F.conv2d(Tensor(np.asarray(g.data)), flipped, stride=stride, padding=padding).data
+
+
+def _per_batch(g, x):
+    return 1.0 / x.shape[0]
+
+
+def _per_output_value(g, x):
+    return 1.0 / (g.shape[0] * g.shape[2] * g.shape[3])
+
+
+def _conv_mistakes(conv, dx_mistake):
+    """The mistakes both convolutions' backwards are known for (dx_mistake: the kernel's flip)."""
+    one_sample = ("your dL/dw holds the contribution of one sample of the batch only: w is "
+                  "shared by every sample, so its gradient adds up all of theirs (a loop "
+                  "over the samples that overwrites instead of adding?)")
+    return (
+        dx_mistake,
+        Mistake("w", "your dL/dw is the right one divided by the batch size N: w is shared by "
+                     "every sample, so its gradient sums their contributions, it does not "
+                     "average them", _scaled(conv, 1, _per_batch)),
+        Mistake("w", one_sample, _one_sample(conv, 1, 0)),
+        Mistake("w", one_sample, _one_sample(conv, 1, -1)),
+        Mistake("w", "your dL/dw is the right one flipped (rotated by 180 degrees): the forward "
+                     "uses w[:, :, i, j] at offset (i, j) of each window, with no flip, so "
+                     "dL/dw[., ., i, j] pairs g with the input at that same offset",
+                _flipped_dw(conv)),
+        Mistake("b", "your dL/db is the mean of g; b is added to every output value, so its "
+                     "gradient is the sum of g over the batch and every pixel "
+                     "(g.sum(axis=(0, 2, 3)))", _scaled(conv, 2, _per_output_value)),
+    )
+
+
+def _stride_padding_hint(where):
+    """case_hints for a convolution: a case that fails only once stride or padding
+    changes (after a case with stride 1 and padding 0 passed) says so."""
+    def hints(case, passed):
+        stride, padding = case.params.get("stride", 1), case.params.get("padding", 0)
+        plain = any(c.params.get("stride", 1) == 1 and c.params.get("padding", 0) == 0
+                    for c in passed)
+        if (stride, padding) == (1, 0) or not plain:
+            return []
+        changed = " and ".join(t for t in (f"stride {stride}" if stride != 1 else "",
+                                           f"padding {padding}" if padding != 0 else "") if t)
+        return [f"your backward passed the case with stride 1 and padding 0 but fails with "
+                f"{changed}: check that backward uses stride and padding wherever the "
+                f"forward does ({where})"]
+    return hints
+
+
 CONV2D = OpCheck(
     ("x", "w", "b"), ("x", "w", "b"),
     lambda x, w, b, stride=1, padding=0: F.conv2d(x, w, b, stride=stride, padding=padding),
-    "F.conv2d", _conv_cases)
+    "F.conv2d", _conv_cases,
+    mistakes=_conv_mistakes(F.conv2d, Mistake(
+        "x", "your dL/dx is a full correlation of g with the kernel unflipped: written as a "
+             "convolution of g, the way back needs w rotated by 180 degrees "
+             "(w[:, :, ::-1, ::-1], in and out channels swapped); or take the hint's route, "
+             "W_mat^T @ G_mat and col2im, which needs no flip", _conv2d_dx_unflipped)),
+    notes={"x": "x is (N, C, H, W)",
+           "w": "w is (O, C, kh, kw): out channels first, then in channels (PyTorch's "
+                "layout)"},
+    case_hints=_stride_padding_hint("im2col, col2im, output_size"))
 
 
 def _conv_t_cases(rng):
-    return [Case("x (2, 4, 3, 3), w (4, 3, 3, 3), stride 2, padding 1",
-                 (rng.standard_normal((2, 4, 3, 3)), rng.standard_normal((4, 3, 3, 3)),
-                  rng.standard_normal(3)), {"stride": 2, "padding": 1}),
-            Case("x (2, 2, 3, 3), w (2, 3, 3, 3), stride 1, padding 0",
+    return [Case("x (2, 2, 3, 3), w (2, 3, 3, 3), stride 1, padding 0",
                  (rng.standard_normal((2, 2, 3, 3)), rng.standard_normal((2, 3, 3, 3)),
                   rng.standard_normal(3))),
+            Case("x (2, 4, 3, 3), w (4, 3, 3, 3), stride 2, padding 1",
+                 (rng.standard_normal((2, 4, 3, 3)), rng.standard_normal((4, 3, 3, 3)),
+                  rng.standard_normal(3)), {"stride": 2, "padding": 1}),
             Case("x (1, 2, 3, 4), w (2, 2, 2, 2), stride 2, padding 0",
                  (rng.standard_normal((1, 2, 3, 4)), rng.standard_normal((2, 2, 2, 2)),
                   rng.standard_normal(2)), {"stride": 2})]
@@ -386,7 +521,15 @@ CONV_TRANSPOSE2D = OpCheck(
     ("x", "w", "b"), ("x", "w", "b"),
     lambda x, w, b, stride=1, padding=0: F.conv_transpose2d(x, w, b, stride=stride,
                                                             padding=padding),
-    "F.conv_transpose2d", _conv_t_cases)
+    "F.conv_transpose2d", _conv_t_cases,
+    mistakes=_conv_mistakes(F.conv_transpose2d, Mistake(
+        "x", "your dL/dx used the kernel flipped (rotated by 180 degrees): the transposed "
+             "convolution scatters w[:, :, i, j] to offset (i, j) with no flip, so the way "
+             "back is conv2d(g, w) with w as it is", _conv_t_dx_flipped)),
+    notes={"x": "x is (N, Cin, H, W)",
+           "w": "w is (Cin, Cout, kh, kw): in channels first, the layout of the conv2d it "
+                "reverses"},
+    case_hints=_stride_padding_hint("F.conv2d's stride= and padding=, im2col of g"))
 
 
 # ------------------------------------------------------------ Adam
@@ -445,14 +588,8 @@ def check_adam(module, path, name):
     require(module, ("step",), path)
     shape = (3, 4)
     zeros = np.zeros(shape)
-    try:
-        module.step(np.ones(shape), np.ones(shape), zeros.copy(), zeros.copy(), 1)
-    except NotImplementedError as e:
-        if raised_by_stub(e, path):
-            raise NotStarted(f"{os.path.basename(path)}: step() is still the template's "
-                             f"stub ({e})") from None
-    except Exception:
-        pass                             # reported by the checks below
+    not_started([("step", lambda: module.step(np.ones(shape), np.ones(shape), zeros.copy(),
+                                              zeros.copy(), 1))], path)
     n = 0
     rng = np.random.default_rng(0)
     for label, s, scale in ADAM_CASES:
@@ -472,14 +609,14 @@ def check_adam(module, path, name):
             mine = _arrays(result, shape, path)
             wrong = [step(*w[:1], grad, *w[1:], t, s["lr"], s["beta1"], s["beta2"], 1e-8)
                      for (_, step), w in zip(ADAM_MISTAKES, wrong)]
-            for what, yours, theirs in (("the parameter", mine[0], p.data),
-                                        ("m", mine[1], state["exp_avg"]),
-                                        ("v", mine[2], state["exp_avg_sq"])):
+            for what, array, yours, theirs in (("the parameter", "p", mine[0], p.data),
+                                               ("m", "m", mine[1], state["exp_avg"]),
+                                               ("v", "v", mine[2], state["exp_avg_sq"])):
                 diff = first_difference(yours, theirs, rtol=1e-9, atol=0.0)
                 if diff is None:
                     continue
                 text = difference_message(f"after step {t} of minigan.optim.Adam, case "
-                                          f"{label!r}: {what} differs", *diff,
+                                          f"{label!r}: {what} differs", array, *diff,
                                           theirs_label="Adam", rtol=1e-9, atol=0.0)
                 if not np.all(np.isfinite(mine[0])):
                     text += ("\nhint: your parameter is NaN or inf: is t used as given "
@@ -493,6 +630,19 @@ def check_adam(module, path, name):
 
 
 # ------------------------------------------------------------ the gradient penalty
+SOFTPLUS_MISTAKES = (
+    Mistake("x", "your dL/dx is g * softplus(x), the function itself (out); its derivative "
+                 "is d/dx log(1 + e^x) = e^x / (1 + e^x) = sigmoid(x)",
+            lambda g, x, out: g * out),
+    Mistake("x", "your dL/dx is g * sigmoid(-x): the sign inside is flipped; softplus rises "
+                 "with x, its slope going from 0 (x -> -inf) to 1 (x -> +inf)",
+            lambda g, x, out: g * F.sigmoid(-x)),
+    Mistake("x", "your dL/dx is g * sigmoid(x) (1 - sigmoid(x)), the derivative of "
+                 "sigmoid; softplus's derivative is sigmoid(x) itself",
+            lambda g, x, out: g * F.sigmoid(x) * (1 - F.sigmoid(x))),
+)
+
+
 def _softplus_cases(rng):
     return [Case("x of shape (3, 4)", (rng.standard_normal((3, 4)) * 2,)),
             Case("x from -1e4 to 1e4", (np.array([-1e4, -15.0, 0.0, 15.0, 1e4]),),
@@ -511,6 +661,8 @@ def _penalty_variants(critic, real, fake, eps, lam):
     (g,) = minigan.grad(critic(xhat).sum(), xhat)
     sq = (g.data ** 2).reshape(g.shape[0], -1).sum(axis=1)
     swapped = losses.gradient_penalty(critic, real, fake, lam=lam, eps=1 - eps)
+    at_real = losses.gradient_penalty(critic, real, fake, lam=lam, eps=np.ones(eps.shape))
+    at_fake = losses.gradient_penalty(critic, real, fake, lam=lam, eps=np.zeros(eps.shape))
     return (
         ("the norm is the square root of the sum of squares; yours matches the squared norm",
          lam * np.mean((sq - 1) ** 2)),
@@ -521,15 +673,24 @@ def _penalty_variants(critic, real, fake, eps, lam):
          lam * (np.sqrt(sq.sum()) - 1) ** 2),
         ("xhat = eps real + (1 - eps) fake; yours matches eps and 1 - eps swapped",
          float(swapped.data)),
+        ("the penalty averages (norm - 1)^2 over the N samples; yours matches their sum",
+         lam * np.sum((np.sqrt(sq) - 1) ** 2)),
+        ("the penalty is taken at xhat, between the real and the fake samples; yours matches "
+         "it taken at the real samples", float(at_real.data)),
+        ("the penalty is taken at xhat, between the real and the fake samples; yours matches "
+         "it taken at the fake samples", float(at_fake.data)),
     )
 
 
-def check_gradient_penalty(module, path, name):
-    require(module, ("forward", "backward", "gradient_penalty"), path)
-    part1 = OpCheck(("x",), ("x",), lambda x: F.softplus(x), "F.softplus", _softplus_cases,
-                    second_order=True)
-    n = part1.run(module, path, "softplus")
+SOFTPLUS = OpCheck(("x",), ("x",), lambda x: F.softplus(x), "F.softplus", _softplus_cases,
+                   mistakes=SOFTPLUS_MISTAKES, second_order=True)
 
+
+def check_gradient_penalty(module, path, name):
+    """Part 1, softplus's backward (to second order), then part 2, the penalty: its
+    value, then its gradient with respect to the critic's weights. Not started only
+    when both functions are still the template's stubs."""
+    require(module, ("forward", "backward", "gradient_penalty"), path)
     rng = np.random.default_rng(1)
     N, d, hidden, lam = 4, 3, 5, 10.0
     W1, b1, w2 = (minigan.tensor(rng.standard_normal(s) * 0.8, requires_grad=True)
@@ -537,7 +698,12 @@ def check_gradient_penalty(module, path, name):
     real = minigan.tensor(rng.standard_normal((N, d)))
     fake = minigan.tensor(rng.standard_normal((N, d)) + 1.0)
     eps = minigan.tensor(rng.uniform(0, 1, (N, 1)))
-    op = StudentOp(module, "softplus", ("x",), ("x",))
+    op = SOFTPLUS.op(module, "softplus")
+    cases = SOFTPLUS.cases(np.random.default_rng(0))
+    not_started([("backward", backward_call(op, case)) for case in cases]
+                + [("gradient_penalty", lambda: module.gradient_penalty(
+                    _critic(F.softplus, W1, b1, w2), real, fake, eps, lam))], path)
+    n = SOFTPLUS.run(module, path, "softplus", probe=False)
 
     def yours(W1, b1, w2):
         # gradcheck evaluates its finite differences under no_grad(); the penalty needs
@@ -555,7 +721,8 @@ def check_gradient_penalty(module, path, name):
     diff = first_difference(pen.data.reshape(()), ref.data)
     if diff is not None:
         text = difference_message("the penalty's value, against minigan.gan.losses."
-                                  "gradient_penalty (same critic, eps and lam)", *diff)
+                                  "gradient_penalty (same critic, eps and lam)", "penalty",
+                                  *diff)
         value = float(pen.data.reshape(()))
         for hint, v in _penalty_variants(ref_critic, real, fake, eps, lam):
             if np.isclose(value, v, rtol=1e-6, atol=1e-9):
@@ -570,9 +737,12 @@ def check_gradient_penalty(module, path, name):
                       "create_graph=True)")
     res = call_checked(lambda: check_gradients(yours, [W1, b1, w2]), path)
     if not res.passed:
-        raise Failure("gradient check of the penalty with respect to the critic's weights "
-                      "(W1, b1, w2: inputs 0, 1, 2), through your softplus's backward:\n"
-                      f"GradcheckError: {res.message}")
+        f = res.failure
+        weight = ("W1", "b1", "w2")[f.input]
+        raise Failure(f"gradient check of the penalty with respect to the critic's weights "
+                      f"(through your softplus's backward): its gradient is wrong "
+                      f"{where_wrong(f, weight)}\n"
+                      f"{measured_message(f, weight, 'what your code gives')}")
     n += 1
     mine = call_checked(lambda: minigan.grad(pen, [W1, b1, w2]), path)
     theirs = minigan.grad(ref, [W1, b1, w2])
@@ -581,7 +751,7 @@ def check_gradient_penalty(module, path, name):
         if diff is not None:
             raise Failure(difference_message(
                 f"the penalty's gradient with respect to {wname}, against minigan.gan.losses."
-                f"gradient_penalty", *diff, rtol=1e-6, atol=1e-9))
+                f"gradient_penalty", wname, *diff, rtol=1e-6, atol=1e-9))
     return n + 1
 
 

@@ -8,7 +8,7 @@
 
 Exit codes: 0 when nothing failed ("not started" is not a failure, so a fresh
 workspace exits 0, as `pytest` does with skipped tests), 1 when an exercise
-failed, 2 for a mistake in the command (an unknown exercise, a folder that is
+failed or its file is missing, 2 for a mistake in the command (an unknown exercise, a folder that is
 not a workspace, files that `new` would overwrite). ``--class`` grades a whole
 class and exits 0 once every folder is graded: the students' results are in
 the table and the CSV, not in the exit code.
@@ -114,7 +114,7 @@ def cmd_check(args):
     print(grading.report(folder, results, color))
     if args.csv:
         print(f"wrote {grading.write_csv(args.csv, {folder.resolve().name: results})}")
-    return 1 if any(r.status == grading.FAIL for r in results) else 0
+    return 1 if any(r.status in (grading.FAIL, grading.MISSING) for r in results) else 0
 
 
 def run(args):

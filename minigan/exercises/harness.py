@@ -13,18 +13,24 @@ way the library builds its own ops, and then asks three questions of it:
    differentiated (the gradient penalty).
 
 The first wrong answer ends the exercise with a ``Failure`` whose message is
-written for the student: which check, which case, which input's gradient, the
-first wrong element with both values, and a hint where a known mistake fits
+written for the student, in the words of the exercise files (g, out, dL/dx,
+x[2, 1]) rather than the checker's: which check, which case, which gradient,
+the wrong element with both values, and a hint where a known mistake fits
 the numbers. Hints come from values only: the student's gradient is compared
 with what known wrong formulas give on the same inputs (and with itself under a
-doubled g, for the chain rule); the source code is never read.
+doubled g, for the chain rule), and a failure that appears only once stride or
+padding changes is pointed out as such; the source code is never read.
+
+"Not started" has one precise meaning (``not_started``): every function the
+exercise asks for still raises the template's ``NotImplementedError("your
+turn: ...")``, from the student's own file, on every input tried. Anything
+else the student did, even a file that no longer loads, is an attempt.
 
 The engine normally sums a gradient back over broadcast axes by itself
 (``autograd.unbroadcast``); here every gradient must come back with its input's
 exact shape, so that forgetting the unbroadcast rule is caught, not repaired.
 """
 import os
-import re
 import traceback
 from dataclasses import dataclass, field
 
@@ -115,6 +121,11 @@ def raised_by_stub(exc, path):
     return bool(frames) and _same_file(frames[-1].filename, path)
 
 
+def element(name, index):
+    """x[2, 1], as the student would index the array (just x for a single number)."""
+    return f"{name}[{', '.join(str(i) for i in index)}]" if index else name
+
+
 def unfinished(exc, path):
     """The message for a stub reached after the first function was written."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -139,27 +150,69 @@ def first_difference(yours, theirs, rtol=COMPARE_RTOL, atol=COMPARE_ATOL):
         float(tol.reshape(-1)[flat])
 
 
-def difference_message(what, index, yours, theirs, tol, theirs_label="minigan",
+def difference_message(what, array, index, yours, theirs, tol, theirs_label="minigan",
                        rtol=COMPARE_RTOL, atol=COMPARE_ATOL):
-    """The comparison's failure, in gradcheck's layout."""
-    where = f"at element {index}" if index != () else "(a single number)"
-    return (f"{what} {where}:\n"
+    """A comparison's failure: `what` differs at array[index], both values, the allowance."""
+    where = f" at {element(array, index)}" if index != () else ""
+    return (f"{what}{where}:\n"
             f"    yours     {yours: .10g}\n"
             f"    {theirs_label:<9} {theirs: .10g}\n"
-            f"    |difference| {abs(yours - theirs):.3g} > tolerance {tol:.3g} "
-            f"(atol {atol:g} + rtol {rtol:g} * |{theirs_label}|)")
+            f"    |difference| {abs(yours - theirs):.3g} > allowed {tol:.3g} "
+            f"({atol:g} + {rtol:g} * |{theirs_label}|)")
 
 
-def shape_message(name, got, want):
-    """A gradient of the wrong shape, with the likely reason."""
-    msg = (f"backward returned dL/d{name} of shape {tuple(got)}, but {name} has shape "
-           f"{tuple(want)}: a gradient has the shape of its input")
+def measured_message(failure, array, yours="what your backward gives", slope_of="forward"):
+    """The values of a failed gradient check (a ``minigan.gradcheck.GradcheckFailure``)
+    in the student's words: their backward's value beside the slope of `slope_of`,
+    measured by nudging `array` (the input's name) up and down."""
+    f = failure
+    if f.element is not None:
+        nudged = f"{element(array, f.element)} nudged by +-{f.eps:g}"
+    else:
+        nudged = f"all of {array} nudged at once, along a random direction"
+    return (f"    yours     {f.analytic: <17.10g} ({yours})\n"
+            f"    measured  {f.numerical: <17.10g} (the slope of {slope_of}: {nudged})\n"
+            f"    |difference| {abs(f.analytic - f.numerical):.3g} > allowed {f.tolerance:.3g} "
+            f"({f.atol:g} + {f.rtol:g} * |measured|)")
+
+
+def where_wrong(failure, array):
+    """'at x[2, 1]', or why no single element is named."""
+    if failure.element is not None:
+        return f"at {element(array, failure.element)}"
+    return ("along a random direction (no single element of " + array +
+            " is far enough off on its own)")
+
+
+def g_note(failure, out="out"):
+    """Which g the backward was given when it went wrong."""
+    if failure.output is None:
+        return "g, the gradient arriving from the loss, was random"
+    index = failure.output[1]
+    if index == ():
+        return "g was 1"
+    return f"g was 1 at {element(out, index)} and 0 elsewhere"
+
+
+def shape_message(name, got, want, note=""):
+    """A gradient of the wrong shape, with the likely reason (and `note`, what the
+    exercise says about this input's layout, when the sizes are only in another order)."""
+    got, want = tuple(got), tuple(want)
+    msg = (f"backward returned dL/d{name} of shape {got}, but {name} has shape "
+           f"{want}: a gradient has the shape of its input")
     try:
-        broadcast = np.broadcast_shapes(tuple(want), tuple(got)) == tuple(got)
+        broadcast = np.broadcast_shapes(want, got) == got
     except ValueError:
         broadcast = False
-    if len(want) >= 2 and tuple(got) == tuple(want)[::-1]:
+    swapped = [i for i in range(len(got)) if len(got) == len(want) and got[i] != want[i]]
+    if len(want) == 2 and got == want[::-1]:
         msg += " (this is the transposed shape: a missing transpose, or one too many?)"
+    elif len(swapped) == 2 and got[swapped[0]] == want[swapped[1]] \
+            and got[swapped[1]] == want[swapped[0]]:
+        msg += (f" (the same sizes with axes {swapped[0]} and {swapped[1]} swapped"
+                + (f"; {note}" if note else "") + ")")
+    elif sorted(got) == sorted(want):
+        msg += " (the same sizes in another order" + (f"; {note}" if note else "") + ")"
     elif broadcast:
         msg += (f" ({name} was broadcast to {tuple(got)} in the forward: sum the gradient "
                 f"over the axes broadcasting stretched, the unbroadcast rule)")
@@ -174,12 +227,15 @@ class StudentOp:
 
     ``inputs`` names forward's array arguments in order; ``returns`` names those
     whose gradients backward returns (the others, such as a BCE label, are
-    constants). Calling it with Tensors gives a Tensor made by ``make_op``.
+    constants); ``notes`` says, per input, what to add to a wrong-shape message
+    (a layout to recall). Calling it with Tensors gives a Tensor made by ``make_op``.
     """
 
-    def __init__(self, module, name, inputs, returns, forward="forward", backward="backward"):
+    def __init__(self, module, name, inputs, returns, forward="forward", backward="backward",
+                 notes=None):
         self.module, self.name = module, name
         self.inputs, self.returns = tuple(inputs), tuple(returns)
+        self.notes = dict(notes or {})
         self.forward = getattr(module, forward)
         self.backward = getattr(module, backward)
 
@@ -222,7 +278,8 @@ class StudentOp:
                                         f"dL/d{name}; return a minigan Tensor (or a NumPy array)")
                 v = Tensor(np.asarray(v, dtype=np.float64))
             if v.shape != t.shape:
-                raise BackwardError(shape_message(name, v.shape, t.shape))
+                raise BackwardError(shape_message(name, v.shape, t.shape,
+                                                  self.notes.get(name, "")))
             grads.append(v)
         return tuple(grads)
 
@@ -249,20 +306,37 @@ def call_checked(fn, path):
 
 
 def gradient_check(op, case, path, second_order=False, mistakes=()):
-    """gradcheck (or gradgradcheck) of the student's op on one case."""
+    """The student's backward against the slope of forward (``minigan.gradcheck``:
+    central differences in float64) on one case; with `second_order`, the
+    derivative of their backward's result too (``gradgradcheck``)."""
     xs = tensors_for(op, case)
     checker = check_second_gradients if second_order else check_gradients
-    what = "gradgradcheck (second derivatives)" if second_order else "gradient check"
     res = call_checked(lambda: checker(lambda *ts: op(*ts, **case.params), xs), path)
     if res.passed:
         return
-    m = re.search(r"for input (\d+)", res.message)
-    name = op.inputs[int(m.group(1))] if m else op.inputs[0]
-    kind = "the derivative of dL/d" if second_order else "dL/d"
-    text = (f"{what}, case {case.label!r}: {kind}{name} is wrong\n"
-            f"GradcheckError: {res.message}")
-    extra = (needs_graph_hint(op, case, name) if second_order
-             else diagnose(op, case, name, mistakes))
+    f = res.failure
+    name = op.inputs[f.input]
+    if second_order:
+        # the checked function's outputs are the first-order gradients, one per input
+        # backward returns; the wrong value is the derivative of one of their elements
+        grad_of = [n for n in op.inputs if n in op.returns][f.output[0]] \
+            if f.output is not None else name
+        which = (f"the derivative of {element('dL/d' + grad_of, f.output[1])}"
+                 if f.output is not None else f"the derivative of dL/d{grad_of}")
+        values = measured_message(f, name, "the engine differentiating your backward",
+                                  f"your dL/d{grad_of}")
+        text = (f"second-derivative check, case {case.label!r}: differentiating your "
+                f"dL/d{grad_of} again gives a wrong value {where_wrong(f, name)}\n"
+                f"{values}\n"
+                f"  (the engine differentiated your backward's result, dL/d{grad_of} for a "
+                f"random g, as the gradient penalty needs; the value shown is {which} "
+                f"with respect to {element(name, f.element) if f.element else name})")
+        extra = needs_graph_hint(op, case, name)
+    else:
+        text = (f"gradient check, case {case.label!r}: your dL/d{name} is wrong "
+                f"{where_wrong(f, name)}\n{measured_message(f, name)}\n"
+                f"  (here {g_note(f)})")
+        extra = diagnose(op, case, name, mistakes)
     raise Failure(text + "".join(f"\nhint: {h}" for h in extra))
 
 
@@ -272,13 +346,14 @@ def library_comparison(op, case, reference, reference_name, path, mistakes=()):
     out = call_checked(lambda: op(*xs, **case.params), path)
     ref = reference(*xs, **case.params)
     if out.shape != ref.shape:
-        raise Failure(f"comparison with minigan's {reference_name}, case {case.label!r}: the "
-                      f"forward gives shape {out.shape}, minigan {ref.shape} (was forward changed?)")
+        raise Failure(f"comparison with minigan's own {reference_name}, case {case.label!r}: "
+                      f"the forward gives shape {out.shape}, minigan {ref.shape} (was forward "
+                      f"changed?)")
     diff = first_difference(out.data, ref.data)
     if diff is not None:
         raise Failure(difference_message(
-            f"comparison with minigan's {reference_name}, case {case.label!r}: the forward "
-            f"(given) differs (was it changed?)", *diff))
+            f"comparison with minigan's own {reference_name}, case {case.label!r}: the "
+            f"forward (given) differs (was it changed?)", "out", *diff))
     rng = np.random.default_rng(7)
     u = Tensor(rng.standard_normal(out.shape) + 0.5)      # dL/d(out), never all near 0
     wanted = [x for x in xs if x.requires_grad]
@@ -288,8 +363,9 @@ def library_comparison(op, case, reference, reference_name, path, mistakes=()):
     for name, a, b in zip(names, yours, theirs):
         diff = first_difference(a.data, b.data)
         if diff is not None:
-            text = difference_message(f"comparison with minigan's {reference_name}, case "
-                                      f"{case.label!r}: dL/d{name} differs", *diff)
+            text = difference_message(f"comparison with minigan's own {reference_name} (with a "
+                                      f"random g), case {case.label!r}: your dL/d{name} "
+                                      f"differs", name, *diff)
             if not np.all(np.isfinite(a.data)):
                 text += ("\nhint: your gradient has NaN or inf here: some step of your formula "
                          "overflows (e^x at x = 1e4 is inf) or divides by 0; find a form that "
@@ -323,7 +399,8 @@ def diagnose(op, case, name, mistakes):
         except Exception:
             continue
         wrong = wrong.data if isinstance(wrong, Tensor) else np.asarray(wrong)
-        if wrong.shape == mine.shape and np.allclose(mine.data, wrong, rtol=1e-6, atol=1e-9):
+        if wrong.shape == mine.shape and np.allclose(mine.data, wrong, rtol=1e-6, atol=1e-9) \
+                and m.hint not in hints:
             hints.append(m.hint)
     return hints
 
@@ -339,23 +416,43 @@ def needs_graph_hint(op, case, name):
         return []
     mine = dict(zip(op.inputs, grads))[name]
     if mine is not None and not mine.requires_grad:
-        return [f"your dL/d{name} is not connected to {name} in the graph: it was computed "
-                f"from .data (NumPy arrays), so the engine sees a constant and its derivative "
-                f"comes out 0. Write it with Tensor operations on {name} (or out)."]
+        return [f"your dL/d{name} is not connected to {name}: it was computed from .data "
+                f"(NumPy arrays), so the engine sees a constant, whose derivative is 0. "
+                f"Write it with Tensor operations on {name} (or out)."]
     return []
 
 
-def probe(op, case, path):
-    """Call the student's backward once: NotStarted if it is still the template's stub."""
-    xs = tensors_for(op, case)
+def stub_error(call, path):
+    """The template's NotImplementedError('your turn: ...') if call() raises it from the
+    student's file (the stub is still there), else None (any other outcome: the checks
+    report it properly)."""
     try:
-        with minigan.no_grad():
-            out = op(*xs, **case.params)
-            g = Tensor(np.ones(out.shape))
-            op.backward(g, *xs, out, **case.params)
+        call()
     except NotImplementedError as e:
         if raised_by_stub(e, path):
-            raise NotStarted(f"{os.path.basename(path)}: backward() is still the template's "
-                             f"stub ({e})") from None
+            return e
     except Exception:
-        pass                          # a real error: the checks report it properly
+        pass
+    return None
+
+
+def not_started(calls, path):
+    """Raise NotStarted when every call (function name, thunk) still hits the template's
+    stub: the one definition of "not started" (see the module text). A student who
+    wrote any of the functions, or a branch of one, has started."""
+    stubs = [(fname, stub_error(call, path)) for fname, call in calls]
+    if stubs and all(e is not None for _, e in stubs):
+        names = sorted({fname for fname, _ in stubs})
+        raise NotStarted(f"{os.path.basename(path)}: {' and '.join(f'{n}()' for n in names)} "
+                         f"still raise{'s' if len(names) == 1 else ''} the template's "
+                         f"NotImplementedError({str(stubs[0][1])!r})")
+
+
+def backward_call(op, case):
+    """A thunk calling the student's backward once on `case` (with g = 1)."""
+    def call():
+        xs = tensors_for(op, case)
+        with minigan.no_grad():
+            out = op(*xs, **case.params)
+            op.backward(Tensor(np.ones(out.shape)), *xs, out, **case.params)
+    return call

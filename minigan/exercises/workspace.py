@@ -13,11 +13,13 @@ Writing never destroys a student's work. A file that already exists with
 other content than the template's is left alone, and ``new`` stops with an
 error naming it, unless ``--force`` is given; then the old file is kept beside
 the new one as ``NAME.py.bak`` (``.bak2``, ... if that exists). New exercises can be added to a workspace at
-any time with ``--only``.
+any time with ``--only``. Every file is written with ``minigan.serialization.
+atomic_write``, so an interrupted ``new`` leaves each file whole, old or new.
 """
 import json
 import pathlib
 
+from ..serialization import atomic_write
 from . import catalogue
 
 MARKER = ".minigan-exercises"
@@ -44,8 +46,12 @@ top of the file says what to derive, with the math and a hint.
     pytest .                                      # the same verdicts, as tests
     python -m minigan exercises list              # all exercises, in the suggested order
 
-A check prints one row per exercise: `pass`, `FAIL` or `not started`; for a
-failure, the first wrong number, yours beside the right one, and often a hint.
+A check prints one row per exercise: `pass`, `FAIL`, `not started` (your
+functions still raise the template's `NotImplementedError("your turn: ...")`)
+or `missing file`; for a failure, the wrong number, yours beside the right
+one, and often a hint. Under the table, your total counts every exercise
+here (not only those you attempted), the same total your instructor's grading
+gives this folder.
 
 ## How your code is plugged into the engine
 
@@ -170,18 +176,18 @@ def new_workspace(folder, exercises=None, force=False):
     for name, text, is_exercise in planned:
         path = folder / name
         if not path.exists():
-            path.write_text(text)
+            atomic_write(path, text)
             done["written"].append(name)
         elif path.read_text() == text:
             done["unchanged"].append(name)
         elif is_exercise:                       # a clash, and force was given
-            _backup_name(path).write_text(path.read_text())
-            path.write_text(text)
+            atomic_write(_backup_name(path), path.read_bytes())    # the student's bytes, kept
+            atomic_write(path, text)
             done["replaced"].append(name)
         else:                                   # a README or test file the student changed
             done["kept"].append(name)
     handed_out = set(_read_marker(folder)) | {e.name for e in exercises}
     marker = {"kit": "minigan exercises", "version": 1,
               "exercises": [e.name for e in catalogue.EXERCISES if e.name in handed_out]}
-    (folder / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+    atomic_write(folder / MARKER, json.dumps(marker, indent=2) + "\n")
     return done
