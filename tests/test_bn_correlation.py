@@ -20,53 +20,58 @@ def test_the_intra_batch_correlation_finds_a_shared_component_and_only_that():
     assert abs(lab.intra_batch_correlation(mixed, 8) - 0.25) < 0.04
 
 
-@pytest.fixture
-def model_cache(tmp_path, monkeypatch):
-    """An untrained DCGAN in a model cache of its own (the experiment only needs weights),
-    its running statistics those of a large batch, as after training."""
-    monkeypatch.setenv("MINIGAN_MODELS", str(tmp_path / "models"))
-    minigan.manual_seed(0)
-    G, D = models.dcgan_generator(), models.dcgan_discriminator(depth=3)   # dcgan-plus's
-    for layer in (G[2], G[5]):
-        layer.momentum = 1.0
-    with minigan.no_grad():
-        G(minigan.tensor(np.random.default_rng(2).standard_normal((512, 100)).astype(np.float32)))
-    (tmp_path / "models").mkdir()
-    save({"generator": G.state_dict(), "discriminator": D.state_dict()},
-         tmp_path / "models" / "dcgan-plus.npz")
-    return tmp_path
+def plain_run(folder, seed=1):
+    """An untrained plain DCGAN saved as a run's checkpoint, at RUN/checkpoints/dcgan/."""
+    minigan.manual_seed(seed)
+    G, D = models.dcgan_generator(), models.dcgan_discriminator()       # two convolutions
+    run = folder / "checkpoints" / "dcgan"
+    run.mkdir(parents=True)
+    save({"generator": G.state_dict(), "discriminator": D.state_dict()}, run / "checkpoint.npz")
+    return G, run / "checkpoint.npz"
 
 
 def test_the_experiment_shows_batch_norm_depends_on_batch_mates_and_virtual_does_not(
-        model_cache):
+        tmp_path, capsys):
     from minigan.__main__ import main
-    out = model_cache / "out"
+    out = tmp_path / "out"
     assert main(["run", "bn-correlation", "--quick", "--no-progress", "--out", str(out)]) == 0
     m = json.loads((out / "metrics.json").read_text())
     bn, vbn = m["variants"]["batch norm (batch statistics)"], m["variants"]["virtual batch norm"]
     assert bn["max_change_of_one_sample"] > 1e-3
     assert vbn["max_change_of_one_sample"] < 1e-6
-    assert bn["intra_batch_correlation"] > vbn["intra_batch_correlation"] + 0.05
-    assert m["model"].endswith("dcgan-plus.npz") and m["gan"] == "dcgan-plus"
+    assert bn["intra_batch_correlation"] > vbn["intra_batch_correlation"] + 0.02
+    assert [c["held"] for c in m["claims"]] == [True]
+    assert "ships with minigan" in m["model"] and "ships with minigan" in capsys.readouterr().out
     for name in ("bn_correlation_batches.png", "bn_correlation_same_code.png"):
         assert (out / name).stat().st_size > 10_000
 
 
-def test_a_lesson_can_be_pointed_at_the_plain_dcgan(model_cache, capsys):
-    """--set gan=dcgan: the lesson loads the plain DCGAN (two-convolution D), says so in
-    its output and its metrics; the dcgan-plus model beside it is not touched."""
+def test_the_claim_fails_when_virtual_batch_norm_would_leak_the_batch():
+    out = {"batch norm (batch statistics)": {"max_change_of_one_sample": 0.8},
+           "virtual batch norm": {"max_change_of_one_sample": 0.01}}
+    assert [c.held for c in lab.bn_claims(out)] == [False]
+    out["virtual batch norm"]["max_change_of_one_sample"] = 0.0
+    assert [c.held for c in lab.bn_claims(out)] == [True]
+
+
+def test_a_lesson_can_be_pointed_at_the_plain_dcgan_and_never_picks_up_a_stray_one(
+        tmp_path, monkeypatch, capsys):
+    """--model runs/dcgan: the lesson loads that run's G, says so in its output and its
+    metrics. Without --model, a runs/dcgan lying in the working folder is not used."""
     from minigan.__main__ import main
-    minigan.manual_seed(1)
-    G, D = models.dcgan_generator(), models.dcgan_discriminator()
-    save({"generator": G.state_dict(), "discriminator": D.state_dict()},
-         model_cache / "models" / "dcgan.npz")
-    out = model_cache / "plain"
+    monkeypatch.chdir(tmp_path)
+    G, path = plain_run(tmp_path / "runs" / "dcgan")
+    out = tmp_path / "plain"
     assert main(["run", "bn-correlation", "--quick", "--no-progress", "--out", str(out),
-                 "--set", "gan=dcgan"]) == 0
+                 "--model", "runs/dcgan"]) == 0
     m = json.loads((out / "metrics.json").read_text())
-    assert m["gan"] == "dcgan" and m["model"].endswith("dcgan.npz")
-    assert f"the trained dcgan from {model_cache / 'models' / 'dcgan.npz'}" in \
-        capsys.readouterr().out
+    assert m["model"] == "the trained dcgan of runs/dcgan/checkpoints/dcgan/checkpoint.npz"
+    assert m["config"]["model"] == "runs/dcgan"
+    assert "G is the trained dcgan of runs/dcgan" in capsys.readouterr().out
+    assert main(["run", "bn-correlation", "--quick", "--no-progress", "--out",
+                 str(tmp_path / "default")]) == 0
+    m = json.loads((tmp_path / "default" / "metrics.json").read_text())
+    assert "ships with minigan" in m["model"]
 
 
 def test_a_virtual_copy_keeps_the_weights_and_draws_each_sample_alone():
@@ -81,49 +86,51 @@ def test_a_virtual_copy_keeps_the_weights_and_draws_each_sample_alone():
         models.dcgan_generator(norm="layer")
 
 
-def test_a_missing_model_names_the_command_that_makes_it(tmp_path, monkeypatch):
-    monkeypatch.setenv("MINIGAN_MODELS", str(tmp_path / "empty"))
-    monkeypatch.chdir(tmp_path)
-    cfg = RunConfig("invert", out=tmp_path / "out")
-    with pytest.raises(trained.MissingModel, match=r"python -m minigan run dcgan --out runs/dcgan"):
-        trained.load_gan(cfg, "dcgan", train=False)
-    cfg.data_dir = str(tmp_path / "no-mnist-here")
-    with pytest.raises(trained.MissingModel, match=r"without MNIST.*python -m minigan run cgan"):
-        trained.load_gan(cfg, "cgan")
-
-
-def test_a_model_file_of_another_architecture_is_refused(model_cache):
+def test_a_model_that_cannot_be_read_is_refused_by_name(tmp_path):
+    cfg = RunConfig("invert", out=tmp_path / "out", model=str(tmp_path / "missing"))
+    with pytest.raises(trained.MissingModel, match="no such file or folder"):
+        trained.load_gan(cfg)
+    (tmp_path / "empty-run").mkdir()
+    cfg.model = str(tmp_path / "empty-run")
+    with pytest.raises(trained.MissingModel, match="must hold one trained DCGAN"):
+        trained.load_gan(cfg)
     save({"generator": {"0.weight": np.zeros((3, 3))}, "discriminator": {}},
-         model_cache / "models" / "dcgan-plus.npz")
-    cfg = RunConfig("invert", out=model_cache / "out")
-    with pytest.raises(ValueError, match="does not hold a dcgan-plus of minigan's architecture"):
-        trained.load_gan(cfg, "dcgan-plus", train=False)
+         tmp_path / "odd.npz")
+    cfg.model = str(tmp_path / "odd.npz")
+    with pytest.raises(trained.MissingModel, match="not a DCGAN of minigan's architecture"):
+        trained.load_gan(cfg)
+    save({"weights": np.zeros(3)}, tmp_path / "other.npz")
+    cfg.model = str(tmp_path / "other.npz")
+    with pytest.raises(trained.MissingModel, match="not a trained DCGAN"):
+        trained.load_gan(cfg)
 
 
-def test_with_no_model_anywhere_one_is_trained_cached_and_then_reused(mnist_dir, tmp_path,
-                                                                     monkeypatch, capsys):
-    """The 'train if absent' path, shortened to 3 steps: trained with a progress bar,
-    cached as dcgan-quick.npz, found there by the next --quick run; a full run does not
-    take that quick model for a trained one (not from the cache, nor from --out)."""
-    monkeypatch.setenv("MINIGAN_MODELS", str(tmp_path / "models"))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setitem(trained.FALLBACK, "dcgan", (5, 3))
-    cfg = RunConfig("latent-walk", out=tmp_path / "out", quick=True, data_dir=str(mnist_dir))
-    G, D, source = trained.load_gan(cfg, "dcgan")
-    cached = tmp_path / "models" / "dcgan-quick.npz"
-    assert source.startswith("trained now (3 steps)") and cached.exists()
-    err = capsys.readouterr().err
-    assert "dcgan (for latent-walk)" in err and "3/3" in err         # the progress bar
-    assert not G.training
-    G2, _, again = trained.load_gan(cfg, "dcgan", train=False)
-    assert again == str(cached)
-    np.testing.assert_array_equal(G2[0].weight.numpy(), G[0].weight.numpy())
-    full = RunConfig("latent-walk", out=tmp_path / "out", data_dir=str(mnist_dir))
-    with pytest.raises(trained.MissingModel):
-        trained.load_gan(full, "dcgan", train=False)
+def test_the_shipped_dcgan_is_checked_and_a_changed_copy_refused(tmp_path):
+    from minigan.gan import pretrained
+    G, D = pretrained.load_dcgan()
+    assert not G.training and len(D) > 0
+    copy = tmp_path / "copy.npz"
+    data = bytearray(open(pretrained.WEIGHTS, "rb").read())
+    data[-100] ^= 1
+    copy.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not the ones minigan ships"):
+        pretrained.load_dcgan(copy, sha256=pretrained.WEIGHTS_SHA256)
+    with pytest.raises(FileNotFoundError, match="python -m minigan.experiments.trained --ship"):
+        pretrained.load_dcgan(tmp_path / "none.npz")
 
 
-def test_a_run_checkpoint_gives_the_lessons_the_averaged_g_its_run_scored(model_cache):
+def test_shipping_writes_the_file_the_lessons_load(tmp_path):
+    """--ship: a run's checkpoint becomes a file load_dcgan reads, with the same G."""
+    from minigan.gan import pretrained
+    G, _ = plain_run(tmp_path / "run")
+    dest, sha = trained.ship(tmp_path / "run", tmp_path / "shipped.npz")
+    G2, D2 = pretrained.load_dcgan(dest, sha256=sha)
+    z = minigan.tensor(np.random.default_rng(0).standard_normal((3, 100)).astype(np.float32))
+    np.testing.assert_array_equal(G2(z).numpy(), G.eval()(z).numpy())
+    assert len(D2) == len(models.dcgan_discriminator())
+
+
+def test_a_run_checkpoint_gives_the_lessons_the_averaged_g_its_run_scored(tmp_path):
     """A full dcgan run keeps G's weight average in its checkpoint; the lessons get that
     G (the averaged weights, batch norm's statistics recomputed from the run's seed and
     batch size), the one that drew the run's scored samples, not G's last weights."""
@@ -135,14 +142,15 @@ def test_a_run_checkpoint_gives_the_lessons_the_averaged_g_its_run_scored(model_
     rng = np.random.default_rng(3)
     average.average = [a + 0.01 * rng.standard_normal(a.shape).astype(a.dtype)
                        for a in average.average]
-    run = model_cache / "out" / "checkpoints" / "dcgan-plus"
+    run = tmp_path / "out" / "checkpoints" / "dcgan-plus"
     run.mkdir(parents=True)
     save({"generator": G.state_dict(), "discriminator": D.state_dict(),
           "callbacks": {"0": average.state_dict()},
           "config": json.dumps({"seed": 5, "batch_size": 32})}, run / "checkpoint.npz")
-    A, _, source = trained.load_gan(RunConfig("latent-walk", out=model_cache / "out"),
-                                    "dcgan-plus", train=False)
-    assert source == f"{run / 'checkpoint.npz'} (G's weights averaged over training)"
+    A, _, source = trained.load_gan(RunConfig("latent-walk", out=tmp_path / "o",
+                                              model=str(tmp_path / "out")))
+    assert source == (f"the trained dcgan-plus of {run / 'checkpoint.npz'} (G's weights "
+                      f"averaged over training)")
     assert not A.training
     for p, avg in zip(A.parameters(), average.average):
         np.testing.assert_array_equal(p.numpy(), avg)

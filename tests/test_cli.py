@@ -86,12 +86,18 @@ def test_quick_run_writes_metrics_and_a_png(capsys, tmp_path):
     assert record["config"] == {"name": "vanishing-gradients", "steps": 20, "seed": 3,
                                 "device": "cpu", "out": str(out), "quick": True,
                                 "progress": False, "jobs": None, "resume": False,
-                                "data_dir": None, "options": {}}
+                                "data_dir": None, "options": {}, "model": None}
     assert record["wall_time_s"] > 0
+    # 20 steps are too few for the race to the data: the claim fails, and says so
+    verdicts = {c["claim"].split(",")[0]: c["held"] for c in record["claims"]}
+    assert verdicts == {"where D rejects the fakes (D(G(z)) = 0.01)": True,
+                        "against a strong D": False}
+    printed = capsys.readouterr().out
+    assert "claim FAILED: against a strong D" in printed
     assert record["ratio_non_saturating_over_saturating_at_D_0.01"] == pytest.approx(99.0)
     png = out / "vanishing_gradients.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "done in" in capsys.readouterr().out
+    assert "done in" in printed
 
 
 def test_registry_refuses_a_name_registered_twice():
@@ -251,10 +257,22 @@ def test_every_experiment_refuses_an_option_it_does_not_take_before_anything_run
 def test_an_option_of_the_wrong_kind_is_refused_naming_what_it_takes(tmp_path, capsys):
     for item, message in (("lambda1=abc", "--set lambda1=abc: expected float"),
                           ("target=1.5", "--set target=1.5: expected int"),
-                          ("gan=wgan", "--set gan=wgan: expected one of dcgan-plus, dcgan")):
-        assert main(["run", "invert", "--quick", "--no-progress", "--out", str(tmp_path),
+                          ("judge=vit", "--set judge=vit: expected one of cnn, mlp")):
+        name = "mnist-classifier" if item.startswith("judge") else "invert"
+        assert main(["run", name, "--quick", "--no-progress", "--out", str(tmp_path),
                      "--set", item]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_only_the_lessons_on_a_trained_dcgan_take_a_model(tmp_path, capsys):
+    assert main(["run", "bilinear", "--quick", "--no-progress", "--out", str(tmp_path / "b"),
+                 "--model", "runs/dcgan"]) == 2
+    err = capsys.readouterr().err
+    assert "bilinear trains its own models and takes no --model" in err
+    assert "latent-walk" in err and "invert" in err and "bn-correlation" in err
+    assert main(["run", "latent-walk", "--quick", "--no-progress", "--out", str(tmp_path / "l"),
+                 "--model", str(tmp_path / "nothing-here")]) == 2
+    assert "--model" in capsys.readouterr().err and not (tmp_path / "l" / "metrics.json").exists()
 
 
 def test_an_experiment_reading_an_option_it_did_not_declare_is_a_bug_caught_at_once():

@@ -96,7 +96,7 @@ def test_the_command_line_refuses_bad_images_and_unknown_options(tmp_path, capsy
     assert "0..255 pixels" in capsys.readouterr().err
     assert main(["run", "invert", "--quick", "--out", str(tmp_path / "o"),
                  "--set", "lamda1=3"]) == 2
-    assert ("invert has no option lamda1; its options: gan=dcgan-plus|dcgan, images=str, "
+    assert ("invert has no option lamda1; its options: images=str, "
             "lambda1=float, lambda2=float, target=int") in \
         capsys.readouterr().err
     assert main(["run", "invert", "--quick", "--out", str(tmp_path / "o"),
@@ -105,22 +105,56 @@ def test_the_command_line_refuses_bad_images_and_unknown_options(tmp_path, capsy
 
 
 @pytest.mark.slow
-def test_the_experiment_end_to_end_on_a_cached_model(tmp_path, monkeypatch, mnist_dir):
+def test_the_experiment_end_to_end_on_a_model_of_ones_own(tmp_path, monkeypatch, mnist_dir):
+    """--model: another G gets an encoder trained for it (and cached), not the shipped one."""
     from minigan.__main__ import main
     from minigan.experiments import invert as lab
     monkeypatch.setattr(lab, "ENCODER_QUICK", 20)         # the path, not the quality
     monkeypatch.setattr(lab, "EDIT_STEPS", 5)
     monkeypatch.setattr(lab, "N_QUICK", 6)
     monkeypatch.setenv("MINIGAN_MODELS", str(tmp_path / "models"))
-    (tmp_path / "models").mkdir()
     minigan.manual_seed(0)
     G, D = models.dcgan_generator(), models.dcgan_discriminator(depth=3)   # dcgan-plus's
+    run = tmp_path / "run" / "checkpoints" / "dcgan-plus"
+    run.mkdir(parents=True)
     minigan.save({"generator": G.state_dict(), "discriminator": D.state_dict()},
-                 tmp_path / "models" / "dcgan-plus.npz")
-    assert main(["run", "invert", "--quick", "--steps", "5", "--no-progress",
-                 "--out", str(tmp_path / "o"), "--set", "lambda2=0.5"]) == 0
+                 run / "checkpoint.npz")
+    assert main(["run", "invert", "--quick", "--steps", "5", "--no-progress", "--model",
+                 str(tmp_path / "run"), "--out", str(tmp_path / "o"), "--set", "lambda2=0.5"]) == 0
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert m["encoder"].startswith("trained now (20 steps")
+    assert len(list((tmp_path / "models").glob("encoder-*-20.npz"))) == 1
     assert set(m["methods"]) == {"descent from random z", "encoder", "encoder, then descent"}
     assert m["edit"]["lambda2"] == 0.5 and m["n_images"] == 6
     for name in ("invert_reconstructions.png", "invert_curves.png", "invert_edit.png"):
         assert (tmp_path / "o" / name).exists()
+
+
+def test_with_the_shipped_dcgan_the_lesson_takes_seconds_and_states_its_claims(
+        tmp_path, monkeypatch, mnist_dir, capsys):
+    """No --model: the shipped G and its shipped encoder (nothing trained), and three
+    claims decided and printed."""
+    from minigan.__main__ import main
+    from minigan.experiments import invert as lab
+    monkeypatch.setattr(lab, "N_QUICK", 6)
+    monkeypatch.setenv("MINIGAN_MODELS", str(tmp_path / "models"))
+    assert main(["run", "invert", "--quick", "--steps", "30", "--no-progress",
+                 "--out", str(tmp_path / "o")]) == 0
+    m = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert m["encoder"].startswith("the encoder that ships with the trained DCGAN")
+    assert m["encoder_train_seconds"] == 0.0 and not (tmp_path / "models").exists()
+    assert [c["claim"].split(" ")[0] for c in m["claims"]] == ["starting", "the", "minimizing"]
+    assert capsys.readouterr().out.count("claim ") == 3
+
+
+def test_an_inversion_claim_that_did_not_hold_is_reported_failed():
+    from minigan.experiments import invert as lab
+    methods = {"descent from random z": {"mse_mean": 0.02, "seconds_per_image": 0.5},
+               "encoder": {"mse_mean": 0.05, "seconds_per_image": 0.001},
+               "encoder, then descent": {"mse_mean": 0.03, "seconds_per_image": 0.5}}
+    edit = {"lambda2 = 0.02": {"classifier_says": [7, 7, 4]}}
+    held = [c.held for c in lab.invert_claims(methods, edit, 9)]
+    assert held == [False, True, False]
+    methods["encoder, then descent"]["mse_mean"] = 0.01
+    edit["lambda2 = 0.02"]["classifier_says"][2] = 9
+    assert [c.held for c in lab.invert_claims(methods, edit, 9)] == [True, True, True]

@@ -136,8 +136,9 @@ def ship(run_dir, dest=None):
     G, D, _, depth = load_checkpoint_gan(path)
     state = load(path)
     seed = json.loads(str(state.get("config") or "{}")).get("seed")
-    source = (f"{RECIPE_OF_DEPTH[depth]}, seed {seed}, {int(state['step']):,} steps; G's "
-              f"weights as the run scored them")
+    steps = f"{int(state['step']):,} steps" if "step" in state else "steps not recorded"
+    source = (f"{RECIPE_OF_DEPTH[depth]}, seed {seed}, {steps}; G's weights as the run "
+              f"scored them")
     dest = dest or pretrained.WEIGHTS
     os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
     pretrained.save_dcgan(G, D, dest, depth, source)

@@ -37,7 +37,7 @@ from ..gan.step import frozen
 # its SHA-256 is checked at load.
 SHIPPED_ENCODER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights",
                                "encoder_dcgan_plus_seed0.npz")
-SHIPPED_ENCODER_SHA256 = None
+SHIPPED_ENCODER_SHA256 = "8be1ba26653fbc219b327ecb48cc5434f9f204d5c915cb2ed061db75e025f02c"
 
 
 def check_images(x, who="invert"):
