@@ -9,6 +9,8 @@ import minigan
 from minigan import backend
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# every figure a test draws is checked for texts drawn over each other
+os.environ.setdefault("MINIGAN_CHECK_FIGURES", "1")
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
     not backend.cuda_available(), reason="no CUDA device (CuPy or GPU missing)"))]

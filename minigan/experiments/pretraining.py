@@ -125,9 +125,11 @@ def autoencoder_claims(mse, baseline, accuracies, early, n_labels):
               f"MSE {mse:.4f} against {baseline:.4f}", mse < 0.5 * baseline),
         claim(f"an autoencoder's encoder as the start helps a classifier trained on "
               f"{n_labels} labels", "a higher mean test accuracy at the end than from scratch",
-              f"{tuned:.1%} fine-tuned against {scratch:.1%} from scratch (after {EARLY} "
-              f"steps: {numpy.mean(early['encoder fine-tuned']):.1%} against "
-              f"{numpy.mean(early['from scratch']):.1%})", tuned > scratch),
+              f"{tuned:.1%} fine-tuned against {scratch:.1%} from scratch" + (
+                  f" (after {EARLY} steps: {numpy.mean(early['encoder fine-tuned']):.1%} "
+                  f"against {numpy.mean(early['from scratch']):.1%})"
+                  if "encoder fine-tuned" in early and "from scratch" in early else ""),
+              tuned > scratch),
     ]
 
 

@@ -46,12 +46,13 @@ class FigureTextOverlap(AssertionError):
 
 def text_boxes(fig):
     """(the text, its box in display pixels) for every visible, non-empty text of
-    `fig` that a reader reads as a sentence: the figure's own texts, and each axes'
-    title, axis labels and legend. Tick labels are left out (matplotlib spaces them)."""
+    `fig` that a reader reads: the figure's own texts, and each axes' title, axis
+    labels, notes and legend. Tick labels are left out (matplotlib spaces them)."""
     renderer = fig.canvas.get_renderer()
     texts = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else [])
     for ax in fig.axes:
         texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+        texts += list(ax.texts)         # notes placed in the axes
         legend = ax.get_legend()
         if legend is not None and legend.get_visible():
             texts.append(legend)
