@@ -35,11 +35,14 @@ class UsageError(Exception):
 
 
 def _parser():
+    from .experiments import QUICK_TAKES
     p = argparse.ArgumentParser(prog="python -m minigan",
                                 description="minigan: run the GAN lecture experiments, "
                                             "or hand out and grade the class exercises.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="name the experiments, one line each")
+    ls = sub.add_parser("list", help="the experiments, lecture by lecture, one line each")
+    ls.add_argument("--names", action="store_true",
+                    help="only their names, one a line (for scripts)")
     r = sub.add_parser("run", help="run one experiment, writing figures and metrics.json")
     r.add_argument("name", help="experiment name (see `python -m minigan list`)")
     r.add_argument("--steps", type=int, default=None,
@@ -49,7 +52,7 @@ def _parser():
                    help="cpu (NumPy) or cuda (CuPy)")
     r.add_argument("--out", default=None, help="output folder (default runs/NAME/)")
     r.add_argument("--quick", action="store_true",
-                   help="a short run (under a minute on 2 CPU cores), every figure still drawn")
+                   help=f"a short run ({QUICK_TAKES}), every figure still drawn")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.add_argument("--data-dir", default=None,
                    help="folder with the four MNIST files (default: $MINIGAN_DATA, else a "
@@ -170,9 +173,12 @@ def check_resume(out, cfg):
                          "new run without --resume")
 
 
-def cmd_list():
+def cmd_list(names_only=False):
     from .experiments import load_all, LECTURES
     exps = load_all()
+    if names_only:
+        print("\n".join(exps))
+        return 0
     width = max(len(n) for n in exps) if exps else 0
     for number, lecture in LECTURES.items():
         names = [n for n in exps if exps[n].lecture == number]   # in registration order
@@ -257,7 +263,7 @@ def main(argv=None):
     from .exercises.cli import UsageError as ExercisesUsageError, run as run_exercises
     try:
         if args.command == "list":
-            return cmd_list()
+            return cmd_list(args.names)
         if args.command == "exercises":
             return run_exercises(args)
         return cmd_run(args)

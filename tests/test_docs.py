@@ -118,3 +118,14 @@ def test_every_relative_link_resolves(page):
         if not (page.parent / target.split("#")[0]).exists():
             broken.append(target)
     assert not broken, f"{page.relative_to(ROOT)} links to missing files: {broken}"
+
+
+def test_what_quick_takes_is_said_once_and_the_same_everywhere():
+    from minigan.experiments import QUICK_TAKES
+    for page in (ROOT / "README.md", ROOT / "docs" / "running.md"):
+        assert QUICK_TAKES in " ".join(page.read_text(encoding="utf-8").split()), page
+    other = re.compile(r"under (a|one|two|2) minutes?", re.I)
+    for page in PAGES:
+        text = " ".join(page.read_text(encoding="utf-8").split())
+        for m in re.finditer(r"--quick`?[^.]{0,80}", text):
+            assert not other.search(m.group(0)), f"{page}: {m.group(0)}"

@@ -259,3 +259,11 @@ def test_a_recorded_table_says_it_is_a_record(tmp_path):
     rec["rows"][0].append("extra")
     (tmp_path / "metrics" / "recorded" / "old.json").write_text(json.dumps(rec))
     assert any("row 0 has not 2 cells" in p for p in tables.check(tmp_path, tmp_path / "metrics"))
+
+
+def test_every_recorded_quick_run_kept_within_what_quick_promises():
+    from minigan.experiments import QUICK_TAKES
+    limit = 60 * int(QUICK_TAKES.split()[2])               # "at most 5 minutes ..."
+    runs = tables.read_metrics(ROOT / "docs" / "metrics" / "quick")
+    slow = {name: m["wall_time_s"] for name, m in runs.items() if m["wall_time_s"] > limit}
+    assert slow == {}, f"--quick runs over {QUICK_TAKES!r}: {slow}"

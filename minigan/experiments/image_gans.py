@@ -53,7 +53,7 @@ DCGAN_STEPS, DCGAN_QUICK = 3_750, 300     # 4 epochs of 938 batches; --quick
 
 
 # ----------------------------------------------------------------- recipes
-# quick_steps: --quick in under 2 minutes on 2 CPU cores (docs/image-gans.md)
+# quick_steps: --quick within experiments.QUICK_TAKES (docs/quick-runs.md)
 RECIPES = {
     "mnist-mlp": ImageRecipe("mlp", steps=24_000, quick_steps=800, batch_size=128,
                              stages=(128, 1_280, 6_400, 12_800, 24_000)),
