@@ -226,6 +226,15 @@ QUICK_RUNS = {
 }
 
 
+def verdicts(claims):
+    """'2 of 2 held', or which failed, for a run's recorded claims ('' for none)."""
+    if not claims:
+        return ""
+    failed = [c["claim"] for c in claims if not c["held"]]
+    text = f"{len(claims) - len(failed)} of {len(claims)} held"
+    return text + "".join(f"; FAILED: {c}" for c in failed)
+
+
 def read_metrics(folder):
     """{experiment: metrics} for every NAME.json in `folder`."""
     out = {}
@@ -253,8 +262,9 @@ def quick_runs(metrics_dir):
         if m.get("interrupted"):
             numbers += " (interrupted)"
         rows.append((f"`{name}`", "" if steps is None else f"{lookup(m, steps, source):,}",
-                     numbers, wall_time(lookup(m, "wall_time_s", source))))
-    text = markdown_table(["experiment", "steps", "key numbers", "wall time"], rows)
+                     numbers, verdicts(m.get("claims")),
+                     wall_time(lookup(m, "wall_time_s", source))))
+    text = markdown_table(["experiment", "steps", "key numbers", "claims", "wall time"], rows)
     missing = [name for name in QUICK_RUNS if name not in runs]
     if missing:
         text += "\nNo metrics file yet for " + ", ".join(f"`{n}`" for n in missing) + ".\n"
