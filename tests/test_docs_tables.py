@@ -267,3 +267,10 @@ def test_every_recorded_quick_run_kept_within_what_quick_promises():
     runs = tables.read_metrics(ROOT / "docs" / "metrics" / "quick")
     slow = {name: m["wall_time_s"] for name, m in runs.items() if m["wall_time_s"] > limit}
     assert slow == {}, f"--quick runs over {QUICK_TAKES!r}: {slow}"
+
+
+def test_the_claims_column_names_what_failed():
+    assert tables.verdicts(None) == ""
+    claims = [{"claim": "A holds", "held": True}, {"claim": "B holds", "held": False}]
+    assert tables.verdicts(claims) == "1 of 2 held; FAILED: B holds"
+    assert tables.verdicts(claims[:1]) == "1 of 1 held"

@@ -289,7 +289,9 @@ def run_image_gan(cfg, name):
         averaged = "" if average is None else ", weights averaged"
         images.sample_grid(final, cfg.out / f"{name}_samples.png",
                            f"{name}: {label} after {steps} steps{averaged}", stage_note)
-    images.stages([(f"step {s}", snaps[s][:N_FIXED]) for s in stages],
+    # every fixed sample: 8 x 8 for the unconditional models, 10 x 10 for cgan (a row per
+    # digit) and one per cluster for dcgan-clusters, whole rows of 10
+    images.stages([(f"step {s}", snaps[s]) for s in stages],
                   cfg.out / f"{name}_stages.png",
                   f"{name}: the same noise over training", stage_note,
                   ncol=8 if recipe.model in ("mlp", "dcgan") else 10)
