@@ -118,8 +118,9 @@ def load_gan(cfg):
             G, D, source, _ = load_checkpoint_gan(path, cfg.device)
     else:
         G, D = pretrained.load_dcgan(device=cfg.device)
-        source = (f"the trained DCGAN that ships with minigan ({pretrained.WEIGHTS}: "
-                  f"dcgan-plus, seed 0, G's weights averaged)")
+        where = "minigan/gan/weights/" + os.path.basename(pretrained.WEIGHTS)
+        source = (f"the trained DCGAN that ships with minigan ({where}: dcgan-plus, seed 0, "
+                  f"G's weights averaged)")
     print(f"{cfg.name}: G is {source}")
     return G, D, source
 
