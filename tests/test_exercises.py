@@ -553,7 +553,8 @@ def test_the_csv_gives_a_state_and_a_one_line_reason_per_exercise(tmp_path):
     with path.open(newline="") as f:
         header, *rows = list(csv.reader(f))
     assert header == ["student", "total", "percent", "passed", "attempted", "out_of", "failed",
-                      "not_started", "missing_file", "error", "tampered", "sigmoid", "tanh", "mean",
+                      "not_started", "missing_file", "error", "tampered", "sigmoid", "tanh",
+                      "mean",
                       "sigmoid reason", "tanh reason", "mean reason"]
     alice, bob = (dict(zip(header, r)) for r in rows)
     assert alice["student"] == "'=alice"              # a spreadsheet shows it, not a formula

@@ -15,8 +15,10 @@ package, graded by a grader started from that copy, never to this checkout.
 import csv
 import hashlib
 import io
+import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -176,7 +178,6 @@ def backward(g, x, out):
 ''', MARKER=tmp_path / "seen.json")
     result = grade(ws)["sigmoid"]
     assert result.status == grading.PASS, result.message      # right code still passes
-    import json
     seen = json.loads((tmp_path / "seen.json").read_text())
     assert seen["modules"] == []                 # no checks, no grader in its memory
     assert seen["minigan.exercises"] is None     # ... nor on its path
@@ -189,13 +190,21 @@ def backward(g, x, out):
     assert ROOT not in pathlib.Path(seen["cwd"]).resolve().parents
 
 
-def _gone(pid):
-    """The process ended (a zombie that nobody has reaped yet counts as ended)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
+def _gone(pid, wait=10.0):
+    """The process ended within `wait` seconds (SIGKILL is not instantaneous; a zombie
+    that nobody has reaped yet counts as ended)."""
+    import time
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 @needs_proc
@@ -450,6 +459,23 @@ def test_reading_a_message_never_unpickles(tmp_path):
     ok = io.BytesIO(wire.encode({"x": (np.arange(3.0), None, 2)}))
     x = wire.decode(ok.read)["x"]
     assert isinstance(x, tuple) and x[0].tolist() == [0.0, 1.0, 2.0] and x[1:] == (None, 2)
+
+
+def _message(header, count=0, tail=b""):
+    return len(header).to_bytes(4, "big") + count.to_bytes(4, "big") + header + tail
+
+
+@pytest.mark.parametrize("data, words", [
+    (_message(b""), "an empty message"),
+    (_message(b"not json"), "header is not JSON"),
+    (_message(b"[" * 100000), "header is not JSON (RecursionError"),
+    (_message(b"{}", 10 ** 6), "over the limits"),
+    (_message(b'{"a": {"__array__": 3}}'), "a reference to array 3 of 0"),
+    (_message(b'{"a": 1}', 1, (10 ** 12).to_bytes(8, "big")), "more than"),
+])
+def test_the_wire_refuses_what_it_cannot_read(data, words):
+    with pytest.raises(wire.WireError, match=re.escape(words)):
+        wire.decode(io.BytesIO(data).read)
 
 
 @needs_proc

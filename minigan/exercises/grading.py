@@ -31,13 +31,20 @@ import pathlib
 import time
 
 from . import catalogue, grade_one, integrity
-from .integrity import PackageChanged  # noqa: F401  (raised by grade_class)
+from .integrity import PackageChanged
 from .remote import StudentProcess
-from .reports import (report, class_report, format_table, format_failures,  # noqa: F401
-                      write_csv, CSV_COLUMNS, CODES)
-from .results import (PASS, FAIL, NOT_STARTED, MISSING, ERROR, TAMPERED,  # noqa: F401
-                      STATES, FAILING, REASON_MAX, Result, Score, tally)
+from .reports import (report, class_report, format_table, format_failures, write_csv,
+                      CSV_COLUMNS, CODES)
+from .results import (PASS, FAIL, NOT_STARTED, MISSING, ERROR, TAMPERED, STATES, FAILING,
+                      REASON_MAX, Result, Score, tally)
 from .workspace import WorkspaceError, exercises_in, require_workspace
+
+# the grader's surface: grading, and what it gives (results.py, reports.py) in one place
+__all__ = ["grade_file", "grade_workspace", "grade_class", "student_folders", "pytest_verdict",
+           "default_jobs", "DEFAULT_TIME_LIMIT", "KILL_GRACE", "PackageChanged",
+           "report", "class_report", "format_table", "format_failures", "write_csv",
+           "CSV_COLUMNS", "CODES", "PASS", "FAIL", "NOT_STARTED", "MISSING", "ERROR", "TAMPERED",
+           "STATES", "FAILING", "REASON_MAX", "Result", "Score", "tally"]
 
 #: Seconds each exercise may take (its checks take well under one on a laptop).
 DEFAULT_TIME_LIMIT = 20.0

@@ -79,8 +79,9 @@ def decode(read_exact):
                         f"({MAX_HEADER} bytes, {MAX_ARRAYS} arrays)")
     try:
         structure = json.loads(read_exact(n).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise WireError(f"a message whose header is not JSON ({e})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise WireError(f"a message whose header is not JSON ({type(e).__name__}: "
+                        f"{str(e)[:200]})") from None
     arrays, total = [], 0
     for _ in range(k):
         (size,) = struct.unpack(">Q", read_exact(8))
@@ -110,4 +111,7 @@ def decode(read_exact):
             return {k: walk(v) for k, v in value.items()}
         return value
 
-    return walk(structure)
+    try:
+        return walk(structure)
+    except RecursionError:
+        raise WireError("a message nested too deeply") from None
