@@ -123,6 +123,8 @@ def _scratch_layout(scratch, package, filename, source):
 
 
 def _environment(token):
+    """The student's process's environment: no PYTHON* variables, the CPU, one
+    thread per library, and the run's token (which kill_marked looks for)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env.update({"MINIGAN_DEVICE": "cpu", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                 "MKL_NUM_THREADS": "1", TOKEN_VAR: token})
