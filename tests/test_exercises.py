@@ -553,7 +553,8 @@ def test_the_csv_gives_a_state_and_a_one_line_reason_per_exercise(tmp_path):
     with path.open(newline="") as f:
         header, *rows = list(csv.reader(f))
     assert header == ["student", "total", "percent", "passed", "attempted", "out_of", "failed",
-                      "not_started", "missing_file", "sigmoid", "tanh", "mean",
+                      "not_started", "missing_file", "error", "tampered", "sigmoid", "tanh",
+                      "mean",
                       "sigmoid reason", "tanh reason", "mean reason"]
     alice, bob = (dict(zip(header, r)) for r in rows)
     assert alice["student"] == "'=alice"              # a spreadsheet shows it, not a formula
@@ -590,7 +591,7 @@ def test_tally_counts_out_of_every_exercise_not_of_those_attempted():
     assert (score.total, score.percent, score.attempted, score.out_of) == \
         ("6/15 passed", "40.0", 9, 15)
     assert score.lines() == ("total: 6/15 passed (40.0%)\nattempted: 9 of 15 (3 of them "
-                             "failed); not started: 5; missing file: 1")
+                             "failed); not started: 5; missing file: 1; error: 0; tampered: 0")
     assert grading.tally([]).percent == "0.0"
 
 
@@ -640,7 +641,7 @@ def test_not_started_means_every_function_asked_for_still_raises_the_stub(tmp_pa
 
 # ------------------------------------------------------------ files are written atomically
 def test_the_kit_writes_its_files_with_the_one_atomic_write(tmp_path, monkeypatch):
-    from minigan.exercises import workspace
+    from minigan.exercises import reports, workspace
     from minigan.serialization import atomic_write
     seen = []
 
@@ -648,7 +649,7 @@ def test_the_kit_writes_its_files_with_the_one_atomic_write(tmp_path, monkeypatc
         seen.append(pathlib.Path(path).name)
         atomic_write(path, data)
     monkeypatch.setattr(workspace, "atomic_write", spy)
-    monkeypatch.setattr(grading, "atomic_write", spy)
+    monkeypatch.setattr(reports, "atomic_write", spy)
     ws = tmp_path / "ws"
     new_workspace(ws, [catalogue.get("sigmoid")])
     assert sorted(seen) == sorted(p.name for p in ws.iterdir())     # every file of `new`

@@ -15,8 +15,14 @@ Reading order:
     harness.py     the student's forward and backward as one engine op; gradcheck,
                    the comparison with minigan's own op, messages and hints
     checks.py      what each exercise is checked with
-    grade_one.py   one student file, graded in a process of its own
-    grading.py     the grader: processes, time limits, the table, the score, CSV
+    wire.py        the pipe protocol: JSON and NumPy arrays, never pickle
+    runner.py      the student's process: loads their file, only answers calls
+    remote.py      the grader's side of that process: start, ask, kill its group
+    grade_one.py   one student file: the checks run here, the verdict decided here
+    integrity.py   the digests of minigan's own files, checked between students
+    results.py     the six states, Result, the one total (tally)
+    grading.py     the grader: a workspace, a class, one student after another
+    reports.py     the table, the class's rows, the CSV
     cli.py         the command line
 """
 from .catalogue import EXERCISES, get

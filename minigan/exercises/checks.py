@@ -12,6 +12,9 @@ step (five steps beside ``minigan.optim.Adam``) and the gradient penalty
 with respect to the critic's weights against ``minigan.gan.losses``).
 
 Every check runs in float64 on small shapes: a whole workspace takes seconds.
+The checks run in the grader's process: ``module`` is the student's file seen
+through their process (``remote.RemoteModule``), which only answers calls;
+every reference value (minigan's ops, Adam, the penalty) is computed here.
 """
 import os
 from dataclasses import dataclass
@@ -22,12 +25,13 @@ import minigan
 import minigan.functional as F
 from minigan.gan import losses
 from minigan.gradcheck import check_gradients
-from minigan.autograd import unbroadcast
+from minigan.autograd import make_op, unbroadcast
 from minigan.tensor import Tensor
 
 from .harness import (Case, Mistake, StudentOp, Failure, gradient_check, library_comparison,
                       call_checked, first_difference, difference_message, not_started,
                       backward_call, measured_message, where_wrong)
+from .remote import Returned, type_name
 
 
 def require(module, names, path):
@@ -567,7 +571,7 @@ def _arrays(result, shape, path):
     """The student's (p, m, v), as three arrays of p's shape."""
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         raise Failure(f"step() in {os.path.basename(path)} must return three arrays (p, m, v), "
-                      f"but it returned {type(result).__name__}"
+                      f"but it returned {type_name(result)}"
                       + (f" of {len(result)}" if isinstance(result, (tuple, list)) else ""))
     out = []
     for name, a in zip("pmv", result):
@@ -575,7 +579,7 @@ def _arrays(result, shape, path):
         try:
             a = np.asarray(a, dtype=np.float64)
         except (TypeError, ValueError):
-            raise Failure(f"step() returned a {type(a).__name__} for {name}; return NumPy "
+            raise Failure(f"step() returned a {type_name(a)} for {name}; return NumPy "
                           f"arrays") from None
         if a.shape != shape:
             raise Failure(f"step() returned {name} of shape {a.shape}, but the parameter has "
@@ -650,8 +654,28 @@ def _softplus_cases(rng):
 
 
 def _critic(softplus, W1, b1, w2):
-    """The grader's critic, D(x) = softplus(x W1^T + b1) w2: scores (N,)."""
+    """The grader's critic, D(x) = softplus(x W1^T + b1) w2: scores (N,). (The
+    student's process builds the same one around their softplus: runner.py.)"""
     return lambda x: softplus(F.linear(x, W1, b1)) @ w2
+
+
+def _remote_penalty(module, real, fake, eps, lam):
+    """The student's penalty as a function of the critic's weights, for the checks
+    here: its value from their process and, where it has a graph there, a node whose
+    backward is the gradient their process computed (an Opaque or a number for
+    anything that is not a Tensor)."""
+    def penalty(W1, b1, w2):
+        value, grads = module.penalty((W1, b1, w2), real, fake, eps, lam)
+        if not isinstance(value, Returned):
+            return value
+        if not value.requires_grad or grads is None:
+            return Tensor(value.data)
+
+        def backward(g, out):
+            g = g.reshape(())
+            return tuple(None if d is None else g * Tensor(d) for d in grads)
+        return make_op(value.data, (W1, b1, w2), backward, "gradient_penalty (yours)")
+    return penalty
 
 
 def _penalty_variants(critic, real, fake, eps, lam):
@@ -701,21 +725,17 @@ def check_gradient_penalty(module, path, name):
     op = SOFTPLUS.op(module, "softplus")
     cases = SOFTPLUS.cases(np.random.default_rng(0))
     not_started([("backward", backward_call(op, case)) for case in cases]
-                + [("gradient_penalty", lambda: module.gradient_penalty(
-                    _critic(F.softplus, W1, b1, w2), real, fake, eps, lam))], path)
+                + [("gradient_penalty", lambda: module.penalty(
+                    (W1, b1, w2), real, fake, eps, lam, softplus="minigan"))], path)
     n = SOFTPLUS.run(module, path, "softplus", probe=False)
-
-    def yours(W1, b1, w2):
-        # gradcheck evaluates its finite differences under no_grad(); the penalty needs
-        # the graph of its input gradient all the same (as minigan's own penalty does)
-        with minigan.enable_grad():
-            return module.gradient_penalty(_critic(op, W1, b1, w2), real, fake, eps, lam)
+    # their penalty on the critic built around their softplus, in their process
+    yours = _remote_penalty(module, real, fake, eps, lam)
 
     pen = call_checked(lambda: yours(W1, b1, w2), path)
     if not isinstance(pen, Tensor) or pen.size != 1:
         raise Failure(f"gradient_penalty() must return a one-element Tensor, got "
-                      f"{type(pen).__name__}" + (f" of shape {pen.shape}"
-                                                 if isinstance(pen, Tensor) else ""))
+                      f"{type_name(pen)}" + (f" of shape {pen.shape}"
+                                             if isinstance(pen, Tensor) else ""))
     ref_critic = _critic(F.softplus, W1, b1, w2)
     ref = losses.gradient_penalty(ref_critic, real, fake, lam=lam, eps=eps)
     diff = first_difference(pen.data.reshape(()), ref.data)

@@ -8,10 +8,13 @@
 
 Exit codes: 0 when nothing failed ("not started" is not a failure, so a fresh
 workspace exits 0, as `pytest` does with skipped tests), 1 when an exercise
-failed or its file is missing, 2 for a mistake in the command (an unknown exercise, a folder that is
-not a workspace, files that `new` would overwrite). ``--class`` grades a whole
-class and exits 0 once every folder is graded: the students' results are in
-the table and the CSV, not in the exit code.
+failed, its file is missing, or it ended in "error" or "tampered", 2 for a
+mistake in the command (an unknown exercise, a folder that is not a workspace,
+files that `new` would overwrite), 3 when minigan's own files changed (a
+class run stops there: the students graded so far are still printed and
+written to the CSV). ``--class`` grades a whole class and exits 0 once every
+folder is graded: the students' results are in the table and the CSV, not in
+the exit code.
 """
 import sys
 
@@ -49,7 +52,8 @@ def add_parser(sub):
                        metavar="S", help=f"seconds per exercise (default "
                                          f"{grading.DEFAULT_TIME_LIMIT:g})")
     check.add_argument("--jobs", type=int, default=None,
-                       help="exercises graded at once (default: one per CPU core)")
+                       help="students' processes started ahead, so that their start-up "
+                            "overlaps the grading (default: one per CPU core)")
     return ex
 
 
@@ -101,20 +105,36 @@ def cmd_check(args):
     color = sys.stdout.isatty()
     try:
         if args.class_dir is not None:
-            _, others = grading.student_folders(args.class_dir)
-            graded = grading.grade_class(args.class_dir, only, args.time_limit, args.jobs)
-            print(grading.class_report(args.class_dir, graded, others, color))
-            if args.csv:
-                print(f"wrote {grading.write_csv(args.csv, graded)}")
-            return 0
+            return _check_class(args, only, color)
         folder = require_workspace(args.dir)
         results = grading.grade_workspace(folder, only, args.time_limit, args.jobs)
     except WorkspaceError as e:
         raise UsageError(str(e)) from None
+    except grading.PackageChanged as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
     print(grading.report(folder, results, color))
     if args.csv:
         print(f"wrote {grading.write_csv(args.csv, {folder.resolve().name: results})}")
-    return 1 if any(r.status in (grading.FAIL, grading.MISSING) for r in results) else 0
+    return 1 if any(r.status in grading.FAILING for r in results) else 0
+
+
+def _check_class(args, only, color):
+    """`check --class`: the table and the CSV, even of a run that stopped because
+    minigan's files changed (then with the students graded until then, exit 3)."""
+    _, others = grading.student_folders(args.class_dir)
+    stopped = None
+    try:
+        graded = grading.grade_class(args.class_dir, only, args.time_limit, args.jobs)
+    except grading.PackageChanged as e:
+        stopped, graded = e, e.graded
+    print(grading.class_report(args.class_dir, graded, others, color))
+    if args.csv and graded:
+        print(f"wrote {grading.write_csv(args.csv, graded)}")
+    if stopped is not None:
+        print(f"error: {stopped}", file=sys.stderr)
+        return 3
+    return 0
 
 
 def run(args):

@@ -1,9 +1,12 @@
-"""How a student's backward is put to the test (this runs inside the grading subprocess).
+"""How a student's backward is put to the test (this runs in the grader's process).
 
 An exercise file gives ``forward`` (array code, as in ``minigan/ops``) and the
-student writes ``backward(g, *inputs, out, **params)`` (Tensor code). The
-grader joins the two into one op of the engine with ``make_op``, exactly the
-way the library builds its own ops, and then asks three questions of it:
+student writes ``backward(g, *inputs, out, **params)`` (Tensor code). Both run
+in the student's own process (``remote.py``), which only answers: the grader
+joins them into one op of its own engine with ``make_op``, exactly the way the
+library builds its own ops, whose forward and backward ask that process for
+their values (``StudentOp``). Every number of the verdict is computed here,
+and the op is asked three questions:
 
 1. **gradcheck**: does backward agree with central differences of forward?
    (``minigan.gradcheck.check_gradients``, float64, on small random inputs)
@@ -26,20 +29,28 @@ exercise asks for still raises the template's ``NotImplementedError("your
 turn: ...")``, from the student's own file, on every input tried. Anything
 else the student did, even a file that no longer loads, is an attempt.
 
+Differentiating a student's backward again (the gradient penalty) works the
+same way: where the engine records the backward pass (``create_graph``), each
+gradient the student's backward returned is a node whose own backward asks the
+student's process for the vector-Jacobian product of their backward
+(``RemoteModule.vjp``), computed there by minigan's engine on their code.
+
 The engine normally sums a gradient back over broadcast axes by itself
 (``autograd.unbroadcast``); here every gradient must come back with its input's
 exact shape, so that forgetting the unbroadcast rule is caught, not repaired.
 """
 import os
-import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
 
 import minigan
+from minigan import grad_mode
 from minigan.gradcheck import check_gradients, check_second_gradients
 from minigan.autograd import make_op
 from minigan.tensor import Tensor
+
+from .remote import Returned, StudentRaised, type_name
 
 #: How closely your op must match minigan's own (float64, so much closer than gradcheck).
 COMPARE_RTOL = 1e-7
@@ -56,11 +67,6 @@ class NotStarted(Exception):
 
 class BackwardError(Exception):
     """backward returned something the engine cannot use (wrong count, type or shape)."""
-
-
-class ExerciseTimeout(BaseException):
-    """The time limit ran out (a BaseException, so that `except Exception` in a
-    student's loop cannot swallow it)."""
 
 
 @dataclass
@@ -86,39 +92,17 @@ class Mistake:
 
 # ------------------------------------------------------------ messages
 def describe_exception(exc, path):
-    """'TypeError: ...' and where: the student's line first, the line that raised it after."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if _same_file(f.filename, path)]
-    text = f"{type(exc).__name__}: {exc}"
-    if mine:
-        f = mine[-1]
-        text += f"\n    at {os.path.basename(path)}, line {f.lineno}, in {f.name}: {f.line}"
-        if frames[-1] is not f:
-            last = frames[-1]
-            text += f"\n    (raised in {_short(last.filename)}, line {last.lineno}, in {last.name})"
-    return text
-
-
-def _same_file(a, b):
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _short(filename):
-    """minigan/ops/linalg.py rather than the whole path."""
-    parts = filename.replace("\\", "/").split("/")
-    return "/".join(parts[parts.index("minigan"):]) if "minigan" in parts else parts[-1]
+    """What the student's code raised, in their words ('TypeError: ...' and the line of
+    their file: the student's process wrote it), or an error met here on their values."""
+    if isinstance(exc, StudentRaised):
+        return exc.text
+    return f"{type(exc).__name__}: {exc}"
 
 
 def raised_by_stub(exc, path):
     """True when exc is the template's NotImplementedError('your turn: ...'), raised
     by the student's file itself (the stub was not replaced yet)."""
-    if not isinstance(exc, NotImplementedError) or not str(exc).startswith("your turn"):
-        return False
-    frames = traceback.extract_tb(exc.__traceback__)
-    return bool(frames) and _same_file(frames[-1].filename, path)
+    return isinstance(exc, StudentRaised) and exc.stub
 
 
 def element(name, index):
@@ -128,8 +112,7 @@ def element(name, index):
 
 def unfinished(exc, path):
     """The message for a stub reached after the first function was written."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = frames[-1].name if frames else "a function"
+    where = exc.function or "a function"
     return Failure(f"not finished: {where}() in {os.path.basename(path)} still raises "
                    f"NotImplementedError({str(exc)!r})")
 
@@ -223,12 +206,14 @@ def shape_message(name, got, want, note=""):
 
 # ------------------------------------------------------------ the student's op
 class StudentOp:
-    """The student's forward and backward as one op of the engine.
+    """The student's forward and backward as one op of the grader's engine.
 
-    ``inputs`` names forward's array arguments in order; ``returns`` names those
-    whose gradients backward returns (the others, such as a BCE label, are
-    constants); ``notes`` says, per input, what to add to a wrong-shape message
-    (a layout to recall). Calling it with Tensors gives a Tensor made by ``make_op``.
+    ``module`` is the student's file seen through their process
+    (``remote.RemoteModule``); ``inputs`` names forward's array arguments in
+    order; ``returns`` names those whose gradients backward returns (the others,
+    such as a BCE label, are constants); ``notes`` says, per input, what to add
+    to a wrong-shape message (a layout to recall). Calling it with Tensors gives
+    a Tensor made by ``make_op``.
     """
 
     def __init__(self, module, name, inputs, returns, forward="forward", backward="backward",
@@ -236,20 +221,51 @@ class StudentOp:
         self.module, self.name = module, name
         self.inputs, self.returns = tuple(inputs), tuple(returns)
         self.notes = dict(notes or {})
-        self.forward = getattr(module, forward)
-        self.backward = getattr(module, backward)
+        self.forward_name, self.backward_name = forward, backward
 
     def __call__(self, *tensors, **params):
-        data = np.asarray(self.forward(*[t.data for t in tensors], **params))
+        data = self.forward_data([t.data for t in tensors], params)
 
         def backward(g, out):
-            return self.checked(self.backward(g, *tensors, out, **params), tensors)
+            return self.checked(self.call_backward(g, tensors, out, params), tensors)
         return make_op(data, tuple(tensors), backward, self.name)
+
+    def forward_data(self, arrays, params):
+        """The student's forward on the arrays: an array of numbers."""
+        value = self.module.call(self.forward_name, arrays, params, grad=False)
+        if isinstance(value, Returned):
+            value = value.data
+        if not isinstance(value, (np.ndarray, int, float)) or isinstance(value, bool):
+            raise BackwardError(f"forward returned a {type_name(value)}, not an array of "
+                                f"numbers (was forward changed?)")
+        return np.asarray(value)
+
+    def call_backward(self, g, tensors, out, params):
+        """The student's backward on (g, *tensors, out), as their process answered it.
+        A Tensor it returned becomes, while the engine records (create_graph) and if it
+        was connected to the inputs in their process, a node whose backward asks their
+        process to differentiate their backward (vjp); else a constant."""
+        args = (g, *tensors, out)
+        result = self.module.call(self.backward_name, args, params)
+        recording = grad_mode.enabled
+
+        def node(i, r):
+            if not isinstance(r, Returned):
+                return r
+            if not (recording and r.requires_grad):
+                return Tensor(r.data)
+
+            def vjp(u, _out):
+                return tuple(self.module.vjp(self.backward_name, args, params, i, u))
+            return make_op(r.data, args, vjp, f"{self.name}'s backward (yours)")
+        if isinstance(result, (tuple, list)):
+            return type(result)(node(i, r) for i, r in enumerate(result))
+        return node(0, result)
 
     def raw_backward(self, g, tensors, out, params):
         """The student's backward called directly, its result checked (for diagnosis)."""
         with minigan.no_grad():
-            return self.checked(self.backward(g, *tensors, out, **params), tensors)
+            return self.checked(self.call_backward(g, tensors, out, params), tensors)
 
     def checked(self, result, tensors):
         """One gradient per input, as Tensors of the inputs' exact shapes (None for constants)."""
@@ -260,7 +276,7 @@ class StudentOp:
                 "a tuple (" + ", ".join(f"dL/d{n}" for n in names) + ")")
         if not isinstance(result, (tuple, list)) or len(result) != len(names):
             got = (f"{len(result)} values" if isinstance(result, (tuple, list))
-                   else type(result).__name__)
+                   else type_name(result))
             raise BackwardError(f"backward must return {want}, but it returned {got}")
         given = dict(zip(names, result))
         grads = []
@@ -274,7 +290,7 @@ class StudentOp:
                                     f"gradient in {want} is needed")
             if not isinstance(v, Tensor):
                 if not isinstance(v, (np.ndarray, np.generic, int, float)):
-                    raise BackwardError(f"backward returned a {type(v).__name__} for "
+                    raise BackwardError(f"backward returned a {type_name(v)} for "
                                         f"dL/d{name}; return a minigan Tensor (or a NumPy array)")
                 v = Tensor(np.asarray(v, dtype=np.float64))
             if v.shape != t.shape:
@@ -295,7 +311,7 @@ def call_checked(fn, path):
     """Run fn(); an exception in the student's code becomes a Failure naming it."""
     try:
         return fn()
-    except (Failure, NotStarted, ExerciseTimeout):
+    except (Failure, NotStarted):
         raise
     except BackwardError as e:
         raise Failure(str(e)) from None
@@ -411,7 +427,7 @@ def needs_graph_hint(op, case, name):
     try:
         out = op(*xs, **case.params)
         g = Tensor(np.ones(out.shape))
-        grads = op.checked(op.backward(g, *xs, out, **case.params), xs)
+        grads = op.checked(op.call_backward(g, xs, out, case.params), xs)
     except Exception:
         return []
     mine = dict(zip(op.inputs, grads))[name]
@@ -428,7 +444,7 @@ def stub_error(call, path):
     report it properly)."""
     try:
         call()
-    except NotImplementedError as e:
+    except StudentRaised as e:
         if raised_by_stub(e, path):
             return e
     except Exception:
@@ -454,5 +470,5 @@ def backward_call(op, case):
         xs = tensors_for(op, case)
         with minigan.no_grad():
             out = op(*xs, **case.params)
-            op.backward(Tensor(np.ones(out.shape)), *xs, out, **case.params)
+            op.call_backward(Tensor(np.ones(out.shape)), xs, out, case.params)
     return call
