@@ -1,5 +1,5 @@
 """The grader decides, the student's code only answers (minigan/exercises: remote.py,
-runner.py, wire.py, integrity.py).
+student_side.py, wire.py, integrity.py).
 
 Every cheat that worked on the grader that ran the checks inside the student's
 process is a test here, and each must end in FAIL (or "tampered"), never in a

@@ -16,7 +16,7 @@ Reading order:
                    the comparison with minigan's own op, messages and hints
     checks.py      what each exercise is checked with
     wire.py        the pipe protocol: JSON and NumPy arrays, never pickle
-    runner.py      the student's process: loads their file, only answers calls
+    student_side.py      the student's process: loads their file, only answers calls
     remote.py      the grader's side of that process: start, ask, kill its group
     grade_one.py   one student file: the checks run here, the verdict decided here
     integrity.py   the digests of minigan's own files, checked between students

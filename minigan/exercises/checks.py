@@ -655,7 +655,7 @@ def _softplus_cases(rng):
 
 def _critic(softplus, W1, b1, w2):
     """The grader's critic, D(x) = softplus(x W1^T + b1) w2: scores (N,). (The
-    student's process builds the same one around their softplus: runner.py.)"""
+    student's process builds the same one around their softplus: student_side.py.)"""
     return lambda x: softplus(F.linear(x, W1, b1)) @ w2
 
 

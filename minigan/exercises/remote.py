@@ -3,21 +3,21 @@
 The student's code never runs in the grader's process. For each exercise file
 ``StudentProcess.start`` lays out a scratch folder
 
-    bin/            copies of runner.py and wire.py: what the student's process runs
+    bin/            copies of student_side.py and wire.py: what the student's process runs
     lib/minigan/    links to every entry of the installed package except exercises/
     work/FILE       the student's file, as the grader read it before any student
                     code ran
 
-and starts ``python -I -S -B bin/runner.py work/FILE lib SECONDS SITE`` there: in
+and starts ``python -I -S -B bin/student_side.py work/FILE lib SECONDS SITE`` there: in
 a session (a process group) of its own, its working directory work/, its
 standard input and output the two pipes of the protocol (``wire.py``), its
 standard error a file. ``-I -S`` leave out the environment's PYTHONPATH, the
 user's and the site's .pth files (an editable install would put the repository,
-and so tests/ with the answers, on the path); the runner's path is Python's
+and so tests/ with the answers, on the path); the student side's path is Python's
 library, lib/ and NumPy's folder. So the checks, the verdict and the answer
 key are neither in that process's memory nor on its path.
 
-The grader asks (``call``, ``vjp``, ``penalty``: see runner.py) and gets values
+The grader asks (``call``, ``vjp``, ``penalty``: see student_side.py) and gets values
 back, or one of these, which end the exercise:
 
     StudentRaised    the student's code raised (an ordinary Exception: a check
@@ -113,13 +113,13 @@ def _scratch_layout(scratch, package, filename, source):
     bin_dir, lib, work = scratch / "bin", scratch / "lib" / "minigan", scratch / "work"
     for d in (bin_dir, lib, work):
         d.mkdir(parents=True)
-    for name in ("runner.py", "wire.py"):
+    for name in ("student_side.py", "wire.py"):
         shutil.copyfile(HERE / name, bin_dir / name)
     for entry in package.iterdir():
         if entry.name != "exercises":
             os.symlink(entry, lib / entry.name)
     (work / filename).write_bytes(source)
-    return bin_dir / "runner.py", work / filename
+    return bin_dir / "student_side.py", work / filename
 
 
 def _environment(token):
@@ -201,7 +201,7 @@ class StudentProcess:
         return self._unwrap(reply)
 
     def ask(self, request):
-        """Send one request (a dict, see runner.py) and return the value answered."""
+        """Send one request (a dict, see student_side.py) and return the value answered."""
         request = dict(request, seconds=self.remaining())
         self._send(wire.encode(request))
         return self._unwrap(self._reply())
@@ -383,7 +383,7 @@ class RemoteModule:
     ``module.step(...)`` ... send the arguments to the student's process and return
     what it answered (Tensors as constants). ``call`` keeps the Returned values for
     a caller that builds graph nodes (``harness.StudentOp``); ``vjp`` and
-    ``penalty`` are the two requests beyond a call (see runner.py)."""
+    ``penalty`` are the two requests beyond a call (see student_side.py)."""
 
     def __init__(self, process, callables):
         self._process, self._callables = process, set(callables)
@@ -419,7 +419,7 @@ class RemoteModule:
         return [None if a is None else Tensor(a) for a in answer]
 
     def penalty(self, weights, real, fake, eps, lam, softplus="yours"):
-        """The student's gradient_penalty on the grader's critic (see runner.py):
+        """The student's gradient_penalty on the grader's critic (see student_side.py):
         (the value, Returned or other, and the gradients for W1, b1, w2 or None)."""
         answer = self._process.ask({
             "kind": "penalty", "softplus": softplus,

@@ -1,7 +1,7 @@
 """The grader's pipe protocol: messages of JSON and NumPy arrays, never pickle.
 
 Both sides use it: the grader (``remote.py``) and the student's process
-(``runner.py``, which gets a copy of this file: it imports nothing of
+(``student_side.py``, which gets a copy of this file: it imports nothing of
 ``minigan.exercises``). A message is a structure of dicts (string keys), lists,
 tuples, numbers, strings, None and NumPy arrays. On the wire it is
 

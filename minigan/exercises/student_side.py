@@ -1,6 +1,6 @@
 """The student's side of the grader: a process that only answers.
 
-    python -I -S -B BIN/runner.py STUDENT_FILE LIB SECONDS [SITE ...]
+    python -I -S -B BIN/student_side.py STUDENT_FILE LIB SECONDS [SITE ...]
 
 The grader (``remote.py``) starts one per exercise file, with copies of this
 file and of ``wire.py`` in a folder of their own (BIN). This process holds no
