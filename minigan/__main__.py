@@ -143,17 +143,50 @@ def write_metrics(out, metrics, cfg, wall_time):
     return path
 
 
+def saved_steps(out):
+    """{training run: the step its checkpoint holds} for every checkpoint under
+    OUT/checkpoints/ (a second Ctrl-C can stop a run between its last save and the
+    step the process reached: the checkpoint is what a resume continues from)."""
+    from .serialization import load
+    steps = {}
+    for path in sorted(pathlib.Path(out).glob("checkpoints/*/checkpoint.npz")):
+        try:
+            steps[path.parent.name] = int(load(path)["step"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue                          # unreadable: nothing to resume from there
+    return steps
+
+
 def write_interrupted(out, name, reached, cfg, wall_time):
     """metrics.json of a run stopped by Ctrl-C: what each training run reached."""
     record = {"interrupted": True, "steps_reached": dict(sorted(reached.items()))}
     return write_metrics(out, record, cfg, wall_time)
 
 
+# the settings that make a run what it is: --resume must be given the same ones
+RUN_SETTINGS = ("name", "steps", "seed", "device", "quick", "options", "model")
+
+
+def run_file(out, name):
+    """OUT/run-NAME.json: a run's settings, written when it starts (before any
+    training), so that --resume can check them even after a run killed outright."""
+    return pathlib.Path(out) / f"run-{name}.json"
+
+
+def write_run_file(out, cfg):
+    from .serialization import atomic_write
+    atomic_write(run_file(out, cfg.name), json.dumps(
+        {k: v for k, v in cfg.as_dict().items() if k in RUN_SETTINGS}, indent=2) + "\n")
+
+
 def check_resume(out, cfg):
-    """--resume must continue the same run: the settings of the interrupted one."""
-    path = pathlib.Path(out) / "metrics.json"
-    if path.exists() and _metrics_owner(path) not in (None, cfg.name):
-        path = path.with_name(f"metrics-{cfg.name}.json")   # kept there by write_metrics
+    """--resume must continue the same run: the settings of the interrupted one
+    (its run-NAME.json, else its metrics.json), else a clear refusal naming them."""
+    path = run_file(out, cfg.name)
+    if not path.exists():
+        path = pathlib.Path(out) / "metrics.json"
+        if path.exists() and _metrics_owner(path) not in (None, cfg.name):
+            path = path.with_name(f"metrics-{cfg.name}.json")   # kept there by write_metrics
     if not path.exists():
         if not (pathlib.Path(out) / "checkpoints").exists():
             raise UsageError(f"--resume: nothing to resume in {str(out)!r} (no checkpoints/ "
@@ -161,10 +194,12 @@ def check_resume(out, cfg):
                              f"--out of the interrupted run")
         return
     try:
-        old = json.loads(path.read_text()).get("config", {})
+        record = json.loads(path.read_text())
     except ValueError:
-        return
-    keys = ("name", "steps", "seed", "device", "quick")
+        raise UsageError(f"--resume: {path} is not readable JSON, so the run's settings "
+                         f"cannot be checked; start a new run without --resume") from None
+    old = record.get("config", record) if isinstance(record, dict) else {}
+    keys = RUN_SETTINGS
     changed = [f"{k} {old.get(k)!r} -> {getattr(cfg, k)!r}" for k in keys
                if k in old and old.get(k) != getattr(cfg, k)]
     if changed:
@@ -220,6 +255,7 @@ def cmd_run(args):
                     options=options, model=args.model)
     if args.resume:
         check_resume(out, cfg)
+    write_run_file(out, cfg)
     print(f"running {exp.name}: {exp.summary}")
     start = time.perf_counter()
     REACHED.clear()
@@ -231,6 +267,7 @@ def cmd_run(args):
         raise UsageError(str(e)) from None
     except (Interrupted, TrainingInterrupted, KeyboardInterrupt) as e:
         reached = dict(REACHED, **getattr(e, "steps", {}))
+        reached.update(saved_steps(out))        # what --resume continues from, on disk
         write_interrupted(out, exp.name, reached, cfg, time.perf_counter() - start)
         where = (f"checkpoints in {out / 'checkpoints'}; continue with: python -m minigan "
                  f"run {exp.name} --out {out}" + _same_settings(args) + " --resume"
@@ -245,17 +282,29 @@ def cmd_run(args):
 
 
 def _same_settings(args):
-    """The options that must be repeated for --resume to continue the same run."""
-    opts = ""
+    """Every option the run was started with, so that the "continue with" line
+    works verbatim (quoted for a shell)."""
+    import shlex
+    opts = []
     if args.steps is not None:
-        opts += f" --steps {args.steps}"
+        opts += ["--steps", str(args.steps)]
     if args.seed:
-        opts += f" --seed {args.seed}"
+        opts += ["--seed", str(args.seed)]
     if args.device != "cpu":
-        opts += f" --device {args.device}"
+        opts += ["--device", args.device]
     if args.quick:
-        opts += " --quick"
-    return opts
+        opts += ["--quick"]
+    if args.no_progress:
+        opts += ["--no-progress"]
+    if args.data_dir is not None:
+        opts += ["--data-dir", args.data_dir]
+    if args.model is not None:
+        opts += ["--model", args.model]
+    if args.jobs is not None:
+        opts += ["--jobs", str(args.jobs)]
+    for item in args.set:
+        opts += ["--set", item]
+    return "".join(" " + shlex.quote(o) for o in opts)
 
 
 def main(argv=None):

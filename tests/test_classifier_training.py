@@ -1,4 +1,4 @@
-"""A classifier trained on the library's runner (minigan.eval.training): the step
+"""A classifier trained on the library's runner (minigan.supervised): the step
 is the cross-entropy update written out (equal to PyTorch's), and the runner gives
 it what a GAN's run has: history files, exact resume, Ctrl-C, the NaN stop, and a
 clear error for a checkpoint of another kind."""
@@ -7,7 +7,7 @@ import pytest
 
 import minigan
 from minigan import nn, optim
-from minigan.eval.training import ClassifierStep, ClassifierTrainer
+from minigan.supervised import SupervisedStep as ClassifierStep, ClassifierTrainer
 from minigan.gan.runner import TrainingDiverged, CheckpointMismatch
 from minigan.experiments.image_gans import ShiftedPasses
 from conftest import needs_torch
@@ -102,7 +102,7 @@ def test_a_gans_checkpoint_is_refused_by_name(tmp_path):
     from test_runner import make_trainer
     gan = make_trainer(tmp_path)
     gan.fit(2)
-    with pytest.raises(CheckpointMismatch, match="not a ClassifierTrainer checkpoint: it "
+    with pytest.raises(CheckpointMismatch, match="not a SupervisedTrainer checkpoint: it "
                                                  "lacks model, optimizer"):
         make(tmp_path).fit(4, resume=True)
 
@@ -110,7 +110,7 @@ def test_a_gans_checkpoint_is_refused_by_name(tmp_path):
 def test_bad_settings_are_explained():
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         ClassifierStep(None, None, None, batch_size=0)
-    with pytest.raises(ValueError, match="ClassifierTrainer: checkpoint_every needs an out_dir"):
+    with pytest.raises(ValueError, match="SupervisedTrainer: checkpoint_every needs an out_dir"):
         make(checkpoint_every=3)
 
 

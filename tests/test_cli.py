@@ -279,3 +279,50 @@ def test_an_experiment_reading_an_option_it_did_not_declare_is_a_bug_caught_at_o
     cfg = experiments.RunConfig("x", options={"a": "1"})
     with pytest.raises(KeyError, match="does not declare"):
         cfg.option("a", 0)
+
+
+def test_the_continue_line_repeats_every_option_the_run_was_started_with():
+    from minigan.__main__ import _parser, _same_settings
+    args = _parser().parse_args(["run", "invert", "--steps", "5", "--seed", "2", "--quick",
+                                 "--no-progress", "--data-dir", "/my data", "--model",
+                                 "runs/dcgan", "--jobs", "2", "--set", "lambda1=0.5",
+                                 "--set", "target=4"])
+    line = _same_settings(args)
+    for part in ("--steps 5", "--seed 2", "--quick", "--no-progress", "--data-dir '/my data'",
+                 "--model runs/dcgan", "--jobs 2", "--set lambda1=0.5", "--set target=4"):
+        assert part in line, (part, line)
+    again = _parser().parse_args(["run", "invert"] + __import__("shlex").split(line))
+    assert _same_settings(again) == line                      # it parses back to itself
+
+
+def test_steps_reached_are_the_checkpoints_steps(tmp_path):
+    """After a second Ctrl-C the process may have gone past the last save: what is
+    reported as reached is what the checkpoints hold, what --resume continues from."""
+    from minigan.__main__ import saved_steps
+    for name, step in (("gan", 337), ("best", 395)):
+        (tmp_path / "checkpoints" / name).mkdir(parents=True)
+        minigan.save({"step": step}, tmp_path / "checkpoints" / name / "checkpoint.npz")
+    (tmp_path / "checkpoints" / "broken").mkdir()
+    (tmp_path / "checkpoints" / "broken" / "checkpoint.npz").write_bytes(b"not a zip")
+    assert saved_steps(tmp_path) == {"gan": 337, "best": 395}
+
+
+@pytest.mark.slow
+def test_resume_refuses_other_options_even_after_a_run_killed_outright(capsys, tmp_path, mnist_dir,
+                                                                       monkeypatch):
+    from minigan.experiments import invert
+    monkeypatch.setattr(invert, "N_QUICK", 4)
+    out = tmp_path / "inv"
+    assert main(["run", "invert", "--quick", "--steps", "3", "--no-progress", "--out",
+                 str(out), "--set", "lambda1=0.05"]) == 0
+    assert json.loads((out / "run-invert.json").read_text())["options"] == {"lambda1": "0.05"}
+    (out / "metrics.json").unlink()                    # as if killed before it was written
+    capsys.readouterr()
+    assert main(["run", "invert", "--quick", "--steps", "3", "--no-progress", "--out",
+                 str(out), "--set", "lambda1=0.5", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "other settings (options {'lambda1': '0.05'} -> {'lambda1': '0.5'})" in err
+    assert main(["run", "invert", "--quick", "--steps", "3", "--no-progress", "--out",
+                 str(out), "--model", "runs/dcgan", "--set", "lambda1=0.05",
+                 "--resume"]) == 2
+    assert "model None -> 'runs/dcgan'" in capsys.readouterr().err

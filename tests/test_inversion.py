@@ -158,3 +158,20 @@ def test_an_inversion_claim_that_did_not_hold_is_reported_failed():
     methods["encoder, then descent"]["mse_mean"] = 0.01
     edit["lambda2 = 0.02"]["classifier_says"][2] = 9
     assert [c.held for c in lab.invert_claims(methods, edit, 9)] == [True, True, True]
+
+
+def test_the_encoder_resumes_exactly_after_a_stop(tmp_path):
+    minigan.manual_seed(0)
+    G = models.dcgan_generator(width=8)
+
+    def stop_at_3(trainer, step):
+        if step == 3:
+            trainer.request_stop()
+    E1, h1 = inversion.train_encoder(G, steps=6, batch_size=8, seed=4)
+    inversion.train_encoder(G, steps=6, batch_size=8, seed=4,
+                            runner={"out_dir": str(tmp_path), "callbacks": [stop_at_3]})
+    E2, h2 = inversion.train_encoder(G, steps=6, batch_size=8, seed=4,
+                                     runner={"out_dir": str(tmp_path)}, resume=True)
+    assert h1 == h2 and len(h2) == 6
+    for p, q in zip(E1.parameters(), E2.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())

@@ -179,3 +179,51 @@ def test_bad_options_are_refused_before_anything_trains(tmp_path, monkeypatch, c
                  "--out", str(tmp_path / "out")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "models").exists()
+
+
+def _stop_at(n):
+    def stop(trainer, step):
+        if step == n:
+            trainer.request_stop()
+    return stop
+
+
+def test_the_autoencoder_and_the_classifiers_resume_exactly_after_a_stop(tmp_path):
+    """The lesson's trainings run on the library's runner: stopped (as by Ctrl-C) and
+    resumed, they end where an uninterrupted training ends, bit for bit."""
+    rng = np.random.default_rng(0)
+    x = np.tanh(rng.standard_normal((40, 1, 28, 28))).astype(np.float32)
+    y = np.arange(40) % 10
+    whole, h_whole = A.train_autoencoder(x, steps=6, batch_size=16, seed=1)
+    run = {"out_dir": str(tmp_path / "ae"), "callbacks": [_stop_at(3)]}
+    A.train_autoencoder(x, steps=6, batch_size=16, seed=1, runner=run)
+    part, h_part = A.train_autoencoder(x, steps=6, batch_size=16, seed=1,
+                                       runner={"out_dir": str(tmp_path / "ae")}, resume=True)
+    assert h_part == h_whole
+    for p, q in zip(whole.parameters(), part.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+    def fresh():
+        minigan.manual_seed(3)
+        return A.CodeClassifier(A.conv_encoder(), A.classifier_head())
+    for frozen in (False, True):
+        out = str(tmp_path / f"clf{frozen}")
+        m1, h1 = A.train_classifier(fresh(), x, y, steps=5, batch_size=8, seed=2,
+                                    freeze_encoder=frozen)
+        A.train_classifier(fresh(), x, y, steps=5, batch_size=8, seed=2, freeze_encoder=frozen,
+                           runner={"out_dir": out, "callbacks": [_stop_at(2)]})
+        m2, h2 = A.train_classifier(fresh(), x, y, steps=5, batch_size=8, seed=2,
+                                    freeze_encoder=frozen, runner={"out_dir": out}, resume=True)
+        assert h1 == h2
+        for p, q in zip(m1.parameters(), m2.parameters()):
+            np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+def test_the_batches_resume_where_they_stopped():
+    from minigan.supervised import IndexBatches
+    a = IndexBatches(10, 4, seed=5, take=lambda idx: idx)
+    seen = [a(4).tolist() for _ in range(7)]          # 2 batches a pass, then a reshuffle
+    b = IndexBatches(10, 4, seed=5, take=lambda idx: idx)
+    b.load_state_dict({"position": 4})
+    assert [b(4).tolist() for _ in range(3)] == seen[4:]
+    assert len(set(seen[0]) | set(seen[1])) == 8       # one pass: no index twice

@@ -12,7 +12,7 @@ continues it from there, and a Ctrl-C saves it and raises ``TrainingInterrupted`
 which the command line turns into an honest ``metrics.json`` and exit code 130.
 It is also saved every ``SAVE_EVERY_SECONDS`` of training (the Trainer's
 ``checkpoint_seconds``), so a run killed without a Ctrl-C resumes from at most
-five minutes back.
+a minute back.
 
 The modules that define experiments are imported only when the registry is
 asked for (``load_all``), so ``import minigan`` stays light.
@@ -29,7 +29,7 @@ EXPERIMENTS = {}          # name -> Experiment
 # A run killed outright (out of memory, a reboot, a closed laptop) gets no Ctrl-C
 # save; RunConfig.fit has the Trainer save at the first step boundary after this many
 # seconds of training since the last save, so such a run loses at most about this much.
-SAVE_EVERY_SECONDS = 300
+SAVE_EVERY_SECONDS = 60
 
 # modules in minigan/experiments/ that register experiments, in listing order
 _MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table", "image_gans", "convt_matrix",

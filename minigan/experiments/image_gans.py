@@ -37,7 +37,7 @@ from .figures import images
 from .. import backend, optim
 from .. import data
 from ..eval import evaluate
-from ..eval.training import ClassifierTrainer
+from ..supervised import ClassifierTrainer
 from ..eval.pixels import generate
 from ..gan import models
 from ..gan.recipes import (ImageRecipe, make_trainer, find_clusters, bn_batches,

@@ -24,7 +24,7 @@ import time
 
 import numpy
 
-from . import experiment, OptionError
+from . import experiment, OptionError, trainer_settings, resuming
 from .trained import load_gan, cache_dir, shipped
 from .claims import claim, titled
 from ..eval.pixels import to_pixels
@@ -63,7 +63,9 @@ def trained_encoder(cfg, G, steps):
         E.load_state_dict(load(path))
         return E.eval(), 0.0, str(path)
     t0 = time.perf_counter()
-    E, _ = inversion.train_encoder(G, steps, seed=cfg.seed, progress=cfg.progress)
+    E, _ = inversion.train_encoder(G, steps, seed=cfg.seed, progress=cfg.progress,
+                                   runner=trainer_settings(cfg, "encoder"),
+                                   resume=resuming(cfg))
     seconds = time.perf_counter() - t0
     path.parent.mkdir(parents=True, exist_ok=True)
     save(E.state_dict(), path)

@@ -32,12 +32,13 @@ import time
 import numpy
 
 from .claims import claim, titled
-from . import experiment, OptionError
+from . import experiment, OptionError, trainer_settings, resuming
 from .trained import cache_dir
 from .. import backend
 from ..lessons import pretraining as ae_lib
 from .. import data
 from ..serialization import load, save
+from ..gan.runner import Recorder
 
 AE_STEPS, AE_QUICK = 1_500, 300
 AE_BATCH = 64
@@ -70,7 +71,9 @@ def trained_autoencoder(cfg, train_x, steps):
           f"and caching it in {path}")
     t0 = time.perf_counter()
     ae, history = ae_lib.train_autoencoder(train_x, steps, AE_BATCH, seed=cfg.seed,
-                                           progress=cfg.progress, device=cfg.device)
+                                           progress=cfg.progress, device=cfg.device,
+                                           runner=trainer_settings(cfg, "autoencoder"),
+                                           resume=resuming(cfg))
     seconds = time.perf_counter() - t0
     path.parent.mkdir(parents=True, exist_ok=True)
     save({"autoencoder": ae.state_dict(), "history": numpy.asarray(history, numpy.float32),
@@ -99,14 +102,18 @@ def compare(cfg, ae, train_x, train_y, test_x, test_y, n_labels, seeds, steps):
     for s in range(seeds):
         idx = ae_lib.labelled_subset(train_y, n_labels, seed=cfg.seed + s)
         for variant in VARIANTS:
-            def part_way(step, model, variant=variant):
-                if step == EARLY and steps > EARLY:
-                    early[variant].append(ae_lib.accuracy(model, test_x, test_y))
+            # the accuracy part way, kept in the run's checkpoint (a resumed run has it)
+            part_way = Recorder(lambda trainer, step: {"accuracy": ae_lib.accuracy(
+                trainer.model, test_x, test_y)} if step == EARLY and steps > EARLY else None,
+                at_end=False)
+            name = f"classifier-{variant.replace(' ', '-')}-labels{s + 1}"
             model = classifier(variant, ae, 1000 + cfg.seed + s, cfg.device)
             model, history = ae_lib.train_classifier(
                 model, train_x[idx], train_y[idx], steps, CLF_BATCH, seed=cfg.seed + s,
                 freeze_encoder=variant == "encoder frozen", progress=cfg.progress,
-                desc=f"{variant} (labels {s + 1}/{seeds})", on_step=part_way)
+                desc=f"{variant} (labels {s + 1}/{seeds})",
+                runner=trainer_settings(cfg, name, [part_way]), resume=resuming(cfg))
+            early[variant] += [r["accuracy"] for r in part_way.records]
             accuracies[variant].append(ae_lib.accuracy(model, test_x, test_y))
             if s == 0:
                 curves[variant] = history

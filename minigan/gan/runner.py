@@ -2,7 +2,8 @@
 
 ``Runner`` holds what a real run needs besides its step; ``Trainer`` is
 ``GANStep`` (``minigan.gan.step``, the algorithm) run by it, and
-``minigan.eval.training.ClassifierTrainer`` a classifier's step run by it. What
+``minigan.supervised.SupervisedTrainer`` a supervised step (a classifier, an
+autoencoder, an encoder) run by it. What
 a real run needs: a history of the losses (CSV and JSON), a progress bar,
 callbacks for figures, checkpoints that resume to exactly the same run, a clean
 stop on Ctrl-C, and a clear error when a loss becomes NaN or inf. Everything a

@@ -31,6 +31,7 @@ from .. import functional as F
 from ..tensor import Tensor, no_grad, grad
 from ..gan.models import NOISE_DIM
 from ..gan.step import frozen
+from ..supervised import SupervisedTrainer
 
 # The encoder of the trained DCGAN that ships with minigan (``minigan.gan.pretrained``):
 # ``train_encoder(G, 3000, seed=0)`` on that G, shipped so the lesson runs in seconds;
@@ -138,25 +139,54 @@ def load_shipped_encoder(device="cpu"):
     return E.to(device).eval()
 
 
-def train_encoder(G, steps=1500, batch_size=64, lr=1e-3, seed=0, progress=False, E=None):
+class CodePairs:
+    """The encoder's training data: fresh pairs (G(z), z), z ~ N(0, I) from
+    ``numpy.random.default_rng(seed)``, `batch_size` a call. ``position`` (the
+    batches drawn) is what a checkpoint keeps; loading it replays the draws, so a
+    resumed training gets the very pairs an uninterrupted one would."""
+
+    def __init__(self, G, seed, batch_size):
+        self.G, self.seed, self.batch_size, self.dim = G, seed, batch_size, G[0].in_features
+        self.load_state_dict({"position": 0})
+
+    def _draw(self):
+        self.position += 1
+        return self.rng.standard_normal((self.batch_size, self.dim)).astype(numpy.float32)
+
+    def __call__(self, m):
+        z = Tensor(self._draw())
+        with no_grad():
+            x = self.G(z)
+        return x, z
+
+    def state_dict(self):
+        return {"position": self.position}
+
+    def load_state_dict(self, state):
+        self.rng, self.position = numpy.random.default_rng(self.seed), 0
+        for _ in range(int(state["position"])):
+            self._draw()
+
+
+def train_encoder(G, steps=1500, batch_size=64, lr=1e-3, seed=0, progress=False, E=None,
+                  runner=None, resume=False):
     """Method (2): train E on fresh pairs (G(z), z), z ~ N(0, I), minimizing
-    ||E(G(z)) - z||^2 (Adam). Returns (E in eval mode, the loss per step)."""
-    from tqdm.auto import tqdm
-    rng = numpy.random.default_rng(seed)
-    E = E or Encoder(G[0].in_features)
+    ||E(G(z)) - z||^2 (Adam), on the library's runner (``minigan.supervised``;
+    `runner`, a dict of its settings, and `resume` go to it). Returns (E in eval
+    mode, the loss per step). A new E (E=None) is initialized from
+    ``minigan.manual_seed(seed)``, so the same call gives the same encoder."""
+    if E is None:
+        backend.manual_seed(seed)
+        E = Encoder(G[0].in_features)
     opt = optim.Adam(E.parameters(), lr=lr)
     G.eval()
-    history = []
-    for _ in tqdm(range(steps), desc="encoder", disable=not progress, dynamic_ncols=True):
-        z = Tensor(rng.standard_normal((batch_size, G[0].in_features)).astype(numpy.float32))
-        with no_grad():
-            x = G(z)
-        loss = F.mse_loss(E(x), z)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history.append(loss.item())
-    return E.eval(), history
+    pairs = CodePairs(G, seed, batch_size)
+    settings = {"progress": {"desc": "encoder"} if progress else False, "verbose": False}
+    settings.update(runner or {})
+    trainer = SupervisedTrainer(E, opt, pairs, batch_size, loss=F.mse_loss, seed=seed,
+                                **settings)
+    trainer.fit(steps, resume=resume)
+    return E.eval(), trainer.history["loss"].tolist()
 
 
 def encode(E, x):

@@ -24,6 +24,7 @@ import numpy
 from .. import backend, nn, optim
 from .. import functional as F
 from ..tensor import Tensor, no_grad
+from ..supervised import SupervisedTrainer, IndexBatches, tensors
 
 CODE_DIM = 32        # the code z: 784 pixels squeezed into 32 numbers
 N_CLASSES = 10
@@ -123,29 +124,15 @@ def _check_labels(y, n, who):
     return y
 
 
-def _batches(n, batch_size, steps, rng):
-    """Index batches for `steps` steps: shuffled epochs over n items, drawn from rng."""
-    order, at = rng.permutation(n), 0
-    for _ in range(steps):
-        if at + batch_size > n:                   # a new epoch: reshuffle
-            order, at = rng.permutation(n), 0
-        yield order[at:at + batch_size]
-        at += batch_size
-
-
-def _progress(steps, desc, progress):
-    from tqdm.auto import tqdm
-    return tqdm(total=steps, desc=desc, disable=not progress, dynamic_ncols=True,
-                leave=False)
-
-
 def train_autoencoder(x, steps=1500, batch_size=64, lr=1e-3, seed=0, progress=False,
-                      ae=None, device="cpu"):
+                      ae=None, device="cpu", runner=None, resume=False):
     """Train an autoencoder on images x (N, 1, 28, 28) in [-1, 1], no labels, by Adam on
     the L2 loss ||Dec(E(x)) - x||^2 / 784 averaged over the batch. A new autoencoder
     (ae=None) is initialized from ``minigan.manual_seed(seed)``, its decoder starting
     at the mean pixel of x (see ``upconv_decoder``); the batches are drawn from `seed`.
-    Returns (the autoencoder in eval mode, the loss per step)."""
+    The library's runner trains it (``minigan.supervised``): `runner`, a dict of its
+    settings (``out_dir`` for checkpoints, ``callbacks``, ``on_interrupt``, ...), and
+    `resume` go to it. Returns (the autoencoder in eval mode, the loss per step)."""
     x = check_images(x, "train_autoencoder")
     if steps < 1 or batch_size < 1:
         raise ValueError(f"train_autoencoder: steps and batch_size must be >= 1, got "
@@ -155,24 +142,21 @@ def train_autoencoder(x, steps=1500, batch_size=64, lr=1e-3, seed=0, progress=Fa
         ae = Autoencoder(mean_pixel=float(x.mean()))
     ae = ae.to(device).train()
     opt = optim.Adam(ae.parameters(), lr=lr)
-    rng = numpy.random.default_rng(seed)
-    history = []
-    bar = _progress(steps, "autoencoder", progress)
-    for step, idx in enumerate(_batches(len(x), min(batch_size, len(x)), steps, rng)):
-        xb = Tensor(x[idx], device=device)
-        loss = F.mse_loss(ae(xb), xb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        value = loss.item()
-        if not numpy.isfinite(value):
-            raise FloatingPointError(f"train_autoencoder: the loss is {value} at step {step}")
-        history.append(value)
-        bar.update(1)
-        if step % 50 == 0:
-            bar.set_postfix(mse=f"{value:.4f}")
-    bar.close()
-    return ae.eval(), history
+    # the target is the input itself
+    batches = IndexBatches(len(x), min(batch_size, len(x)), seed,
+                           lambda idx: tensors(x[idx], x[idx], device))
+    trainer = SupervisedTrainer(ae, opt, batches, batches.batch_size, loss=F.mse_loss,
+                                seed=seed, **_settings(runner, "autoencoder", progress))
+    trainer.fit(steps, resume=resume)
+    return ae.eval(), trainer.history["loss"].tolist()
+
+
+def _settings(runner, desc, progress):
+    """The runner's settings: a progress bar named `desc` unless given, then `runner`'s."""
+    out = {"progress": {"desc": desc, "leave": False} if progress else False,
+           "verbose": False}
+    out.update(runner or {})
+    return out
 
 
 def reconstruct(ae, x, batch=1000):
@@ -222,15 +206,17 @@ def labelled_subset(labels, n, seed=0, n_classes=N_CLASSES):
 
 
 def train_classifier(model, x, y, steps=300, batch_size=50, lr=1e-3, seed=0,
-                     freeze_encoder=False, progress=False, desc="classifier", on_step=None):
+                     freeze_encoder=False, progress=False, desc="classifier", on_step=None,
+                     runner=None, resume=False):
     """Train a CodeClassifier on labelled images by Adam on the softmax cross-entropy.
 
     freeze_encoder: only the head learns; the encoder runs without gradient (its
     features stay those it came with). Otherwise encoder and head learn together
     (fine-tuning, when the encoder comes from an autoencoder). The batches are drawn
     from `seed`. ``on_step(step, model)``, if given, is called after each step (1, 2,
-    ...), e.g. to measure the test accuracy part way. Returns (the model in eval mode,
-    the loss per step)."""
+    ...), e.g. to measure the test accuracy part way. The library's runner trains it
+    (``minigan.supervised``; `runner` and `resume` as for ``train_autoencoder``).
+    Returns (the model in eval mode, the loss per step)."""
     x = check_images(x, "train_classifier")
     y = _check_labels(y, len(x), "train_classifier")
     if not isinstance(model, CodeClassifier):
@@ -239,29 +225,22 @@ def train_classifier(model, x, y, steps=300, batch_size=50, lr=1e-3, seed=0,
     device = next(iter(model.parameters())).device
     trainable = model.head.parameters() if freeze_encoder else model.parameters()
     opt = optim.Adam(list(trainable), lr=lr)
-    model.train()
-    rng = numpy.random.default_rng(seed)
-    history = []
-    bar = _progress(steps, desc, progress)
-    for idx in _batches(len(x), min(batch_size, len(x)), steps, rng):
-        xb = Tensor(x[idx], device=device)
-        if freeze_encoder:
-            with no_grad():                       # no graph through E: it does not learn
-                code = model.encoder(xb)
-            logits = model.head(code)
-        else:
-            logits = model(xb)
-        loss = F.cross_entropy(logits, Tensor(y[idx], device=device))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history.append(loss.item())
-        bar.update(1)
-        if on_step is not None:
-            on_step(len(history), model)
-            model.train()                         # on_step may have switched it to eval
-    bar.close()
-    return model.eval(), history
+
+    def frozen_forward(xb):
+        with no_grad():                           # no graph through E: it does not learn
+            code = model.encoder(xb)
+        return model.head(code)
+    batches = IndexBatches(len(x), min(batch_size, len(x)), seed,
+                           lambda idx: tensors(x[idx], y[idx], device))
+    settings = _settings(runner, desc, progress)
+    if on_step is not None:
+        settings["callbacks"] = [lambda trainer, step: on_step(step, model)] + list(
+            settings.get("callbacks", []))
+    trainer = SupervisedTrainer(model, opt, batches, batches.batch_size,
+                                forward=frozen_forward if freeze_encoder else None,
+                                seed=seed, **settings)
+    trainer.fit(steps, resume=resume)
+    return model.eval(), trainer.history["loss"].tolist()
 
 
 def accuracy(model, x, y, batch=1000):
