@@ -38,7 +38,7 @@ from ..supervised import SupervisedTrainer
 # its SHA-256 is checked at load.
 SHIPPED_ENCODER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights",
                                "encoder_dcgan_plus_seed0.npz")
-SHIPPED_ENCODER_SHA256 = "8be1ba26653fbc219b327ecb48cc5434f9f204d5c915cb2ed061db75e025f02c"
+SHIPPED_ENCODER_SHA256 = "53b26536c8f89c8aed54277e3cfa2e9da8cefe11539b8cf74e383da013e31a31"
 
 
 def check_images(x, who="invert"):
