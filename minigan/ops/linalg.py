@@ -1,6 +1,7 @@
 """Matrix products: batched matmul, and linear (x W^T + b) fused into one node."""
 from ..autograd import make_op
 from ..grad_mode import is_grad_enabled
+from ..checks import given
 from ..tensor import check_devices, lift, Tensor, wrap
 
 
@@ -11,10 +12,13 @@ def matmul(a, b):
     engine sums over axes that broadcasting stretched). 1-D operands are treated
     as a row (left) or column (right) vector, as in NumPy.
     """
-    if not isinstance(a, Tensor):
-        a = lift(a, b)
-    if not isinstance(b, Tensor):
-        b = lift(b, a)
+    if isinstance(a, Tensor):
+        b = lift(b, a, "matmul")
+    elif isinstance(b, Tensor):
+        a = lift(a, b, "matmul")
+    else:
+        raise TypeError(f"matmul: a or b must be a minigan Tensor, got {given(a)} and "
+                        f"{given(b)}")
     check_devices("matmul", a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: scalars are not matrices; use * instead")

@@ -9,16 +9,21 @@ import numpy    # host-side shape bookkeeping only
 from .. import backend
 from ..autograd import make_op
 from ..grad_mode import is_grad_enabled
+from ..checks import given
 from ..tensor import Tensor, lift, check_devices, wrap
 from .shape import _axis
 
 
 def _operands(a, b, name):
-    """Both operands as tensors on one device (a Python scalar takes the other's dtype)."""
+    """Both operands as tensors on one device (a Python scalar takes the other's dtype).
+    One of them must be a Tensor; the other may be a number or an array (``lift``)."""
     if isinstance(a, Tensor):
-        b = lift(b, a)
+        b = lift(b, a, name)
+    elif isinstance(b, Tensor):
+        a = lift(a, b, name)
     else:
-        a = lift(a, b)
+        raise TypeError(f"{name}: a or b must be a minigan Tensor, got {given(a)} and "
+                        f"{given(b)}")
     check_devices(name, a, b)
     if a.shape != b.shape:
         _check_broadcastable(name, a.shape, b.shape)

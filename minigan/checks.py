@@ -1,0 +1,26 @@
+"""The checks a public function makes on its arguments, and the sentences they raise.
+
+A mistake in a call (a NumPy array where a Tensor goes, ``None`` beside a tensor,
+2.5 steps) should stop at the call, in one sentence that names the argument, what
+it must be and what it was, not twenty frames deeper as ``AttributeError:
+'numpy.ndarray' object has no attribute '_requires_grad'``, or, worse, as a NaN
+or a quietly rounded count. Every such check in minigan words its message here,
+so that they all read alike.
+
+This module imports nothing of minigan's, so every other module may use it.
+"""
+
+
+def given(value):
+    """What a wrong argument was, for an error message: its value (shortened) and type,
+    or for an array its type, shape and dtype."""
+    kind = type(value)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__.split('.')[0]}.{kind.__qualname__}"
+    if hasattr(value, "shape") and hasattr(value, "dtype") and getattr(value, "ndim", 0):
+        return f"a {name} of shape {tuple(value.shape)} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} (type {name})"
+

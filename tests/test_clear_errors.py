@@ -1,0 +1,88 @@
+"""Every mistake in a call stops at the call, in one sentence that names the argument,
+what it must be and what it was: no NaN from ``tensor + None``, no 2.5 steps trained
+as 3, no checkpoint that gives back other values than were saved, and on the command
+line no traceback, but the message alone and exit code 2.
+
+Library calls run in-process; the command line runs through ``minigan.__main__.main``,
+whose output ``capsys`` holds."""
+import operator
+
+import numpy as np
+import pytest
+
+import minigan
+import minigan.functional as F
+
+
+# ------------------------------------------------- operators given a non-number
+BINARY = [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+          ("div", operator.truediv), ("pow", operator.pow), ("matmul", operator.matmul),
+          ("compare (<)", operator.lt), ("compare (<=)", operator.le),
+          ("compare (>)", operator.gt), ("compare (>=)", operator.ge)]
+# Python turns `None < t` into `t > None`: the reflected comparison is the mirrored one
+MIRRORED = {"compare (<)": "compare (>)", "compare (<=)": "compare (>=)",
+            "compare (>)": "compare (<)", "compare (>=)": "compare (<=)"}
+
+
+@pytest.mark.parametrize("name, op", BINARY, ids=[n for n, _ in BINARY])
+@pytest.mark.parametrize("other, type_name", [(None, "NoneType"), ("x", "str"), ({}, "dict"),
+                                              (1j, "complex"), ([[1.0], [2.0, 3.0]], "list")])
+def test_an_operator_refuses_what_is_not_a_number_naming_the_operation_and_the_type(
+        name, op, other, type_name):
+    t = minigan.tensor([1.0, 2.0])
+    with pytest.raises(TypeError) as e:
+        op(t, other)
+    assert str(e.value).startswith(f"{name}: the other operand must be")
+    assert f"(type {type_name})" in str(e.value)
+    with pytest.raises(TypeError) as e:             # reflected: other + t, other < t...
+        op(other, t)
+    assert str(e.value).startswith(f"{MIRRORED.get(name, name)}: the other operand must be")
+    assert f"(type {type_name})" in str(e.value)
+
+
+def test_eq_and_backward_refuse_none_too():
+    t = minigan.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"^eq: .* got None \(type NoneType\)"):
+        t.eq(None)
+    with pytest.raises(TypeError, match=r"^backward\(grad=...\): .* got 'g' \(type str\)"):
+        (t * 2).backward("g")
+
+
+def test_numbers_lists_and_arrays_still_combine_with_a_tensor():
+    """The refusal above must not catch what worked: numbers (NumPy's too), lists and
+    arrays of numbers, each keeping the tensor's dtype where it is a scalar."""
+    t = minigan.tensor([1.0, 2.0])
+    assert (t + 1).tolist() == [2.0, 3.0] and (2.5 * t).tolist() == [2.5, 5.0]
+    assert (t + np.float64(1)).dtype == np.float32 and (t * np.int64(2)).tolist() == [2.0, 4.0]
+    assert (t + [1, 2]).tolist() == [2.0, 4.0] and (t - (1, 1)).tolist() == [0.0, 1.0]
+    assert (t < 1.5).tolist() == [True, False] and (True * t).tolist() == [1.0, 2.0]
+    assert (np.ones(2, dtype=np.float32) + t).tolist() == [2.0, 3.0]
+
+
+def test_a_functional_op_given_no_tensor_at_all_names_both_operands():
+    with pytest.raises(TypeError, match=r"^add: a or b must be a minigan Tensor, got 1 "
+                                        r"\(type int\) and None \(type NoneType\)"):
+        F.add(1, None)
+    with pytest.raises(TypeError, match=r"^matmul: a or b must be a minigan Tensor"):
+        F.matmul(np.ones((2, 2)), np.ones((2, 2)))
+
+
+# ------------------------------------------------- what tensor() is given
+@pytest.mark.parametrize("make", [minigan.tensor, minigan.Tensor], ids=["tensor", "Tensor"])
+def test_ragged_lists_are_refused_naming_what_was_given(make):
+    with pytest.raises(ValueError, match=r"^tensor: data must be a number, or lists nested as "
+                                         r"a rectangle .* got \[\[1, 2\], \[3\]\] \(type list\)"
+                                         r", whose rows differ in length"):
+        make([[1, 2], [3]])
+
+
+@pytest.mark.parametrize("make", [minigan.tensor, minigan.Tensor], ids=["tensor", "Tensor"])
+@pytest.mark.parametrize("data, given", [(1j, "1j (type complex)"),
+                                         ([1.0, 2j], "[1.0, 2j] (type list)"),
+                                         (np.array([1 + 1j]), "a numpy.ndarray of shape (1,) "
+                                                              "and dtype complex128")])
+def test_complex_numbers_are_refused_naming_what_was_given(make, data, given):
+    with pytest.raises(TypeError) as e:
+        make(data)
+    assert str(e.value).startswith("tensor: data must be real numbers")
+    assert f"got {given}, complex" in str(e.value)
