@@ -7,6 +7,13 @@ it must be and what it was, not twenty frames deeper as ``AttributeError:
 or a quietly rounded count. Every such check in minigan words its message here,
 so that they all read alike.
 
+On the hot path (an op called thousands of times a step) the caller keeps the
+check itself to one ``isinstance``, inline, and calls ``not_a_tensor`` only to
+build the error::
+
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("relu", "x", x)
+
 This module imports nothing of minigan's, so every other module may use it.
 """
 
@@ -23,4 +30,14 @@ def given(value):
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} (type {name})"
+
+
+def not_a_tensor(op, name, value):
+    """The TypeError for `op` given `value` as its argument `name`, which must be a Tensor.
+
+    A NumPy array is not turned into a tensor behind the caller's back: which device
+    and dtype it should get is the caller's choice (``minigan.tensor(a)`` keeps the
+    array's dtype), as in PyTorch, whose functions refuse arrays too."""
+    return TypeError(f"{op}: {name} must be a minigan Tensor, got {given(value)}; make one "
+                     f"with minigan.tensor(...)")
 

@@ -12,6 +12,7 @@ import pytest
 
 import minigan
 import minigan.functional as F
+from minigan import nn
 
 
 # ------------------------------------------------- operators given a non-number
@@ -86,3 +87,46 @@ def test_complex_numbers_are_refused_naming_what_was_given(make, data, given):
         make(data)
     assert str(e.value).startswith("tensor: data must be real numbers")
     assert f"got {given}, complex" in str(e.value)
+
+
+# -------------------------------------- arrays and lists where a Tensor goes
+ARRAY = np.zeros((4, 3), dtype=np.float32)
+W = minigan.tensor(np.ones((2, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("call, start, given", [
+    (lambda: nn.Dense(3, 2)(ARRAY), "Dense(3 -> 2): the input must be a minigan Tensor",
+     "numpy.ndarray of shape (4, 3) and dtype float32"),
+    (lambda: nn.Dense(3, 2)(ARRAY.tolist()), "Dense(3 -> 2): the input must be a minigan Tensor",
+     "(type list)"),
+    (lambda: F.relu(ARRAY), "relu: x must be a minigan Tensor", "numpy.ndarray of shape (4, 3)"),
+    (lambda: F.relu([1.0, -1.0]), "relu: x must be a minigan Tensor", "[1.0, -1.0] (type list)"),
+    (lambda: F.linear(ARRAY, W), "linear: x must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: F.linear(minigan.tensor(ARRAY), ARRAY[:2]), "linear: weight must be a minigan "
+     "Tensor", "numpy.ndarray of shape (2, 3)"),
+    (lambda: F.linear(minigan.tensor(ARRAY), W, [0.0, 0.0]), "linear: bias must be a minigan "
+     "Tensor", "[0.0, 0.0] (type list)"),
+    (lambda: nn.Conv2d(1, 2, 3)(np.zeros((1, 1, 5, 5))),
+     "Conv2d(1 -> 2, 3x3): the input must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: nn.Conv2d(1, 2, 3)(np.zeros((1, 1, 5, 5)).tolist()),    # was AttributeError
+     "Conv2d(1 -> 2, 3x3): the input must be a minigan Tensor", "(type list)"),
+    (lambda: nn.BatchNorm1d(3)(ARRAY.tolist()),                       # was AttributeError
+     "BatchNorm1d(3): the input must be a minigan Tensor", "(type list)"),
+    (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), minigan.tensor(np.ones((2, 1, 3, 3)))),
+     "conv2d: x must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: F.batch_norm(ARRAY, None, None, training=True),
+     "batch_norm: x must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: F.sum(ARRAY), "sum: x must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: F.reshape(ARRAY, 12), "reshape: x must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: F.stack([W, ARRAY]), "stack: tensors[1] must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: F.mse_loss(ARRAY, W), "mse_loss: input must be a minigan Tensor", "numpy.ndarray"),
+], ids=["Dense-array", "Dense-list", "relu-array", "relu-list", "linear-x", "linear-weight",
+        "linear-bias", "Conv2d-array", "Conv2d-list", "BatchNorm1d-list", "conv2d", "batch_norm",
+        "sum", "reshape", "stack", "mse_loss"])
+def test_a_layer_or_function_given_no_tensor_names_the_argument_and_what_it_got(call, start,
+                                                                                 given):
+    with pytest.raises(TypeError) as e:
+        call()
+    message = str(e.value)
+    assert message.startswith(start), message
+    assert given in message and "minigan.tensor(" in message

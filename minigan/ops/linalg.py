@@ -1,7 +1,7 @@
 """Matrix products: batched matmul, and linear (x W^T + b) fused into one node."""
 from ..autograd import make_op
 from ..grad_mode import is_grad_enabled
-from ..checks import given
+from ..checks import given, not_a_tensor
 from ..tensor import check_devices, lift, Tensor, wrap
 
 
@@ -51,6 +51,12 @@ def linear(x, weight, bias=None):
     One node instead of three (transpose, matmul, add) because it is the hot
     path of every MLP.  dL/dx = G W,  dL/dW = G^T x,  dL/db = sum of G over rows.
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("linear", "x", x)
+    if not isinstance(weight, Tensor):
+        raise not_a_tensor("linear", "weight", weight)
+    if bias is not None and not isinstance(bias, Tensor):
+        raise not_a_tensor("linear", "bias", bias)
     check_devices("linear", x, weight, *(() if bias is None else (bias,)))
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the "
