@@ -16,6 +16,9 @@ build the error::
 
 This module imports nothing of minigan's, so every other module may use it.
 """
+import numbers
+
+import numpy
 
 
 def given(value):
@@ -41,3 +44,17 @@ def not_a_tensor(op, name, value):
     return TypeError(f"{op}: {name} must be a minigan Tensor, got {given(value)}; make one "
                      f"with minigan.tensor(...)")
 
+
+def whole_number(value, name, op, minimum=0):
+    """`value` as an int if it is a whole number >= `minimum`, else an error naming `op`,
+    the argument `name`, what it must be and what it was.
+
+    ints and NumPy integers are whole numbers; floats are not, even 3.0 (``range``'s
+    rule: rounding 2.5 steps to 3, or a seed of 1.7 to 1, would hide the mistake), and
+    neither are bools (True is an int to Python, but never a count or a seed)."""
+    if isinstance(value, (bool, numpy.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: {name} must be a whole number >= {minimum} (an int), "
+                        f"got {given(value)}")
+    if value < minimum:
+        raise ValueError(f"{op}: {name} must be a whole number >= {minimum}, got {value}")
+    return int(value)

@@ -12,7 +12,8 @@ import pytest
 
 import minigan
 import minigan.functional as F
-from minigan import nn
+from minigan import nn, optim
+from minigan.gan.runner import Trainer
 
 
 # ------------------------------------------------- operators given a non-number
@@ -130,3 +131,53 @@ def test_a_layer_or_function_given_no_tensor_names_the_argument_and_what_it_got(
     message = str(e.value)
     assert message.startswith(start), message
     assert given in message and "minigan.tensor(" in message
+
+
+# ------------------------------------------------------------ counts and seeds
+def _trainer(out_dir=None):
+    minigan.manual_seed(0)
+    G, D = nn.Dense(2, 2), nn.Dense(2, 1)
+    return Trainer(G, D, optim.SGD(G.parameters(), lr=0.1), optim.SGD(D.parameters(), lr=0.1),
+                   lambda m: minigan.tensor(np.ones((m, 2), dtype=np.float32)),
+                   lambda m: minigan.tensor(np.ones((m, 2), dtype=np.float32)),
+                   batch_size=4, progress=False, out_dir=out_dir)
+
+
+@pytest.mark.parametrize("steps, error, given", [
+    (-1, ValueError, "got -1"), (2.5, TypeError, "got 2.5 (type float)"),
+    (3.0, TypeError, "got 3.0 (type float)"), (True, TypeError, "got True (type bool)"),
+    ("abc", TypeError, "got 'abc' (type str)"), (None, TypeError, "got None (type NoneType)")])
+def test_fit_refuses_a_step_count_that_is_not_a_whole_number(tmp_path, steps, error, given):
+    """Before: fit(-1) trained nothing and fit(2.5) trained 3 steps, silently; fit("abc")
+    failed in tqdm. Now nothing starts, not even the run's folder."""
+    trainer = _trainer(out_dir=tmp_path / "run")
+    with pytest.raises(error) as e:
+        trainer.fit(steps)
+    assert str(e.value).startswith("Trainer.fit: steps must be a whole number >= 0")
+    assert str(e.value).endswith(given)
+    assert trainer.global_step == 0 and not (tmp_path / "run").exists()
+
+
+def test_fit_takes_a_numpy_integer_and_zero():
+    trainer = _trainer()
+    trainer.fit(np.int64(2))
+    assert trainer.global_step == 2
+    trainer.fit(0)                       # the total is reached already: nothing to do
+    assert trainer.global_step == 2
+
+
+@pytest.mark.parametrize("seed, error, given", [
+    (1.7, TypeError, "got 1.7 (type float)"), ("x", TypeError, "got 'x' (type str)"),
+    (True, TypeError, "got True (type bool)"), (-1, ValueError, "got -1")])
+def test_manual_seed_refuses_what_is_not_a_whole_number(seed, error, given):
+    with pytest.raises(error) as e:
+        minigan.manual_seed(seed)
+    assert str(e.value).startswith("manual_seed: seed must be a whole number >= 0")
+    assert str(e.value).endswith(given)
+
+
+def test_manual_seed_takes_a_numpy_integer_as_the_same_seed():
+    minigan.manual_seed(np.int64(7))
+    a = minigan.backend.generator("cpu").random(3)
+    minigan.manual_seed(7)
+    assert np.array_equal(a, minigan.backend.generator("cpu").random(3))
