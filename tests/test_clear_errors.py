@@ -5,7 +5,9 @@ line no traceback, but the message alone and exit code 2.
 
 Library calls run in-process; the command line runs through ``minigan.__main__.main``,
 whose output ``capsys`` holds."""
+import json
 import operator
+import os
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ import minigan
 import minigan.functional as F
 from minigan import nn, optim
 from minigan.gan.runner import Trainer
+from minigan.serialization import CheckpointError, MAX_DEPTH
 
 
 # ------------------------------------------------- operators given a non-number
@@ -181,3 +184,67 @@ def test_manual_seed_takes_a_numpy_integer_as_the_same_seed():
     a = minigan.backend.generator("cpu").random(3)
     minigan.manual_seed(7)
     assert np.array_equal(a, minigan.backend.generator("cpu").random(3))
+
+
+# ------------------------------------------------------------------ checkpoints
+def test_strings_and_number_types_come_back_exactly(tmp_path):
+    obj = {"s": "a\x00", "nuls": "\x00\x00", "inner": "a\x00b", "empty": "",
+           "mixed": [1, 2.5], "tuple": (2.0, 3), "ints": [1, 2], "floats": [0.5, 2.0],
+           "strings": ["x\x00", "y"], "extremes": [-2 ** 63, 2 ** 63 - 1]}
+    minigan.save(obj, tmp_path / "c.npz")
+    back = minigan.load(tmp_path / "c.npz")
+    assert back == obj
+    for key in obj:
+        if isinstance(obj[key], (list, tuple)):
+            assert [type(v) for v in back[key]] == [type(v) for v in obj[key]], key
+
+
+@pytest.mark.parametrize("obj, path", [({"x": 2 ** 70}, "'x'"), ({"a": {"b": [1, 2 ** 64]}},
+                                                                   "'a/b/1'"),
+                                       ({"x": np.uint64(2 ** 64 - 1)}, "'x'"),
+                                       ({"x": -2 ** 63 - 1}, "'x'")])
+def test_an_integer_beyond_64_bits_is_refused_naming_its_key_path(tmp_path, obj, path):
+    with pytest.raises(ValueError, match=rf"^save: {path} is the integer \d+|^save: {path} is "
+                                         rf"the integer -\d+"):
+        minigan.save(obj, tmp_path / "c.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_key_holding_a_nul_is_refused_naming_it(tmp_path):
+    with pytest.raises(TypeError, match=r"keys must be non-empty strings without '/' or "
+                                        r"'\\x00', got 'k\\x00' at a$"):
+        minigan.save({"a": {"k\x00": 1}}, tmp_path / "c.npz")
+
+
+def test_a_structure_too_deep_or_holding_itself_is_refused_when_saved(tmp_path):
+    loop = {}
+    loop["self"] = loop
+    with pytest.raises(ValueError, match=rf"^save: 'self/self/self/.../self/self' is nested "
+                                         rf"more than {MAX_DEPTH} dicts and lists deep"):
+        minigan.save(loop, tmp_path / "c.npz")
+    deepest = None
+    for _ in range(MAX_DEPTH):           # as deep as allowed: it round-trips
+        deepest = [deepest]
+    minigan.save({"d": deepest[0]}, tmp_path / "c.npz")
+    assert minigan.load(tmp_path / "c.npz") == {"d": deepest[0]}
+
+
+def _too_deep_for_json():
+    return "[" * 100_000 + "]" * 100_000             # beyond the JSON reader's stack
+
+
+def _deeper_than_save_writes():
+    node = {"t": "none"}                             # valid, but deeper than MAX_DEPTH
+    for _ in range(MAX_DEPTH + 5):
+        node = {"t": "list", "items": [node]}
+    return json.dumps(node)
+
+
+@pytest.mark.parametrize("description", [_too_deep_for_json, _deeper_than_save_writes])
+def test_a_checkpoint_nested_too_deeply_is_refused_with_a_sentence(tmp_path, description):
+    """Before: RecursionError, a traceback as deep as the file's nesting."""
+    path = tmp_path / "deep.npz"
+    np.savez(path, __minigan__=np.asarray(description()))
+    with pytest.raises(CheckpointError, match=r"deep.npz: the checkpoint's description .*"
+                                              r"nested .*deep.*refused"):
+        minigan.load(path)
