@@ -5,16 +5,20 @@ line no traceback, but the message alone and exit code 2.
 
 Library calls run in-process; the command line runs through ``minigan.__main__.main``,
 whose output ``capsys`` holds."""
+import errno
 import json
 import operator
 import os
+import shutil
 
 import numpy as np
 import pytest
 
 import minigan
 import minigan.functional as F
-from minigan import nn, optim
+from minigan import experiments, nn, optim
+from minigan.__main__ import main
+from minigan.data import mnist_files
 from minigan.gan.runner import Trainer
 from minigan.serialization import CheckpointError, MAX_DEPTH
 
@@ -248,3 +252,131 @@ def test_a_checkpoint_nested_too_deeply_is_refused_with_a_sentence(tmp_path, des
     with pytest.raises(CheckpointError, match=r"deep.npz: the checkpoint's description .*"
                                               r"nested .*deep.*refused"):
         minigan.load(path)
+
+
+# ------------------------------------------------------------------ the command line
+def _refused(capsys, argv):
+    """Run the command line; it must exit with code 2 and print no traceback. Returns
+    what it printed on stderr."""
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert code == 2, out + err
+    return err
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_an_empty_out_is_refused_instead_of_writing_into_runs(capsys, tmp_path, monkeypatch,
+                                                              blank):
+    """Before: --out "" fell back to runs/NAME/ without a word."""
+    monkeypatch.chdir(tmp_path)
+    err = _refused(capsys, ["run", "vanishing-gradients", "--out", blank])
+    assert err.strip() == (f"error: --out must name a folder, got {blank!r}; leave --out out "
+                           f"to write into runs/vanishing-gradients/")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.fixture
+def probe():
+    """register(fn): an experiment `fn(cfg)` under a probe name, for this test only."""
+    names = []
+
+    def register(fn):
+        experiments.load_all()
+        name = f"test-probe-{len(names)}"
+        experiments.experiment(name, "a probe", lecture=1)(fn)
+        names.append(name)
+        return name
+    yield register
+    for name in names:
+        experiments.EXPERIMENTS.pop(name, None)
+
+
+def test_an_output_folder_removed_during_the_run_is_named_without_a_traceback(capsys, tmp_path,
+                                                                            probe):
+    def removes_its_folder(cfg):
+        shutil.rmtree(cfg.out)           # as `rm -r runs/NAME` in another terminal would
+        return {"score": 1.0}
+    out = tmp_path / "out"
+    err = _refused(capsys, ["run", probe(removes_its_folder), "--out", str(out)])
+    assert err.startswith(f"error: could not write '{out}/")
+    assert "No such file or directory" in err and f"output folder '{out}'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_write_refused_during_the_run_is_named_without_a_traceback(capsys, tmp_path, probe):
+    """The error a figure's write gets in a folder made read-only (simulated: this
+    test may run as root, to whom permission bits do not apply)."""
+    def denied(cfg):
+        target = os.fspath(cfg.out / "figure.png")
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), target)
+    out = tmp_path / "out"
+    err = _refused(capsys, ["run", probe(denied), "--out", str(out)])
+    assert err.startswith(f"error: could not write '{out / 'figure.png'}' (Permission denied)")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root writes into a read-only folder all the same")
+def test_an_output_folder_made_read_only_during_the_run_is_named(capsys, tmp_path, probe):
+    def read_only(cfg):
+        os.chmod(cfg.out, 0o555)
+        (cfg.out / "figure.png").write_bytes(b"png")
+    out = tmp_path / "out"
+    try:
+        err = _refused(capsys, ["run", probe(read_only), "--out", str(out)])
+    finally:
+        os.chmod(out, 0o755)
+    assert err.startswith(f"error: could not write '{out / 'figure.png'}'")
+
+
+def test_an_os_error_outside_the_output_folder_is_not_disguised(tmp_path, probe):
+    """Only a failure to write the run's own files is the user's to fix; another one
+    (a bug, a file the experiment reads) keeps its traceback."""
+    def elsewhere(cfg):
+        raise PermissionError(errno.EACCES, "Permission denied", "/elsewhere/file")
+    with pytest.raises(PermissionError):
+        main(["run", probe(elsewhere), "--out", str(tmp_path / "out")])
+
+
+@pytest.fixture
+def no_mnist_anywhere(monkeypatch, tmp_path):
+    """No $MINIGAN_DATA, an empty cache in tmp_path, and a mirror that refuses."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    mnist_files.clear_cache()
+    monkeypatch.delenv("MINIGAN_DATA", raising=False)
+    monkeypatch.setattr(mnist_files, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(mnist_files, "MIRRORS", [f"http://127.0.0.1:{closed}/"])
+    yield
+    mnist_files.clear_cache()
+
+
+def _corrupt_train_split(folder):
+    """The training split's two files, uncompressed, with a header that is not MNIST's."""
+    folder.mkdir()
+    (folder / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x01" + b"\x00" * 12)
+    (folder / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + b"\x00" * 4)
+    return folder
+
+
+@pytest.mark.parametrize("case, start", [
+    ("not found", "error: MNIST: the folder"),
+    ("corrupt", "error: MNIST: "),
+    ("download failed", "error: MNIST: could not download train-images-idx3-ubyte.gz")])
+def test_mnist_errors_under_run_are_the_message_alone(capsys, tmp_path, no_mnist_anywhere,
+                                                     case, start):
+    """Before: about 30 lines of traceback above the message, and exit code 1."""
+    argv = ["run", "mnist-mlp", "--quick", "--no-progress", "--out", str(tmp_path / "out")]
+    if case == "not found":
+        (tmp_path / "empty").mkdir()
+        argv += ["--data-dir", str(tmp_path / "empty")]
+    elif case == "corrupt":
+        argv += ["--data-dir", str(_corrupt_train_split(tmp_path / "bad"))]
+    err = _refused(capsys, argv)
+    assert err.startswith(start), err
+    expected = {"not found": "lacks the train split's files",
+                "corrupt": "train-images-idx3-ubyte is not the expected file",
+                "download failed": "every mirror failed"}[case]
+    assert expected in err
