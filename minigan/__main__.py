@@ -9,7 +9,10 @@
 over time) and ``metrics.json`` (its key numbers, the configuration and the
 wall time) into DIR, by default ``runs/NAME/``. Everything that can be checked
 before training (the name, the step count, the device, the output folder) is
-checked first, so a mistake costs seconds, not a training run.
+checked first, so a mistake costs seconds, not a training run. A mistake found
+later (MNIST missing, damaged or not downloadable; the output folder removed or
+made read-only during the run) prints its message alone on stderr, without a
+traceback, and exits with code 2, as a mistake in the command line does.
 
 Ctrl-C stops every training run of the experiment at a step boundary and saves
 its checkpoint under DIR/checkpoints/; ``metrics.json`` then says
@@ -18,6 +21,7 @@ with code 130. ``--resume`` continues every unfinished run from its checkpoint,
 to the same result an uninterrupted run gives.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -228,6 +232,7 @@ def cmd_run(args):
     from .experiments import get, RunConfig, Interrupted, REACHED, OptionError
     from .gan.runner import CheckpointMismatch, TrainingInterrupted
     from .experiments.trained import MissingModel
+    from .data.mnist_files import MNISTError
     try:
         exp = get(args.name)
     except KeyError as e:
@@ -239,7 +244,10 @@ def cmd_run(args):
     if not 0 <= args.seed < 2 ** 32:
         raise UsageError(f"--seed must be between 0 and {2 ** 32 - 1}, got {args.seed}")
     _check_device(args.device)
-    out = check_out_dir(args.out if args.out else pathlib.Path("runs") / args.name)
+    if args.out is not None and not args.out.strip():
+        raise UsageError(f"--out must name a folder, got {args.out!r}; leave --out out to "
+                         f"write into runs/{args.name}/")
+    out = check_out_dir(args.out if args.out is not None else pathlib.Path("runs") / args.name)
 
     options = {}
     for item in args.set:
@@ -255,30 +263,60 @@ def cmd_run(args):
                     options=options, model=args.model)
     if args.resume:
         check_resume(out, cfg)
-    write_run_file(out, cfg)
+    with _output_failures_reported(out):
+        write_run_file(out, cfg)
     print(f"running {exp.name}: {exp.summary}")
     start = time.perf_counter()
     REACHED.clear()
     try:
-        metrics = exp.run(cfg) or {}
+        with _output_failures_reported(out):
+            metrics = exp.run(cfg) or {}
     except CheckpointMismatch as e:
         raise UsageError(f"--resume: {e}") from None
-    except (OptionError, MissingModel) as e:
+    except (OptionError, MissingModel, MNISTError) as e:
         raise UsageError(str(e)) from None
     except (Interrupted, TrainingInterrupted, KeyboardInterrupt) as e:
         reached = dict(REACHED, **getattr(e, "steps", {}))
         reached.update(saved_steps(out))        # what --resume continues from, on disk
-        write_interrupted(out, exp.name, reached, cfg, time.perf_counter() - start)
+        with _output_failures_reported(out):
+            write_interrupted(out, exp.name, reached, cfg, time.perf_counter() - start)
         where = (f"checkpoints in {out / 'checkpoints'}; continue with: python -m minigan "
                  f"run {exp.name} --out {out}" + _same_settings(args) + " --resume"
                  if reached else "nothing to resume; run it again")
         print(f"\ninterrupted: {where}", file=sys.stderr)
         return 130
     wall = time.perf_counter() - start
-    path = write_metrics(out, metrics, cfg, wall)
-    files = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif"))
+    with _output_failures_reported(out):
+        path = write_metrics(out, metrics, cfg, wall)
+        files = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif"))
     print(f"done in {wall:.1f} s; wrote {path}" + (f" and {', '.join(files)}" if files else ""))
     return 0
+
+
+@contextlib.contextmanager
+def _output_failures_reported(out):
+    """A file of the run that could not be written into `out` (the folder removed or made
+    read-only during the run, the disk full) as a UsageError naming the file: the
+    folder was checked at the start, so what changed is outside the program, and a
+    traceback would only hide the path. Other OSErrors (not under `out`) pass."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename is None or not _inside(e.filename, out):
+            raise
+        raise UsageError(f"could not write {os.fspath(e.filename)!r} ({e.strerror or e}); the "
+                         f"output folder {str(out)!r} must stay writable until the run ends "
+                         f"(was it removed, made read-only, or is the disk full?)") from None
+
+
+def _inside(path, folder):
+    """Whether `path` is `folder` or lies under it (False for what is not a path: an
+    OSError's filename may be a file descriptor)."""
+    try:
+        path, folder = os.path.abspath(os.fspath(path)), os.path.abspath(os.fspath(folder))
+        return os.path.commonpath([path, folder]) == folder
+    except (TypeError, ValueError):
+        return False
 
 
 def _same_settings(args):

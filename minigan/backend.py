@@ -23,6 +23,8 @@ import os
 
 import numpy
 
+from . import checks
+
 # The GPU extra to install for each CUDA major version: prebuilt CuPy wheels
 # (the plain `cupy` package on PyPI is the source distribution, compiled on install).
 GPU_EXTRAS = {12: ("gpu-cuda12", "cupy-cuda12x"), 13: ("gpu-cuda13", "cupy-cuda13x")}
@@ -207,9 +209,13 @@ class CountedGenerator:
 
 
 def manual_seed(seed):
-    """Seed every backend's generator, so the same seed gives the same run."""
+    """Seed every backend's generator, so the same seed gives the same run.
+
+    The seed is a whole number >= 0 (a NumPy integer will do): 1.7 is refused rather
+    than becoming 1, True rather than becoming 1, and -1 now rather than at the
+    first random draw, where NumPy would refuse it far from the mistake."""
     global _seed
-    _seed = int(seed)
+    _seed = checks.whole_number(seed, "seed", "manual_seed")
     _generators.clear()
 
 

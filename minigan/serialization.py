@@ -14,7 +14,10 @@ joined with "/" ("G/0.weight", "opt_g/state/0/exp_avg"), so ``numpy.load`` can
 read it too. One extra entry, ``__minigan__``, holds a JSON description of the
 structure (which entries were numbers, strings, lists, None), so ``load`` gives
 back the same nested structure, with numpy arrays for arrays and Tensors and
-Python values for the rest.
+Python values for the rest: the same characters in a string, the same int or
+float in a list. What a checkpoint cannot hold exactly (an int beyond 64 bits,
+a key with '/' or a NUL character in it, nesting deeper than ``MAX_DEPTH``) is refused
+when saving, with its key path named.
 
 Safety, because a checkpoint may come from anywhere:
 
@@ -49,6 +52,11 @@ from . import backend
 from .tensor import Tensor
 
 MANIFEST = "__minigan__"
+# dicts and lists inside one another, at most: a state_dict is 3 or 4 deep; deeper is
+# a mistake (a structure that holds itself) or, in a file, a description crafted to
+# exhaust the stack
+MAX_DEPTH = 100
+INT64 = (-2 ** 63, 2 ** 63 - 1)    # the integers an int64 entry holds
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")      # a zip with entries, an empty zip
 
 
@@ -58,14 +66,23 @@ class CheckpointError(ValueError):
 
 # -------------------------------------------------------------------- save
 def _flatten(obj, path, arrays):
-    """Walk obj; put arrays into `arrays` under "/"-joined keys; return the structure node."""
+    """Walk obj; put arrays into `arrays` under "/"-joined keys; return the structure node.
+
+    Every value comes back from ``load`` as it went in: a string with all its
+    characters, an int as an int and a float as a float, even side by side in one
+    list. What cannot (an int beyond 64 bits, a key the zip format would cut, a
+    structure deeper than MAX_DEPTH) is refused with a sentence naming its key path."""
     key = "/".join(path)
+    if len(path) > MAX_DEPTH:
+        raise ValueError(f"save: {_shown(path)} is nested more than {MAX_DEPTH} dicts and "
+                         f"lists deep, more than a checkpoint holds (does a dict or list "
+                         f"contain itself?)")
     if isinstance(obj, dict):
         items = []
         for k, v in obj.items():
-            if not isinstance(k, str) or not k or "/" in k:
-                raise TypeError(f"save: dictionary keys must be non-empty strings without '/', "
-                                f"got {k!r} at {key or 'the top level'}")
+            if not isinstance(k, str) or not k or "/" in k or "\x00" in k:
+                raise TypeError(f"save: dictionary keys must be non-empty strings without '/' "
+                                f"or '\\x00', got {k!r} at {key or 'the top level'}")
             if not path and k == MANIFEST:
                 raise ValueError(f"save: the top-level key {MANIFEST!r} is reserved")
             items.append([k, _flatten(v, path + [k], arrays)])
@@ -76,14 +93,20 @@ def _flatten(obj, path, arrays):
         arrays[key] = numpy.asarray(bool(obj))
         return {"t": "bool", "k": key}
     if isinstance(obj, (int, numpy.integer)):
+        if not INT64[0] <= obj <= INT64[1]:
+            raise ValueError(f"save: {_shown(path)} is the integer {obj}, outside the 64-bit "
+                             f"range a checkpoint stores ({INT64[0]} to {INT64[1]}); store it "
+                             f"as a string, str(n), and turn it back with int()")
         arrays[key] = numpy.asarray(int(obj), dtype=numpy.int64)
         return {"t": "int", "k": key}
     if isinstance(obj, (float, numpy.floating)):
         arrays[key] = numpy.asarray(float(obj), dtype=numpy.float64)
         return {"t": "float", "k": key}
     if isinstance(obj, str):
+        # NumPy's strings drop trailing NUL characters ("a\x00" reads back "a"):
+        # the length, kept beside, gives them back
         arrays[key] = numpy.asarray(obj, dtype=str)
-        return {"t": "str", "k": key}
+        return {"t": "str", "k": key, "n": len(obj)}
     if isinstance(obj, Tensor):
         obj = obj.data
     if hasattr(obj, "dtype") and hasattr(obj, "shape"):          # numpy or cupy array
@@ -95,9 +118,11 @@ def _flatten(obj, path, arrays):
         return {"t": "array", "k": key}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
-        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in obj)
-        if obj and numbers:                           # one array for a list of numbers
-            ints = all(isinstance(v, int) for v in obj)
+        # one array for a list of ints (that fit 64 bits) or of floats; a mixed list item
+        # by item, so that [1, 2.5] does not come back as [1.0, 2.5]
+        ints = all(isinstance(v, int) and not isinstance(v, bool) and INT64[0] <= v <= INT64[1]
+                   for v in obj)
+        if obj and (ints or all(isinstance(v, float) for v in obj)):
             arrays[key] = numpy.asarray(obj, dtype=numpy.int64 if ints else numpy.float64)
             return {"t": kind, "k": key}
         return {"t": kind, "items": [_flatten(v, path + [str(i)], arrays)
@@ -108,6 +133,12 @@ def _flatten(obj, path, arrays):
                         f"state_dict() instead (and load it back with load_state_dict)")
     raise TypeError(f"save: cannot store {where} of type {type(obj).__name__}; use arrays, "
                     f"Tensors, numbers, strings, booleans, None, lists and dicts")
+
+
+def _shown(path):
+    """A key path for a message: 'G/0.weight', shortened in the middle when long."""
+    parts = path if len(path) <= 6 else path[:3] + ["..."] + path[-2:]
+    return f"'{'/'.join(parts)}'" if path else "the object"
 
 
 def save(obj, path):
@@ -275,19 +306,26 @@ def _read_arrays(path):
                               f"corrupted?): {type(e).__name__}: {e}") from None
 
 
-def _build(node, arrays, path):
+def _build(node, arrays, path, depth=0):
     """Rebuild the object that `_flatten` described."""
+    if depth > MAX_DEPTH:
+        raise CheckpointError(f"{path}: the checkpoint's description is nested more than "
+                              f"{MAX_DEPTH} dicts and lists deep; minigan.save writes none "
+                              f"that deep, so the file is refused")
     t = node.get("t")
     if t == "dict":
-        return {k: _build(v, arrays, path) for k, v in node["items"]}
+        return {k: _build(v, arrays, path, depth + 1) for k, v in node["items"]}
     if t == "none":
         return None
     if t in ("list", "tuple"):
         if "k" in node:
             items = _entry(arrays, node["k"], path).tolist()
         else:
-            items = [_build(v, arrays, path) for v in node["items"]]
+            items = [_build(v, arrays, path, depth + 1) for v in node["items"]]
         return items if t == "list" else tuple(items)
+    if t == "str" and "n" in node:           # the NULs that NumPy dropped at the end
+        text = _entry(arrays, node["k"], path).item()
+        return text + "\x00" * (int(node["n"]) - len(text))
     if t in ("bool", "int", "float", "str"):
         return _entry(arrays, node["k"], path).item()
     if t == "array":
@@ -328,6 +366,10 @@ def load(path):
     except ValueError:
         raise CheckpointError(f"{path}: the checkpoint's description ({MANIFEST}) is not "
                               f"valid JSON") from None
+    except RecursionError:
+        raise CheckpointError(f"{path}: the checkpoint's description ({MANIFEST}) is nested "
+                              f"too deeply to read; minigan.save writes none that deep, so the "
+                              f"file is refused") from None
     try:
         return _build(structure, arrays, path)
     except (AttributeError, TypeError, KeyError, ValueError) as e:

@@ -14,7 +14,7 @@ and ``detect_anomaly`` from grad_mode.py).
 """
 import numpy
 
-from . import autograd, backend
+from . import autograd, backend, checks
 from .autograd import make_op  # noqa: F401  (re-exported, see above)
 from .grad_mode import (no_grad, enable_grad, is_grad_enabled,  # noqa: F401
                         detect_anomaly)
@@ -28,8 +28,10 @@ def _as_array(data, dtype=None, device=None):
 
     numpy/cupy arrays keep their dtype; Python scalars and lists become float32
     (bools stay bool, and lists of ints become int64 only if asked for).
-    None, strings and other objects that are not numbers are refused with a
-    TypeError (NumPy would quietly turn None into nan).
+    Anything that is not real numbers in a rectangular shape is refused with a
+    sentence: None (NumPy would quietly make it nan), strings and other objects,
+    complex numbers (NumPy would drop the imaginary part, or keep a complex tensor
+    no op is written for), and ragged lists (rows of different lengths).
     """
     if isinstance(data, Tensor):
         data = data.data
@@ -37,25 +39,42 @@ def _as_array(data, dtype=None, device=None):
         device = backend.device_of(data) if hasattr(data, "dtype") else backend.default_device()
     xp = backend.module_for(device)
     if hasattr(data, "dtype") and hasattr(data, "shape"):   # an array (or numpy scalar)
-        if data.dtype.kind in "OUSV":
-            raise TypeError(f"a tensor holds numbers, but this array holds {data.dtype} "
-                            f"values; convert them to numbers first")
+        _check_real(data.dtype, data)
         arr = backend.to_device(data, device) if backend.device_of(data) != device else data
         arr = xp.asarray(arr, dtype=dtype)
     else:
         if data is None:
             raise TypeError("tensor(None): a tensor needs numbers (a number, a list of "
                             "numbers or an array), got None")
-        probe = numpy.asarray(data)
-        if probe.dtype.kind in "OUSV":            # None inside a list, strings, objects
-            what = "strings" if probe.dtype.kind in "US" else \
-                "None or other objects that are not numbers (F.stack combines tensors)"
-            raise TypeError(f"a tensor holds numbers, but {repr(data)[:60]} holds {what}; "
-                            f"give a number, a list of numbers or an array")
+        try:
+            probe = numpy.asarray(data)
+        except ValueError:                        # NumPy's "inhomogeneous shape"
+            raise ValueError(f"tensor: data must be a number, or lists nested as a rectangle "
+                             f"(every row of the same length), got {checks.given(data)}, "
+                             f"whose rows differ in length; pad them, or make one tensor "
+                             f"per row") from None
+        _check_real(probe.dtype, data)
         if dtype is None:
             dtype = probe.dtype if probe.dtype == numpy.bool_ else DEFAULT_DTYPE
         arr = xp.asarray(data, dtype=dtype)
     return arr
+
+
+def _check_real(dtype, data):
+    """Refuse an array, number or list that does not hold real numbers (bool, int,
+    float: the dtype kinds 'biuf')."""
+    if dtype.kind in "biuf":
+        return
+    if dtype.kind == "c":
+        raise TypeError(f"tensor: data must be real numbers (bool, int or float), got "
+                        f"{checks.given(data)}, complex; take .real, .imag or abs() first")
+    if not hasattr(data, "dtype"):                 # None inside a list, strings, objects
+        what = "strings" if dtype.kind in "US" else \
+            "None or other objects that are not numbers (F.stack combines tensors)"
+        raise TypeError(f"a tensor holds numbers, but {repr(data)[:60]} holds {what}; "
+                        f"give a number, a list of numbers or an array")
+    raise TypeError(f"a tensor holds numbers, but this array holds {dtype} "
+                    f"values; convert them to numbers first")
 
 
 def _check_grad_dtype(dtype):
@@ -213,15 +232,20 @@ def wrap(data):
 autograd.connect(wrap)      # the graph's nodes: make_op wraps every result with it
 
 
-def lift(x, like):
+def lift(x, like, op="this operation"):
     """`x` as a Tensor: Tensors pass through; scalars take `like`'s dtype and device.
 
     This is why a Python scalar never changes a tensor's dtype: ``t32 * 0.5`` is float32.
+    What is not a number, a list of numbers or an array (None, a string, a dict) is
+    refused with a TypeError naming `op`: NumPy would make None a nan, silently.
     """
     if isinstance(x, Tensor):
         return x
     if hasattr(x, "dtype") and hasattr(x, "shape") and not isinstance(x, numpy.generic):
         return Tensor(x)                           # an array keeps its dtype
+    if not isinstance(x, (float, int)) and not _real_numbers(x):
+        raise TypeError(f"{op}: the other operand must be a Tensor, a real number or an "
+                        f"array of them, got {checks.given(x)}")
     xp = backend.array_module(like.data)
     dt = like.data.dtype
     if not numpy.issubdtype(dt, numpy.floating) and isinstance(x, float):
@@ -229,6 +253,19 @@ def lift(x, like):
     elif dt == numpy.bool_ and not isinstance(x, (bool, numpy.bool_)):
         dt = numpy.int64                           # mask * 2 counts, it does not stay a bool
     return wrap(xp.asarray(x, dtype=dt))
+
+
+def _real_numbers(x):
+    """Whether `x` (not a Python int or float) is a NumPy real number or a rectangular
+    list of real numbers: what ``lift`` may turn into an array of `like`'s dtype."""
+    if isinstance(x, numpy.generic):
+        return x.dtype.kind in "biuf"
+    if not isinstance(x, (list, tuple)):
+        return False
+    try:
+        return numpy.asarray(x).dtype.kind in "biuf"
+    except ValueError:                             # ragged
+        return False
 
 
 def check_devices(name, *tensors):
@@ -251,7 +288,7 @@ def _initial_grad(t, grad):
                                f"(e.g. .sum() or .mean()) or pass grad=")
         xp = backend.array_module(t.data)
         return wrap(xp.ones_like(t.data))
-    grad = lift(grad, t)
+    grad = lift(grad, t, "backward(grad=...)")
     if grad.shape != t.shape:
         raise ValueError(f"backward(): the gradient has shape {grad.shape} but the tensor "
                          f"has shape {t.shape}")
@@ -348,11 +385,11 @@ def _install_methods():
     T.__abs__ = lambda a: _m.abs(a)
     T.__getitem__ = lambda a, idx: _s.getitem(a, idx)
     # comparisons give boolean tensors outside the graph (they have no gradient)
-    T.__lt__ = lambda a, b: wrap(a.data < lift(b, a).data)
-    T.__le__ = lambda a, b: wrap(a.data <= lift(b, a).data)
-    T.__gt__ = lambda a, b: wrap(a.data > lift(b, a).data)
-    T.__ge__ = lambda a, b: wrap(a.data >= lift(b, a).data)
-    T.eq = lambda a, b: wrap(a.data == lift(b, a).data)
+    T.__lt__ = lambda a, b: wrap(a.data < lift(b, a, "compare (<)").data)
+    T.__le__ = lambda a, b: wrap(a.data <= lift(b, a, "compare (<=)").data)
+    T.__gt__ = lambda a, b: wrap(a.data > lift(b, a, "compare (>)").data)
+    T.__ge__ = lambda a, b: wrap(a.data >= lift(b, a, "compare (>=)").data)
+    T.eq = lambda a, b: wrap(a.data == lift(b, a, "eq").data)
     # tensors are hashed by identity, so that they can be dict keys and set members
     T.__hash__ = object.__hash__
 

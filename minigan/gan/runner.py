@@ -21,7 +21,7 @@ import warnings
 import numpy
 from tqdm.auto import tqdm
 
-from .. import backend
+from .. import backend, checks
 from ..serialization import save, load, atomic_write
 from .step import GANStep, TrainingDiverged
 
@@ -300,7 +300,11 @@ class Runner:
         not fit raises ``CheckpointMismatch``). Ctrl-C finishes the current step,
         saves a checkpoint, prints where, and returns (or raises
         ``TrainingInterrupted``: ``on_interrupt``).
+
+        ``steps`` is a whole number >= 0, checked before anything is done: -1 would
+        train nothing and 2.5 would train 3, each without a word.
         """
+        steps = checks.whole_number(steps, "steps", f"{type(self).__name__}.fit")
         if self.out_dir is not None:
             os.makedirs(self.out_dir, exist_ok=True)     # the run's folder, from its start
         if resume:

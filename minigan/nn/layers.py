@@ -22,6 +22,7 @@ import numpy
 
 from .. import backend
 from .. import functional as F
+from ..checks import not_a_tensor
 from ..ops.conv import int_pair
 from ..tensor import DEFAULT_DTYPE, Tensor
 from . import init
@@ -63,6 +64,8 @@ class Dense(Module):
         _default_init(self.weight, self.bias, in_features)
 
     def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise not_a_tensor(f"Dense({self.in_features} -> {self.out_features})", "the input", x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Dense({self.in_features} -> {self.out_features}): expected input "
                              f"with {self.in_features} features, got shape {tuple(x.shape)}")
@@ -99,6 +102,8 @@ class _ConvBase(Module):
 
     def _check_input(self, x):
         # (N, C, H, W), or one unbatched image (C, H, W) as PyTorch allows
+        if not isinstance(x, Tensor):
+            raise not_a_tensor(self._describe(), "the input", x)
         if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
             raise ValueError(f"{self._describe()}: expected input of shape (N, {self.in_channels}"
                              f", H, W), got shape {tuple(x.shape)}")
@@ -218,6 +223,8 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", None)
 
     def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise not_a_tensor(f"{type(self).__name__}({self.num_features})", "the input", x)
         if x.ndim not in self._expected_ndims or x.shape[1] != self.num_features:
             want = " or ".join(self._shape_words)
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected input of "
@@ -316,6 +323,8 @@ class ReferenceBatchNorm2d(Module):
         return f"{type(self).__name__}({self.num_features})"
 
     def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise not_a_tensor(self._describe(), "the input", x)
         if x.ndim != 4 or x.shape[1] != self.num_features:
             raise ValueError(f"{self._describe()}: expected input of shape (N, "
                              f"{self.num_features}, H, W), got shape {tuple(x.shape)}")
@@ -458,6 +467,8 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise not_a_tensor(f"Flatten(start_dim={self.start_dim})", "the input", x)
         if x.ndim <= self.start_dim:
             raise ValueError(f"Flatten(start_dim={self.start_dim}): expected an input with more "
                              f"than {self.start_dim} axes, got shape {tuple(x.shape)}")
@@ -480,6 +491,8 @@ class Reshape(Module):
         self.shape = tuple(int(s) for s in shape)
 
     def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise not_a_tensor(f"Reshape({self.extra_repr()})", "the input", x)
         n = 1
         for s in self.shape:
             n *= s

@@ -30,6 +30,7 @@ import numbers
 
 from .. import backend
 from ..autograd import make_op
+from ..checks import not_a_tensor
 from ..tensor import Tensor, check_devices
 from .layout import im2col, col2im, channels_first, batch_first, is_nchw
 
@@ -187,8 +188,12 @@ def _check_inputs(op, x, weight, bias, groups, layout):
     """Shared checks; returns (x, unbatched) with x made 4-D."""
     if groups != 1:
         raise NotImplementedError(f"{op}: groups={groups} is not supported, only groups=1")
-    if not isinstance(x, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"{op}: input and weight must be minigan Tensors")
+    if not isinstance(x, Tensor):
+        raise not_a_tensor(op, "x", x)
+    if not isinstance(weight, Tensor):
+        raise not_a_tensor(op, "weight", weight)
+    if bias is not None and not isinstance(bias, Tensor):
+        raise not_a_tensor(op, "bias", bias)
     check_devices(op, x, weight, *(() if bias is None else (bias,)))
     if weight.ndim != 4:
         raise ValueError(f"{op}: the weight must be 4-D {layout}, got shape {weight.shape}")

@@ -1,6 +1,7 @@
 """Matrix products: batched matmul, and linear (x W^T + b) fused into one node."""
 from ..autograd import make_op
 from ..grad_mode import is_grad_enabled
+from ..checks import given, not_a_tensor
 from ..tensor import check_devices, lift, Tensor, wrap
 
 
@@ -11,10 +12,13 @@ def matmul(a, b):
     engine sums over axes that broadcasting stretched). 1-D operands are treated
     as a row (left) or column (right) vector, as in NumPy.
     """
-    if not isinstance(a, Tensor):
-        a = lift(a, b)
-    if not isinstance(b, Tensor):
-        b = lift(b, a)
+    if isinstance(a, Tensor):
+        b = lift(b, a, "matmul")
+    elif isinstance(b, Tensor):
+        a = lift(a, b, "matmul")
+    else:
+        raise TypeError(f"matmul: a or b must be a minigan Tensor, got {given(a)} and "
+                        f"{given(b)}")
     check_devices("matmul", a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: scalars are not matrices; use * instead")
@@ -47,6 +51,12 @@ def linear(x, weight, bias=None):
     One node instead of three (transpose, matmul, add) because it is the hot
     path of every MLP.  dL/dx = G W,  dL/dW = G^T x,  dL/db = sum of G over rows.
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("linear", "x", x)
+    if not isinstance(weight, Tensor):
+        raise not_a_tensor("linear", "weight", weight)
+    if bias is not None and not isinstance(bias, Tensor):
+        raise not_a_tensor("linear", "bias", bias)
     check_devices("linear", x, weight, *(() if bias is None else (bias,)))
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the "

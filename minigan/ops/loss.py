@@ -3,7 +3,8 @@ import numpy    # dtype questions only
 
 from .. import backend
 from ..autograd import make_op
-from ..tensor import check_devices, lift, wrap
+from ..checks import not_a_tensor
+from ..tensor import Tensor, check_devices, lift, wrap
 from .math import sigmoid, softmax, _log_softmax_array
 
 
@@ -57,8 +58,10 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     Finite and exact for any x (for x = -1e4 and t = 1 it is exactly 1e4).
     dl/dx = sigmoid(x) - t,   dl/dt = -x.
     """
+    if not isinstance(logits, Tensor):
+        raise not_a_tensor("binary_cross_entropy_with_logits", "logits", logits)
     _check_reduction(reduction)
-    target = lift(target, logits)
+    target = lift(target, logits, "binary_cross_entropy_with_logits")
     check_devices("binary_cross_entropy_with_logits", logits, target)
     _check_same_shape("binary_cross_entropy_with_logits", logits, target)
     _check_target_range("binary_cross_entropy_with_logits", target)
@@ -76,8 +79,10 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
 
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error: l = (x - y)^2.   dl/dx = 2 (x - y),  dl/dy = -2 (x - y)."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor("mse_loss", "input", input)
     _check_reduction(reduction)
-    target = lift(target, input)
+    target = lift(target, input, "mse_loss")
     check_devices("mse_loss", input, target)
     _check_same_shape("mse_loss", input, target)
     xp = backend.array_module(input.data)
@@ -93,10 +98,12 @@ def mse_loss(input, target, reduction="mean"):
 
 
 # ------------------------------------------------ multi-class: class-index targets
-def _check_class_target(name, scores, target):
+def _check_class_target(name, scores, target, scores_name):
     """Scores (N, C) and integer class indices (N,) in [0, C): the target as a tensor.
     The range is one min/max check, as for BCE's targets."""
-    target = lift(target, scores)
+    if not isinstance(scores, Tensor):
+        raise not_a_tensor(name, scores_name, scores)
+    target = lift(target, scores, name)
     check_devices(name, scores, target)
     if not numpy.issubdtype(target.dtype, numpy.integer):
         raise TypeError(f"{name}: the target must be integer class indices (int64 or int32), "
@@ -140,7 +147,7 @@ def cross_entropy(logits, target, reduction="mean"):
     dl_n/dx_n = softmax(x_n) - onehot(t_n)   (and 1/N of it for reduction='mean').
     """
     _check_reduction(reduction)
-    target = _check_class_target("cross_entropy", logits, target)
+    target = _check_class_target("cross_entropy", logits, target, "logits")
     xp = backend.array_module(logits.data)
     t = target.data
     n, c = logits.shape
@@ -161,7 +168,7 @@ def nll_loss(log_probs, target, reduction="mean"):
     dl_n/d(log_probs_n) = -onehot(t_n)   (and 1/N of it for reduction='mean').
     """
     _check_reduction(reduction)
-    target = _check_class_target("nll_loss", log_probs, target)
+    target = _check_class_target("nll_loss", log_probs, target, "log_probs")
     xp = backend.array_module(log_probs.data)
     t = target.data
     n, c = log_probs.shape

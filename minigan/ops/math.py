@@ -9,16 +9,21 @@ import numpy    # host-side shape bookkeeping only
 from .. import backend
 from ..autograd import make_op
 from ..grad_mode import is_grad_enabled
+from ..checks import given, not_a_tensor
 from ..tensor import Tensor, lift, check_devices, wrap
 from .shape import _axis
 
 
 def _operands(a, b, name):
-    """Both operands as tensors on one device (a Python scalar takes the other's dtype)."""
+    """Both operands as tensors on one device (a Python scalar takes the other's dtype).
+    One of them must be a Tensor; the other may be a number or an array (``lift``)."""
     if isinstance(a, Tensor):
-        b = lift(b, a)
+        b = lift(b, a, name)
+    elif isinstance(b, Tensor):
+        a = lift(a, b, name)
     else:
-        a = lift(a, b)
+        raise TypeError(f"{name}: a or b must be a minigan Tensor, got {given(a)} and "
+                        f"{given(b)}")
     check_devices(name, a, b)
     if a.shape != b.shape:
         _check_broadcastable(name, a.shape, b.shape)
@@ -86,6 +91,8 @@ def div(a, b):
 
 def neg(a):
     """-a.   d/da = -1."""
+    if not isinstance(a, Tensor):
+        raise not_a_tensor("neg", "a", a)
     return make_op(-a.data, (a,), lambda g, out: (-g,), "neg")
 
 
@@ -101,24 +108,32 @@ def pow(a, b):
 
 def exp(a):
     """e^a.   d/da = e^a (the output itself)."""
+    if not isinstance(a, Tensor):
+        raise not_a_tensor("exp", "a", a)
     return make_op(backend.array_module(a.data).exp(a.data), (a,),
                    lambda g, out: (g * out,), "exp")
 
 
 def log(a):
     """Natural log.   d/da = 1/a."""
+    if not isinstance(a, Tensor):
+        raise not_a_tensor("log", "a", a)
     return make_op(backend.array_module(a.data).log(a.data), (a,),
                    lambda g, out: (g / a,), "log")
 
 
 def sqrt(a):
     """Square root.   d/da = 1 / (2 sqrt(a))."""
+    if not isinstance(a, Tensor):
+        raise not_a_tensor("sqrt", "a", a)
     return make_op(backend.array_module(a.data).sqrt(a.data), (a,),
                    lambda g, out: (g * 0.5 / out,), "sqrt")
 
 
 def abs(a):
     """|a|.   d/da = sign(a) (0 at 0, as in PyTorch)."""
+    if not isinstance(a, Tensor):
+        raise not_a_tensor("abs", "a", a)
     xp = backend.array_module(a.data)
     return make_op(xp.abs(a.data), (a,),
                    lambda g, out: (g * _const(xp.sign(a.data)),), "abs")
@@ -153,6 +168,8 @@ def minimum(a, b):
 
 def clip(x, min=None, max=None):
     """Clamp x into [min, max] (either may be None).  d/dx = 1 inside, 0 outside."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("clip", "x", x)
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
     xp = backend.array_module(x.data)
@@ -186,6 +203,8 @@ def where(cond, a, b):
 # ------------------------------------------------------------- activations
 def relu(x):
     """max(x, 0).   d/dx = 1 where x > 0, else 0."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("relu", "x", x)
     xp = backend.array_module(x.data)
     return make_op(xp.maximum(x.data, 0), (x,),
                    lambda g, out: (_times(g, x.data > 0),), "relu")
@@ -200,6 +219,8 @@ def leaky_relu(x, negative_slope=0.01):
     the data, which a CPU mispredicts half the time, and is several times slower
     on a DCGAN activation. Other slopes take that general form.
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("leaky_relu", "x", x)
     xp = backend.array_module(x.data)
     slope = xp.asarray(negative_slope, dtype=x.dtype)
     plain = 0 <= negative_slope <= 1
@@ -222,6 +243,8 @@ def leaky_relu(x, negative_slope=0.01):
 
 def tanh(x):
     """tanh(x).   d/dx = 1 - tanh(x)^2."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("tanh", "x", x)
     xp = backend.array_module(x.data)
 
     def backward(g, out):
@@ -238,6 +261,8 @@ def _sigmoid_array(xp, a):
 
 def sigmoid(x):
     """1 / (1 + e^-x).   d/dx = s (1 - s)."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("sigmoid", "x", x)
     xp = backend.array_module(x.data)
     return make_op(_sigmoid_array(xp, x.data), (x,),
                    lambda g, out: (g * out * (1 - out),), "sigmoid")
@@ -248,6 +273,8 @@ def softplus(x, beta=1.0, threshold=20.0):
 
     d/dx = sigmoid(beta x) (and 1 in the linear region).
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("softplus", "x", x)
     xp = backend.array_module(x.data)
     bx = x.data * beta
     linear = bx > threshold
@@ -261,6 +288,8 @@ def softplus(x, beta=1.0, threshold=20.0):
 
 def log_sigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), computed without overflow.   d/dx = sigmoid(-x)."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("log_sigmoid", "x", x)
     xp = backend.array_module(x.data)
     return make_op(-xp.logaddexp(0, -x.data), (x,),
                    lambda g, out: (g * sigmoid(-x),), "log_sigmoid")
@@ -294,6 +323,8 @@ def log_softmax(x, axis=-1, *, dim=None):
     The second form is the one computed: finite for any logits (at +-1e4 too).
     dL/dx = g - softmax(x) * sum_j g_j   (softmax(x) = e^y, the output exponentiated).
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("log_softmax", "x", x)
     axis = _softmax_axis(x, axis, dim, "log_softmax")
     xp = backend.array_module(x.data)
     return make_op(_log_softmax_array(xp, x.data, axis), (x,),
@@ -308,6 +339,8 @@ def softmax(x, axis=-1, *, dim=None):
 
     dL/dx = p * (g - sum_j g_j p_j).
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("softmax", "x", x)
     axis = _softmax_axis(x, axis, dim, "softmax")
     xp = backend.array_module(x.data)
     e = xp.exp(x.data - x.data.max(axis=axis, keepdims=True)) if x.size else x.data.copy()
@@ -323,6 +356,8 @@ def dropout(x, p=0.5, training=True):
     from minigan's seeded generator, so the same seed drops the same units.
     d/dx = mask / (1 - p).
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("dropout", "x", x)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
     if not training or p == 0.0:

@@ -22,6 +22,7 @@ call the other factor the momentum or decay: their ``momentum=0.99`` (or
 from .. import backend
 from ..autograd import make_op
 from ..grad_mode import is_grad_enabled
+from ..checks import not_a_tensor
 from ..tensor import Tensor, check_devices, wrap
 
 
@@ -37,7 +38,7 @@ def _per_channel(a, ndim):
 
 def _check(x, running_mean, running_var, weight, bias):
     if not isinstance(x, Tensor):
-        raise TypeError("batch_norm: the input must be a minigan Tensor")
+        raise not_a_tensor("batch_norm", "x", x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: the input must be (N, C) or (N, C, H, W) with channels "
                          f"on axis 1, got shape {x.shape}")
@@ -215,8 +216,10 @@ def virtual_batch_norm(x, reference, weight=None, bias=None, eps=1e-5, include_s
     differentiates it to any order, with respect to the reference too when the
     reference is itself computed by the network.
     """
-    if not isinstance(x, Tensor) or not isinstance(reference, Tensor):
-        raise TypeError("virtual_batch_norm: the input and the reference must be minigan Tensors")
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("virtual_batch_norm", "x", x)
+    if not isinstance(reference, Tensor):
+        raise not_a_tensor("virtual_batch_norm", "reference", reference)
     if x.ndim < 2 or reference.ndim != x.ndim or reference.shape[1] != x.shape[1]:
         raise ValueError(f"virtual_batch_norm: the reference batch must have the input's "
                          f"channels and number of axes, (R, {x.shape[1] if x.ndim > 1 else 'C'}"

@@ -9,7 +9,8 @@ import builtins
 import operator
 
 from ..autograd import make_op
-from ..tensor import wrap
+from ..checks import not_a_tensor
+from ..tensor import Tensor, wrap
 
 
 def _axes(x, axis, dim, keepdims, keepdim):
@@ -54,6 +55,8 @@ def _count(x, axes):
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Sum over axes.   dL/dx = dL/dy, broadcast back over the summed axes."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("sum", "x", x)
     axes, keep = _axes(x, axis, dim, keepdims, keepdim)
     data = x.data.sum(axis=axes, keepdims=keep)
     return make_op(data, (x,), lambda g, out: (_restore(g, x.shape, axes).broadcast_to(x.shape),),
@@ -66,6 +69,8 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     The mean of nothing (n = 0, e.g. an empty batch) is NaN, as in PyTorch; its
     gradient is empty, like x.
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("mean", "x", x)
     axes, keep = _axes(x, axis, dim, keepdims, keepdim)
     n = _count(x, axes)
     if n == 0:           # 0/0: NaN, without NumPy's "mean of empty slice" warning
@@ -89,6 +94,8 @@ def var(x, axis=None, keepdims=False, correction=0, *, ddof=None, dim=None, keep
 
     dL/dx = dL/dy * 2 (x - mean) / (n - correction).
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("var", "x", x)
     if ddof is not None:
         correction = ddof
     if unbiased is not None:
@@ -112,6 +119,8 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     The gradient goes to the maximal elements; when several tie, it is split
     evenly among them (as ``torch.amax`` does).
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("max", "x", x)
     if x.size == 0:
         raise ValueError("max of an empty tensor")
     axes, keep = _axes(x, axis, dim, keepdims, keepdim)

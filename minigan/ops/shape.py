@@ -8,6 +8,7 @@ import numpy    # only to tell NumPy from CuPy, and Python from NumPy integers
 
 from .. import backend
 from ..autograd import make_op
+from ..checks import given, not_a_tensor
 from ..tensor import Tensor, check_devices
 from .layout import laid_out_like
 
@@ -21,6 +22,8 @@ def _shape_args(shape):
 
 def reshape(x, *shape):
     """The same elements in a new shape (one dimension may be -1)."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("reshape", "x", x)
     shape = _shape_args(shape)
     try:
         data = x.data.reshape(shape)
@@ -44,6 +47,8 @@ def _axis(d, nd, op):
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge dimensions start_dim..end_dim into one (PyTorch's flatten; a 0-d tensor
     becomes shape (1,))."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("flatten", "x", x)
     nd = x.ndim
     s, e = _axis(start_dim, nd, "flatten"), _axis(end_dim, nd, "flatten")
     if nd == 0:
@@ -56,12 +61,16 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 def unsqueeze(x, dim):
     """Insert an axis of size one at position dim."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("unsqueeze", "x", x)
     dim = dim % (x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def squeeze(x, dim=None):
     """Drop axes of size one (only `dim`, if given)."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("squeeze", "x", x)
     if dim is None:
         return reshape(x, tuple(d for d in x.shape if d != 1))
     dim = _axis(dim, x.ndim, "squeeze")
@@ -72,6 +81,8 @@ def squeeze(x, dim=None):
 
 def permute(x, *dims):
     """Reorder the axes: output axis i is input axis dims[i].  Backward: the inverse order."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("permute", "x", x)
     dims = _shape_args(dims)
     if len(dims) != x.ndim or sorted(_axis(d, x.ndim, "permute") for d in dims) != list(range(x.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} axes of {x.shape}")
@@ -85,6 +96,8 @@ def transpose(x, *axes):
     """Transpose. No argument: reverse all axes (``x.T``). Two integers: swap those
     two axes (PyTorch's ``transpose(d0, d1)``). One tuple: a full permutation
     (NumPy's ``transpose(axes)``)."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("transpose", "x", x)
     if not axes:
         return permute(x, tuple(range(x.ndim))[::-1])
     if len(axes) == 2 and all(isinstance(a, int) for a in axes):
@@ -103,6 +116,8 @@ def swapaxes(x, a, b):
 def broadcast_to(x, *shape):
     """Stretch size-one (or missing leading) axes to `shape` without copying.
     Backward: the engine sums the gradient back over the stretched axes."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("broadcast_to", "x", x)
     shape = _shape_args(shape)
     xp = backend.array_module(x.data)
     try:
@@ -112,12 +127,24 @@ def broadcast_to(x, *shape):
     return make_op(data, (x,), lambda g, out: (g,), "broadcast_to")
 
 
+def _tensor_list(tensors, op):
+    """concat's and stack's `tensors`: a non-empty sequence of Tensors, as a list."""
+    if isinstance(tensors, Tensor) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{op}: tensors must be a list or tuple of minigan Tensors, got "
+                        f"{given(tensors)}")
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: needs at least one tensor")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise not_a_tensor(op, f"tensors[{i}]", t)
+    return tensors
+
+
 def concat(tensors, axis=0, *, dim=None):
     """Join tensors along an existing axis.  Backward: each input gets its slice of g."""
     axis = dim if dim is not None else axis
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("concat: needs at least one tensor")
+    tensors = _tensor_list(tensors, "concat")
     check_devices("concat", *tensors)
     nd = tensors[0].ndim
     axis = axis % nd
@@ -145,9 +172,7 @@ cat = concat
 def stack(tensors, axis=0, *, dim=None):
     """Join same-shape tensors along a new axis."""
     axis = dim if dim is not None else axis
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: needs at least one tensor")
+    tensors = _tensor_list(tensors, "stack")
     for t in tensors[1:]:
         if t.shape != tensors[0].shape:
             raise ValueError(f"stack: all tensors need one shape, got "
@@ -159,6 +184,8 @@ def pad(x, pad, mode="constant", value=0.0):
     """Constant padding, PyTorch's ``F.pad`` convention: ``pad`` lists (before, after)
     pairs starting from the *last* axis, e.g. (1, 1, 2, 2) pads the last axis by 1
     and the one before it by 2.  Backward: slice the padding off the gradient."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("pad", "x", x)
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
     pad = tuple(int(p) for p in pad)
@@ -242,6 +269,8 @@ def getitem(x, idx):
     adding where an index repeats (so x[[0, 0]] gets gradient 2 g at row 0).
     Indices out of range raise IndexError on both backends (``check_index_bounds``).
     """
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("getitem", "x", x)
     xp = backend.array_module(x.data)
     idx = _index_arrays(idx, xp)
     try:
@@ -271,6 +300,8 @@ def _scatter_add(g, idx, shape):
 
 def to(x, device=None, dtype=None):
     """A copy of x on `device` with `dtype`. Backward: the gradient goes back likewise."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor("to", "x", x)
     data = x.data
     if device is not None:
         data = backend.to_device(data, device)
