@@ -444,7 +444,10 @@ def test_trainer_runs_on_every_device(device):
 def test_resume_without_a_checkpoint_starts_from_zero(tmp_path, capsys):
     tr = make_trainer(out_dir=tmp_path)
     tr.fit(2, resume=True)
-    assert "no checkpoint" in capsys.readouterr().out and tr.global_step == 2
+    assert "no checkpoint" in capsys.readouterr().err and tr.global_step == 2
+    quiet = make_trainer(out_dir=tmp_path / "q", verbose=False)      # said all the same
+    quiet.fit(1, resume=True)
+    assert "Trainer: no checkpoint at" in capsys.readouterr().err
 
 
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):

@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -318,7 +319,9 @@ class Runner:
                     raise CheckpointMismatch(f"the checkpoint {path} does not fit {run}: "
                                              f"{e}") from e
             else:
-                self._say(f"no checkpoint at {path}: starting from step {self.global_step}")
+                # said even when not verbose: a resume that finds nothing starts over
+                print(f"{self.name or type(self).__name__}: no checkpoint at {path}: starting "
+                      f"from step {self.global_step}", file=sys.stderr)
         self.interrupted = False
         for cb in self.callbacks:
             if hasattr(cb, "on_fit_start"):
