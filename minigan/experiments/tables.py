@@ -17,8 +17,8 @@ The tables:
 
 - ``quick-runs``: every experiment's ``--quick`` run, one row each, with its key
   numbers and its wall time, from ``docs/metrics/quick/NAME.json``;
-- ``dcgan-seeds``, ``dcgan-plus-stages``, ``image-gans-full``: the image GANs'
-  full runs, from ``docs/metrics/full/RUN-seedS.json``;
+- ``dcgan-seeds``, ``dcgan-plus-stages``: the image GANs' full runs, from
+  ``docs/metrics/full/RUN-seedS.json``;
 - ``mog-table``, ``mog-table-seeds``: the full ``mog-table`` run, from
   ``docs/metrics/full/mog-table.json`` and its ``runs.json``
   (``mog-table-runs.json``);
@@ -329,42 +329,6 @@ def dcgan_plus_stages(metrics_dir):
                            "Fréchet distance (judge 2)"], rows)
 
 
-# the image GANs' full runs, in the order the page tells them: (run, its file)
-FULL_RUNS = [("mnist-mlp", "mnist-mlp-seed0"), ("dcgan", "dcgan-seed0"),
-             ("dcgan-plus", "dcgan-plus-seed0"), ("cgan", "cgan-seed0"),
-             ("dcgan-clusters", "dcgan-clusters-seed0")]
-
-
-def image_gans_full(metrics_dir):
-    """One row per full run of an image GAN (``docs/metrics/full/RUN-seed0.json``):
-    steps and batch, training time, both judges on every sample, the conditional
-    GAN's class accuracy, and how close samples sit to their nearest training
-    image beside test images."""
-    folder = pathlib.Path(metrics_dir) / "full"
-    rows = []
-    for run, stem in FULL_RUNS:
-        path = folder / f"{stem}.json"
-        if not path.exists():
-            raise TableError(f"{path}: missing (python -m minigan run {run} --out RUNS/{stem}, "
-                             f"then --collect RUNS --into full)")
-        m, source = json.loads(path.read_text()), str(path)
-        acc = m.get("class_accuracy")
-        rows.append((f"`{run}`", f"{lookup(m, 'steps', source):,} ({lookup(m, 'batch_size', source)})",
-                     f"{lookup(m, 'train_seconds', source) / 60:.1f} min",
-                     f"{lookup(m, 'inception_score', source):.2f} ± "
-                     f"{lookup(m, 'inception_score_std', source):.2f}",
-                     f"{lookup(m, 'frechet_distance', source):.1f}",
-                     "" if acc is None else f"{acc:.1%}",
-                     f"{lookup(m, 'judge2_inception_score', source):.2f}",
-                     f"{lookup(m, 'judge2_frechet_distance', source):.1f}",
-                     f"{lookup(m, 'nearest_train/gen_median', source):.2f} / "
-                     f"{lookup(m, 'nearest_train/test_median', source):.2f}"))
-    return markdown_table(["run", "steps (batch)", "training", "IS (judge 1)",
-                           "Fréchet distance (judge 1)", "class accuracy", "IS (judge 2)",
-                           "Fréchet distance (judge 2)",
-                           "nearest training image, median: samples / test images"], rows)
-
-
 # --- the mode-collapse table -------------------------------------------------
 
 def _mog_table(metrics_dir):
@@ -442,7 +406,7 @@ def recorded(metrics_dir, name):
 
 TABLES = {"quick-runs": quick_runs,   # table name -> builder(metrics_dir) -> Markdown
           "dcgan-seeds": dcgan_seeds, "dcgan-plus-stages": dcgan_plus_stages,
-          "image-gans-full": image_gans_full, "mog-table": mog_table,
+          "mog-table": mog_table,
           "mog-table-seeds": mog_table_seeds}
 
 
