@@ -400,7 +400,18 @@ def test_training_time_is_kept_across_a_resume(tmp_path):
     assert older.train_seconds == 0.0 and older.global_step == 0     # left as it was
 
 
-def test_a_real_ctrl_c_finishes_the_step_before_saving(tmp_path, capsys):
+@pytest.fixture
+def takes_ctrl_c():
+    """Python's own SIGINT handler for the test: a test process started in the background
+    (`pytest &` in a script) inherits SIGINT ignored, which the Runner rightly respects;
+    a test of Ctrl-C needs the process a terminal gives."""
+    import signal
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_a_real_ctrl_c_finishes_the_step_before_saving(tmp_path, capsys, takes_ctrl_c):
     """SIGINT arriving in the middle of a step: the step completes, then the run stops,
     so the checkpoint holds whole steps and the resumed run is still exact."""
     import signal
