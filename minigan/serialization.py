@@ -35,6 +35,7 @@ Safety, because a checkpoint may come from anywhere:
 """
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
@@ -169,6 +170,25 @@ def save(obj, path):
 
 
 # ------------------------------------------------------------ atomic writes
+def sha256_of(path):
+    """The SHA-256 of a file's bytes, as hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_sha256(path, expected, what, remedy):
+    """Refuse (ValueError) a file whose SHA-256 is not `expected`: the weights minigan
+    ships (the judges, the trained DCGAN, its encoder) are the ones every machine
+    uses. `what` names the file for the reader, `remedy` says what to do."""
+    found = sha256_of(path)
+    if found != expected:
+        raise ValueError(f"{what} {path} are not the ones minigan ships: SHA-256 {found}, "
+                         f"expected {expected}. {remedy}")
+
+
 def atomic_write(path, data):
     """Write `data` (bytes, or a str, written as UTF-8) to the file `path`, atomically.
 

@@ -160,7 +160,7 @@ def test_the_second_judge_is_another_network_shipped_and_checked_the_same_way(mn
     assert type(judge2) is models.MnistMLPClassifier
     assert not any(isinstance(m, nn.Conv2d) for m in judge2.modules())
     network, path, sha = evaluate.JUDGES["mlp"]
-    assert evaluate.sha256_of(path) == sha
+    assert minigan.serialization.sha256_of(path) == sha
     with pytest.raises(ValueError, match="judge must be one of cnn, mlp"):
         evaluate.load_classifier(judge="vit")
     x, y = data.mnist("test")

@@ -21,13 +21,12 @@ What is measured (the formulas are in ``minigan.eval.metrics``):
 * each sample's distance to its nearest training image, beside the same for
   held-out test images: a model that copies its training set sits closer.
 """
-import hashlib
 import os
 
 import numpy
 
 from .. import backend
-from ..serialization import load
+from ..serialization import load, check_sha256
 from ..tensor import Tensor, no_grad
 from . import metrics
 from ..gan.models import MnistClassifier, MnistMLPClassifier
@@ -42,14 +41,6 @@ JUDGES = {"cnn": (MnistClassifier, WEIGHTS, WEIGHTS_SHA256),
           "mlp": (MnistMLPClassifier, os.path.join(_HERE, "mnist_mlp_classifier.npz"),
                   "bff39820567d54690ff2f14e8f10d4358c19279ddef1a371ddc68e043f37ad4f")}
 N_SAMPLES = 10_000        # samples an evaluation scores
-
-
-def sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_classifier(path=None, device="cpu", sha256=None, judge="cnn"):
@@ -69,12 +60,9 @@ def load_classifier(path=None, device="cpu", sha256=None, judge="cnn"):
             f"which writes {os.path.basename(shipped)} into its --out folder, and pass "
             f"that path")
     if expected is not None:
-        found = sha256_of(path)
-        if found != expected:
-            raise ValueError(
-                f"the evaluator classifier's weights {path} are not the ones minigan ships: "
-                f"SHA-256 {found}, expected {expected}. Reinstall minigan, or retrain "
-                f"with `python -m minigan run mnist-classifier --set judge={judge}`")
+        check_sha256(path, expected, "the evaluator classifier's weights",
+                     f"Reinstall minigan, or retrain with `python -m minigan run "
+                     f"mnist-classifier --set judge={judge}`")
     clf = network()
     clf.load_state_dict(load(path))
     return clf.to(device).eval()

@@ -45,7 +45,7 @@ from ..gan.recipes import (ImageRecipe, make_trainer, find_clusters, bn_batches,
 from ..gan.tricks.clusters import kmeans_clusters
 from ..gan.tricks.truncation import jacobian_truncation
 from ..gan.runner import Recorder
-from ..serialization import save
+from ..serialization import save, sha256_of
 from ..tensor import Tensor
 
 N_FIXED = 64            # the fixed noise drawn through training: an 8 x 8 grid
@@ -445,8 +445,8 @@ def run_mnist_classifier(cfg):
     from ..eval import metrics
     is_mean, is_std = metrics.inception_score(probs, splits=10)
     print(f"test accuracy {100 * acc:.2f}%; weights in {path} (SHA-256 "
-          f"{evaluate.sha256_of(path)})")
+          f"{sha256_of(path)})")
     return {"judge": judge, "epochs": epochs, "steps": steps, "train_seconds": seconds,
             "test_accuracy": acc,
             "inception_score_real_test": is_mean, "inception_score_real_test_std": is_std,
-            "weights": str(path), "weights_sha256": evaluate.sha256_of(path)}
+            "weights": str(path), "weights_sha256": sha256_of(path)}

@@ -463,17 +463,25 @@ def pages(docs_dir):
     return found + ([bench] if bench.exists() else [])
 
 
-def check(docs_dir=DOCS, metrics_dir=None):
-    """The tables that differ from their files, as 'PAGE: table NAME ...' lines."""
+def _rendered(docs_dir, metrics_dir):
+    """(page, its text, the text with its tables rebuilt, or the TableError that stopped
+    that) for every page with tables."""
     docs_dir = pathlib.Path(docs_dir)
     metrics_dir = pathlib.Path(metrics_dir) if metrics_dir else docs_dir / "metrics"
-    problems = []
     for page in pages(docs_dir):
         text = page.read_text(encoding="utf-8")
         try:
-            new = render(text, metrics_dir, page)
+            yield page, text, render(text, metrics_dir, page)
         except TableError as e:
-            problems.append(str(e))
+            yield page, text, e
+
+
+def check(docs_dir=DOCS, metrics_dir=None):
+    """The tables that differ from their files, as 'PAGE: table NAME ...' lines."""
+    problems = []
+    for page, text, new in _rendered(docs_dir, metrics_dir):
+        if isinstance(new, TableError):
+            problems.append(str(new))
             continue
         for (name, old), (_, fresh) in zip(_tables(text), _tables(new)):
             if old != fresh:
@@ -484,12 +492,10 @@ def check(docs_dir=DOCS, metrics_dir=None):
 
 def write(docs_dir=DOCS, metrics_dir=None):
     """Rewrite every marked table; returns the pages that changed."""
-    docs_dir = pathlib.Path(docs_dir)
-    metrics_dir = pathlib.Path(metrics_dir) if metrics_dir else docs_dir / "metrics"
     changed = []
-    for page in pages(docs_dir):
-        text = page.read_text(encoding="utf-8")
-        new = render(text, metrics_dir, page)
+    for page, text, new in _rendered(docs_dir, metrics_dir):
+        if isinstance(new, TableError):
+            raise new
         if new != text:
             page.write_text(new, encoding="utf-8")
             changed.append(page)

@@ -132,7 +132,7 @@ def shipped(cfg):
 
 def ship(run_dir, dest=None):
     """Write the shipped file from a finished dcgan-plus run's checkpoint; its SHA-256."""
-    from ..eval.evaluate import sha256_of
+    from ..serialization import sha256_of
     path = checkpoint_in(run_dir)
     G, D, _, depth = load_checkpoint_gan(path)
     state = load(path)

@@ -17,7 +17,7 @@ which writes the file below; its SHA-256 is checked at every load.
 """
 import os
 
-from ..serialization import load, save
+from ..serialization import load, save, check_sha256
 from . import models
 
 _HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
@@ -35,7 +35,6 @@ def load_dcgan(path=None, device="cpu", sha256=None):
     """(G, D) of the shipped trained DCGAN (or of `path`, a file ``save_dcgan``
     wrote), in eval mode on `device`. The shipped file's SHA-256 is checked (and
     `sha256`'s, when given), so every machine draws with the same G."""
-    from ..eval.evaluate import sha256_of
     path = os.fspath(path or WEIGHTS)
     expected = sha256 if sha256 is not None else (WEIGHTS_SHA256 if path == WEIGHTS else None)
     if not os.path.exists(path):
@@ -44,11 +43,8 @@ def load_dcgan(path=None, device="cpu", sha256=None):
                                 f"and `python -m minigan.experiments.trained --ship "
                                 f"runs/dcgan-plus`")
     if expected is not None:
-        found = sha256_of(path)
-        if found != expected:
-            raise ValueError(f"the trained DCGAN's weights {path} are not the ones minigan "
-                             f"ships: SHA-256 {found}, expected {expected}. Reinstall "
-                             f"minigan, or make them again (minigan.gan.pretrained)")
+        check_sha256(path, expected, "the trained DCGAN's weights",
+                     "Reinstall minigan, or make them again (minigan.gan.pretrained)")
     state = load(path)
     for key in ("generator", "discriminator", "d_depth"):
         if key not in state:

@@ -127,13 +127,12 @@ class Encoder(nn.Module):
 
 def load_shipped_encoder(device="cpu"):
     """The encoder shipped for the shipped DCGAN's G, its SHA-256 checked, in eval mode."""
-    from ..eval.evaluate import sha256_of
-    from ..serialization import load
-    found = sha256_of(SHIPPED_ENCODER) if os.path.exists(SHIPPED_ENCODER) else None
-    if found != SHIPPED_ENCODER_SHA256:
-        raise ValueError(f"the shipped encoder {SHIPPED_ENCODER} is missing or not the one "
-                         f"minigan ships (SHA-256 {found}, expected {SHIPPED_ENCODER_SHA256}); "
-                         f"reinstall minigan")
+    from ..serialization import load, check_sha256
+    if not os.path.exists(SHIPPED_ENCODER):
+        raise FileNotFoundError(f"the shipped encoder {SHIPPED_ENCODER} is missing; "
+                                f"reinstall minigan")
+    check_sha256(SHIPPED_ENCODER, SHIPPED_ENCODER_SHA256, "the encoder's weights",
+                 "Reinstall minigan")
     E = Encoder()
     E.load_state_dict(load(SHIPPED_ENCODER))
     return E.to(device).eval()
