@@ -22,6 +22,8 @@ The tables:
 - ``mog-table``, ``mog-table-seeds``: the full ``mog-table`` run, from
   ``docs/metrics/full/mog-table.json`` and its ``runs.json``
   (``mog-table-runs.json``);
+- ``pix2pix``, ``cyclegan``, ``stargan``: the translation experiments' full runs,
+  from ``docs/metrics/full/NAME.json`` (each says on what machine and when);
 - ``recorded/NAME``: a table measured before this generator existed, whose runs
   are gone: ``docs/metrics/recorded/NAME.json`` keeps its cells as they were
   printed then, with where and when, and the table says it is such a record.
@@ -223,6 +225,21 @@ QUICK_RUNS = {
         "{classifier/variants/from scratch/test_accuracy_mean:.1%}, fine-tuned "
         "{classifier/variants/encoder fine-tuned/test_accuracy_mean:.1%}, frozen "
         "{classifier/variants/encoder frozen/test_accuracy_mean:.1%}"),
+    "pix2pix": (
+        "steps",
+        "Fréchet distance: L1 only {rows/L1 only/frechet_distance:.1f}, L1 + cGAN "
+        "{rows/L1 + cGAN/frechet_distance:.1f}; L1 + cGAN's label accuracy "
+        "{rows/L1 + cGAN/label_accuracy:.1%}"),
+    "cyclegan": (
+        "steps",
+        "labels kept plain → thick: CycleGAN {rows/CycleGAN/labels_kept_a_to_b:.1%}, without "
+        "the cycle term {rows/CycleGAN, no cycle term/labels_kept_a_to_b:.1%}, DiscoGAN "
+        "{rows/DiscoGAN/labels_kept_a_to_b:.1%}; handwritten → printed "
+        "{rows/CycleGAN, handwritten <-> printed/labels_kept_a_to_b:.1%}"),
+    "stargan": (
+        "steps",
+        "mean over pairs: read as the target style {target_accuracy_mean:.1%}, digit kept "
+        "{labels_kept_mean:.1%}"),
 }
 
 
@@ -384,6 +401,74 @@ def mog_table_seeds(metrics_dir):
                            "CPU s"], rows)
 
 
+# --- the translation experiments' full runs --------------------------------
+
+def _full_run(metrics_dir, name):
+    path = pathlib.Path(metrics_dir) / "full" / f"{name}.json"
+    if not path.exists():
+        raise TableError(f"{path}: missing (python -m minigan run {name}, then copy its "
+                         f"metrics.json there)")
+    return json.loads(path.read_text()), str(path)
+
+
+def _measured(m, source):
+    """'Measured on CPU (N cores), DATE; S steps of batch B.' from a run's metrics."""
+    on = lookup(m, "measured_on", source)
+    return (f"*Measured on {on['cpu']} ({on['cores']} cores, {on['device']}), {on['date']}; "
+            f"{lookup(m, 'steps', source):,} steps of batch {lookup(m, 'batch_size', source)}, "
+            f"{lookup(m, 'test_images', source):,} test images scored; wall time "
+            f"{wall_time(lookup(m, 'wall_time_s', source))}.*\n\n")
+
+
+def pix2pix_table(metrics_dir):
+    """The four rows of ``docs/metrics/full/pix2pix.json``, and real test digits."""
+    m, source = _full_run(metrics_dir, "pix2pix")
+    rows = [(row, f"{r['l1_to_target']:.4f}", f"{r['label_accuracy']:.1%}",
+             f"{r['frechet_distance']:.2f}", wall_time(r["train_seconds"]))
+            for row, r in lookup(m, "rows", source).items()]
+    real = lookup(m, "real_test_digits", source)
+    rows.append(("*the real test digits*", "0", f"{real['label_accuracy']:.1%}",
+                 f"{real['frechet_distance']:.2f}", ""))
+    return _measured(m, source) + markdown_table(
+        ["generator's loss", "L1 to the true digit", "label accuracy", "Fréchet distance",
+         "training"], rows)
+
+
+def cyclegan_table(metrics_dir):
+    """Every row of ``docs/metrics/full/cyclegan.json``."""
+    m, source = _full_run(metrics_dir, "cyclegan")
+    rows = []
+    for row, r in lookup(m, "rows", source).items():
+        truth = ("" if "l1_to_true_transform" not in r else
+                 f"{r['l1_to_true_transform']:.4f} (unchanged: {r['l1_identity_baseline']:.4f})")
+        rows.append((row, f"{r['labels_kept_a_to_b']:.1%}", f"{r['labels_kept_b_to_a']:.1%}",
+                     truth, f"{r['cycle_error_a']:.4f}", wall_time(r["train_seconds"])))
+    return _measured(m, source) + markdown_table(
+        ["model", "labels kept A → B", "labels kept B → A", "L1 to the true transform",
+         "cycle error |F(G(a)) − a|", "training"], rows)
+
+
+def stargan_table(metrics_dir):
+    """Every (source, target) pair of ``docs/metrics/full/stargan.json``, and the mean."""
+    m, source = _full_run(metrics_dir, "stargan")
+    rows = [(pair.replace("->", " → "), f"{p['target_accuracy']:.1%}",
+             f"{p['labels_kept']:.1%}",
+             f"{p['l1_to_true_transform']:.4f} (input: {p['l1_input_baseline']:.4f})")
+            for pair, p in lookup(m, "pairs", source).items()]
+    rows.append(("**mean**", f"{lookup(m, 'target_accuracy_mean', source):.1%}",
+                 f"{lookup(m, 'labels_kept_mean', source):.1%}",
+                 f"{lookup(m, 'l1_to_true_transform_mean', source):.4f}"))
+    note = (f"One generator of {lookup(m, 'generator_parameters', source):,} parameters; "
+            f"pairwise CycleGANs would need {lookup(m, 'pairwise_cyclegan_generators', source)} "
+            f"generators, {lookup(m, 'pairwise_cyclegan_parameters', source):,} parameters. "
+            f"The domain classifier reads the style of "
+            f"{lookup(m, 'domain_classifier_test_accuracy', source):.1%} of the styled test "
+            f"digits.\n\n")
+    return _measured(m, source) + note + markdown_table(
+        ["source → target", "read as the target style", "digit kept",
+         "L1 to the true transform"], rows)
+
+
 # --- tables recorded before the generator ----------------------------------
 
 def recorded(metrics_dir, name):
@@ -407,7 +492,8 @@ def recorded(metrics_dir, name):
 TABLES = {"quick-runs": quick_runs,   # table name -> builder(metrics_dir) -> Markdown
           "dcgan-seeds": dcgan_seeds, "dcgan-plus-stages": dcgan_plus_stages,
           "mog-table": mog_table,
-          "mog-table-seeds": mog_table_seeds}
+          "mog-table-seeds": mog_table_seeds,
+          "pix2pix": pix2pix_table, "cyclegan": cyclegan_table, "stargan": stargan_table}
 
 
 def build(name, metrics_dir):

@@ -1,0 +1,12 @@
+"""The applications lecture, built on the GAN core.
+
+* ``networks``: the U-Net and the encoder-decoder, the ResNet generator, the
+  patch discriminator, StarGAN's two-headed discriminator;
+* ``translation``: pix2pix (paired), CycleGAN and DiscoGAN (unpaired, a cycle
+  back), StarGAN (one generator for k domains): each step written as its
+  formulas, and a Trainer for each.
+
+The domains they translate between are ``minigan.data.domains``; the
+experiments that train and score them, ``minigan.experiments.translation``.
+"""
+from . import networks, translation  # noqa: F401
