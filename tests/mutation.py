@@ -125,13 +125,14 @@ MUTATIONS = [
              "BatchNorm in eval mode normalizes with the batch statistics",
              ["tests/test_nn.py"]),
     Mutation("minigan/ops/norm.py",
-             "var = (_channel_dot(xp, xhat, xhat) / n).astype(x.dtype, copy=False)",
-             "var = (_channel_dot(xp, xhat, xhat) / (n - 1)).astype(x.dtype, copy=False)",
+             "var = (_sum_of_products(xp, xhat, xhat, axes) / n).astype(x.dtype, copy=False)",
+             "var = (_sum_of_products(xp, xhat, xhat, axes) / (n - 1)).astype(x.dtype, "
+             "copy=False)",
              "batch norm normalizes with the unbiased variance",
              ["tests/test_batchnorm.py"]),
     Mutation("minigan/ops/norm.py",
-             "_update_running(running_var, var * (n / (n - 1)), momentum)",
-             "_update_running(running_var, var, momentum)",
+             "_update_running(running_var, var.reshape(-1) * (n / (n - 1)), momentum)",
+             "_update_running(running_var, var.reshape(-1), momentum)",
              "batch norm's running variance takes the biased variance",
              ["tests/test_batchnorm.py"]),
     # the faults of the same issue: all-or-nothing loads and no silent wrong values
@@ -151,6 +152,17 @@ MUTATIONS = [
              "",
              "binary cross-entropy accepts targets outside [0, 1]",
              ["tests/test_ops_gradcheck.py"]),
+    # the applications' layers (issue 33)
+    Mutation("minigan/ops/pool.py",
+             "lambda g, out: (_sum_pool(g, sh, sw),)",
+             "lambda g, out: (g[:, :, ::sh, ::sw],)",
+             "upsample's backward takes one pixel of each block instead of the block's sum",
+             ["tests/test_pool.py"]),
+    Mutation("minigan/ops/pool.py",
+             "1.0 / (kernel[0] * kernel[1])",
+             "1.0 / (kernel[0] * kernel[0])",
+             "avg_pool2d divides by kh^2 instead of kh kw",
+             ["tests/test_ops_numpy.py"]),
 ]
 
 # The exercise grader (issue 32): the student's code only answers, the grader decides,
