@@ -114,6 +114,14 @@ if hasattr(F, "batch_norm"):
                   lambda x, w, b: F.batch_norm(x, minigan.tensor(np.zeros(3)),
                                                minigan.tensor(np.ones(3)), w, b, training=True),
                   [normal(4, 3, 2, 2), positive(3), normal(3)]))
+if hasattr(F, "instance_norm"):          # the applications' layers (pix2pix, CycleGAN)
+    CASES.append(("instance_norm (affine)",
+                  lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+                  [normal(2, 3, 2, 3), positive(3), normal(3)]))
+    CASES.append(("interpolate (nearest, x2)",
+                  lambda x: F.interpolate(x, scale_factor=2), [normal(2, 2, 2, 3)]))
+    CASES.append(("avg_pool2d (3, s 2, pad 1)",
+                  lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [normal(2, 2, 5, 4)]))
 
 
 def shapes(arrays):

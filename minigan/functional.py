@@ -14,6 +14,7 @@ from .ops.linalg import matmul, linear  # noqa: F401
 from .ops.loss import (binary_cross_entropy_with_logits, mse_loss, cross_entropy,  # noqa: F401
                        nll_loss)
 from .ops.conv import conv2d, conv_transpose2d  # noqa: F401
-from .ops.norm import batch_norm, virtual_batch_norm  # noqa: F401
+from .ops.norm import batch_norm, instance_norm, virtual_batch_norm  # noqa: F401
+from .ops.pool import interpolate, upsample, avg_pool2d  # noqa: F401
 
 clamp = clip

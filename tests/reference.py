@@ -130,6 +130,73 @@ def batch_norm_eval(x, running_mean, running_var, weight=None, bias=None, eps=1e
     return y
 
 
+def instance_norm(x, weight=None, bias=None, eps=1e-5, g=None):
+    """Each sample's channel on its own, over its H W pixels, one (n, c) at a time:
+
+        y = (x - mean) / sqrt(var + eps) * weight + bias        (var biased)
+
+    Returns y, or (y, dx, dweight, dbias) given g, with dx from the batch norm
+    paper's formula applied to the pixels of one (n, c):
+        dx = (1 / m) (1 / std) (m g' - sum g' - xhat sum(g' xhat)),  g' = weight g, m = H W
+    """
+    N, C = x.shape[:2]
+    w = np.ones(C) if weight is None else weight
+    b = np.zeros(C) if bias is None else bias
+    y, dx = np.zeros(x.shape), np.zeros(x.shape)
+    dw, db = np.zeros(C), np.zeros(C)
+    for n in range(N):
+        for c in range(C):
+            v = x[n, c]
+            m = v.size
+            std = np.sqrt(((v - v.mean()) ** 2).sum() / m + eps)
+            xhat = (v - v.mean()) / std
+            y[n, c] = xhat * w[c] + b[c]
+            if g is not None:
+                gw = g[n, c] * w[c]
+                dx[n, c] = (m * gw - gw.sum() - xhat * (gw * xhat).sum()) / (m * std)
+                dw[c] += (g[n, c] * xhat).sum()
+                db[c] += g[n, c].sum()
+    if g is None:
+        return y
+    return y, dx, (dw if weight is not None else None), (db if bias is not None else None)
+
+
+def upsample_nearest(x, scale, g=None):
+    """Every output pixel copies its nearest input pixel: y[n, c, h, w] = x[n, c, h // s, w // s].
+    Given g, each input pixel collects the gradients of all its copies (dx)."""
+    sh, sw = _pair(scale)
+    N, C, H, W = x.shape
+    y = np.zeros((N, C, H * sh, W * sw))
+    dx = np.zeros(x.shape)
+    for h in range(H * sh):
+        for w in range(W * sw):
+            y[:, :, h, w] = x[:, :, h // sh, w // sw]
+            if g is not None:
+                dx[:, :, h // sh, w // sw] += g[:, :, h, w]
+    return y if g is None else (y, dx)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, g=None):
+    """The mean of each window of the zero-padded image, the padding counted
+    (PyTorch's count_include_pad=True), stride defaulting to the kernel size.
+    Given g, every pixel of a window gets g / (kh kw) from it (dx)."""
+    kh, kw = _pair(kernel_size)
+    sh, sw = (kh, kw) if stride is None else _pair(stride)
+    ph, pw = _pair(padding)
+    N, C, H, W = x.shape
+    OH, OW = conv_output_size(H, kh, sh, ph, 1), conv_output_size(W, kw, sw, pw, 1)
+    xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    y, dxpad = np.zeros((N, C, OH, OW)), np.zeros(xpad.shape)
+    for oh in range(OH):
+        for ow in range(OW):
+            window = (slice(None), slice(None), slice(oh * sh, oh * sh + kh),
+                      slice(ow * sw, ow * sw + kw))
+            y[:, :, oh, ow] = xpad[window].sum(axis=(2, 3)) / (kh * kw)
+            if g is not None:
+                dxpad[window] += g[:, :, oh, ow, None, None] / (kh * kw)
+    return y if g is None else (y, dxpad[:, :, ph:ph + H, pw:pw + W])
+
+
 def unbroadcast(g, shape):
     """The gradient of a broadcast: sum g over the axes that broadcasting added or
     stretched from size 1, so that it has `shape` again."""

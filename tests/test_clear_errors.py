@@ -128,9 +128,23 @@ W = minigan.tensor(np.ones((2, 3), dtype=np.float32))
     (lambda: F.reshape(ARRAY, 12), "reshape: x must be a minigan Tensor", "numpy.ndarray"),
     (lambda: F.stack([W, ARRAY]), "stack: tensors[1] must be a minigan Tensor", "numpy.ndarray"),
     (lambda: F.mse_loss(ARRAY, W), "mse_loss: input must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: nn.InstanceNorm2d(3)(np.zeros((1, 3, 4, 4)).tolist()),
+     "InstanceNorm2d(3): the input must be a minigan Tensor", "(type list)"),
+    (lambda: nn.Upsample()(np.zeros((1, 3, 4, 4))),
+     "Upsample(scale_factor=2): the input must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: nn.AvgPool2d(2)(np.zeros((1, 3, 4, 4))),
+     "AvgPool2d(kernel_size=(2, 2), stride=(2, 2)): the input must be a minigan Tensor",
+     "numpy.ndarray"),
+    (lambda: F.instance_norm(np.zeros((1, 3, 4, 4))), "instance_norm: x must be a minigan Tensor",
+     "numpy.ndarray"),
+    (lambda: F.interpolate(np.zeros((1, 3, 4, 4)), scale_factor=2),
+     "interpolate: x must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: F.avg_pool2d(np.zeros((1, 3, 4, 4)), 2), "avg_pool2d: x must be a minigan Tensor",
+     "numpy.ndarray"),
 ], ids=["Dense-array", "Dense-list", "relu-array", "relu-list", "linear-x", "linear-weight",
         "linear-bias", "Conv2d-array", "Conv2d-list", "BatchNorm1d-list", "conv2d", "batch_norm",
-        "sum", "reshape", "stack", "mse_loss"])
+        "sum", "reshape", "stack", "mse_loss", "InstanceNorm2d-list", "Upsample-array",
+        "AvgPool2d-array", "instance_norm", "interpolate", "avg_pool2d"])
 def test_a_layer_or_function_given_no_tensor_names_the_argument_and_what_it_got(call, start,
                                                                                  given):
     with pytest.raises(TypeError) as e:

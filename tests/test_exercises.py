@@ -57,7 +57,8 @@ def cli(*args):
 # ------------------------------------------------------------ the catalogue
 ISSUE_TOPICS = ("sigmoid", "leaky_relu", "broadcast_add", "mean", "var", "matmul", "linear",
                 "bce_with_logits", "conv2d", "conv_transpose2d", "batch_norm", "adam",
-                "non_saturating_g_loss", "gradient_penalty")
+                "non_saturating_g_loss", "gradient_penalty",
+                "upsample_nearest", "avg_pool2d", "instance_norm")     # issue 33: the applications
 
 
 def test_list_gives_every_exercise_a_description_and_a_difficulty(capsys):
@@ -99,9 +100,9 @@ def test_a_fresh_workspace_is_all_not_started(tmp_path, capsys):
     assert main(["exercises", "check", str(ws), "--jobs", str(JOBS)]) == 0   # nothing failed
     out = capsys.readouterr().out
     rows = [ln for ln in out.splitlines() if ln[:3].strip().isdigit()]
-    assert len(rows) == 15 and all("not started" in ln for ln in rows)
-    assert "total: 0/15 passed (0.0%)\nattempted: 0 of 15 (0 of them failed); " \
-           "not started: 15; missing file: 0" in out
+    assert len(rows) == 18 and all("not started" in ln for ln in rows)
+    assert "total: 0/18 passed (0.0%)\nattempted: 0 of 18 (0 of them failed); " \
+           "not started: 18; missing file: 0" in out
 
 
 def test_a_workspace_with_the_librarys_formulas_passes_every_exercise(tmp_path, capsys):
@@ -109,8 +110,8 @@ def test_a_workspace_with_the_librarys_formulas_passes_every_exercise(tmp_path, 
     assert main(["exercises", "check", str(ws), "--jobs", str(JOBS)]) == 0
     out = capsys.readouterr().out
     rows = [ln for ln in out.splitlines() if ln[:3].strip().isdigit()]
-    assert len(rows) == 15 and all(" pass " in ln for ln in rows), out
-    assert "total: 15/15 passed (100.0%)" in out
+    assert len(rows) == 18 and all(" pass " in ln for ln in rows), out
+    assert "total: 18/18 passed (100.0%)" in out
 
 
 # ------------------------------------------------------------ plausible mistakes
@@ -296,6 +297,79 @@ MISTAKES.update({
     "gradient penalty: summed over the samples": ("gradient_penalty", changed(
         PENALTY_RIGHT, "** 2).mean()", "** 2).sum()"),
         ["the penalty's value", "yours matches their sum"]),
+})
+
+# The applications' exercises (16 to 18): the right answers of exercise_solutions/, with one
+# thing changed per mistake.
+UPSAMPLE_RIGHT = """
+def backward(g, x, out, scale=2):
+    N, C, H, W = x.shape
+    return g.reshape(N, C, H, scale, W, scale).sum(axis=(3, 5))
+"""
+AVG_POOL_RIGHT = """
+import numpy as np
+
+def backward(g, x, out, kernel_size=2, stride=None, padding=0):
+    k = kernel_size
+    stride = k if stride is None else stride
+    N, C, H, W = x.shape
+    OH, OW = g.shape[2:]
+    dxpad = np.zeros((N, C, H + 2 * padding, W + 2 * padding))
+    for i in range(k):
+        for j in range(k):
+            dxpad[window_slices(i, j, stride, OH, OW)] += g.data / (k * k)
+    return dxpad[:, :, padding:padding + H, padding:padding + W]
+"""
+INSTANCE_NORM_RIGHT = """
+def backward(g, x, weight, bias, out, eps=1e-5):
+    axes = (2, 3)
+    n = x.shape[2] * x.shape[3]
+    centered = x - x.mean(axis=axes, keepdims=True)
+    inv_std = ((centered * centered).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    xhat = centered * inv_std
+    sum_g = g.sum(axis=axes, keepdims=True)
+    sum_gxh = (g * xhat).sum(axis=axes, keepdims=True)
+    dx = inv_std * per_channel(weight) * (g - sum_g * (1.0 / n) - xhat * (sum_gxh * (1.0 / n)))
+    return dx, sum_gxh.sum(axis=(0, 2, 3)), sum_g.sum(axis=(0, 2, 3))
+"""
+
+MISTAKES.update({
+    "upsample: one pixel of each block": ("upsample_nearest", """
+def backward(g, x, out, scale=2):
+    return g[:, :, ::scale, ::scale]
+""", ["your dL/dx is wrong at x[", "takes one value of g from each scale x scale block"]),
+    "upsample: the blocks averaged": ("upsample_nearest", changed(
+        UPSAMPLE_RIGHT, ".sum(axis=(3, 5))", ".mean(axis=(3, 5))"),
+        ["your dL/dx is wrong", "the mean of each block"]),
+    "upsample: pixels H apart added up": ("upsample_nearest", changed(
+        UPSAMPLE_RIGHT, "g.reshape(N, C, H, scale, W, scale).sum(axis=(3, 5))",
+        "g.reshape(N, C, scale, H, scale, W).sum(axis=(2, 4))"),
+        ["your dL/dx is wrong", "adds up pixels H (or W) apart"]),
+    "avg_pool2d: overlapping windows overwrite": ("avg_pool2d", changed(
+        AVG_POOL_RIGHT, "] += g.data", "] = g.data"),
+        ["case 'x (1, 2, 5, 4), kernel 3, stride 1, padding 1'", "keeps one window's share only",
+         "passed the case whose windows neither overlap nor touch the padding"]),
+    "avg_pool2d: g not divided by k^2": ("avg_pool2d", changed(
+        AVG_POOL_RIGHT, "g.data / (k * k)", "g.data"),
+        ["your dL/dx is wrong at x[", "kernel_size^2 times too large"]),
+    "avg_pool2d: padding kept": ("avg_pool2d", changed(
+        AVG_POOL_RIGHT, "return dxpad[:, :, padding:padding + H, padding:padding + W]",
+        "return dxpad"),
+        ["dL/dx of shape (1, 2, 7, 6), but x has shape (1, 2, 5, 4)",
+         "fails with stride 1 < kernel_size 3 (overlapping windows) and padding 1"]),
+    "instance norm: without the mean term": ("instance_norm", changed(
+        INSTANCE_NORM_RIGHT, "(g - sum_g * (1.0 / n) - xhat", "(g - xhat"),
+        ["your dL/dx is wrong at x[", "the path through var but not the one through mu"]),
+    "instance norm: batch norm's statistics": ("instance_norm", changed(
+        INSTANCE_NORM_RIGHT, "axes = (2, 3)\n    n = x.shape[2] * x.shape[3]",
+        "axes = (0, 2, 3)\n    n = x.shape[0] * x.shape[2] * x.shape[3]"),
+        ["your dL/dx is wrong", "batch norm's (exercise 12)", "each sample's own"]),
+    "instance norm: computed from .data": ("instance_norm", changed(
+        INSTANCE_NORM_RIGHT, "    return dx, sum_gxh.sum(axis=(0, 2, 3)), sum_g.sum(axis=(0, 2, 3))",
+        "    return (minigan.tensor(dx.data), minigan.tensor(sum_gxh.data.sum(axis=(0, 2, 3))),\n"
+        "            minigan.tensor(sum_g.data.sum(axis=(0, 2, 3))))").replace(
+            "def backward", "import minigan\n\ndef backward"),
+        ["second-derivative check", "not connected to x"]),
 })
 
 #: The checker's words, which a student's message must not use (it says "yours" and

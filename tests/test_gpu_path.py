@@ -148,7 +148,7 @@ def test_host_data_goes_to_the_default_device_and_device_data_stays(monkeypatch)
 def test_default_cuda_puts_every_new_tensor_and_parameter_on_the_gpu(gpu, monkeypatch):
     monkeypatch.setenv("MINIGAN_DEVICE", "cuda")
     layers = [nn.Dense(3, 4), nn.Conv2d(1, 2, 3), nn.ConvTranspose2d(2, 1, 4, 2, 1),
-              nn.BatchNorm2d(2), nn.BatchNorm1d(4)]
+              nn.BatchNorm2d(2), nn.BatchNorm1d(4), nn.InstanceNorm2d(2, affine=True)]
     for layer in layers:
         for name, t in list(layer.named_parameters()) + list(layer.named_buffers()):
             assert t.device == "cuda", (layer, name)
@@ -326,6 +326,31 @@ def test_a_training_step_on_the_gpu_waits_for_it_once(gpu, kw, monkeypatch):
         assert fake_cupy.FAKE.transfers == 5
     assert all(isinstance(v, float) for r in tr.history.records for v in r.values()
                if not isinstance(v, int))
+
+
+def test_the_applications_layers_stay_on_the_gpu(gpu, monkeypatch):
+    """Instance norm, nearest upsampling, average pooling and a U-Net skip (concat
+    along the channels) on device arrays: outputs and gradients, of first and second
+    order, stay on the device, and nothing is copied to the host on the way."""
+    minigan.manual_seed(0)
+    enc = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.InstanceNorm2d(4, affine=True),
+                        nn.LeakyReLU(0.2)).to("cuda")
+    dec = nn.Sequential(nn.AvgPool2d(2), nn.Upsample(scale_factor=2)).to("cuda")
+    head = nn.Conv2d(8, 1, 1).to("cuda")
+    x = minigan.tensor(np.random.default_rng(0).standard_normal((2, 1, 6, 6)), dtype="float32",
+                       device="cuda", requires_grad=True)
+    calls = count_host_copies(monkeypatch)
+    fake_cupy.FAKE.transfers = fake_cupy.FAKE.implicit = 0
+    h = enc(x)
+    out = head(minigan.functional.concat([dec(h), h], axis=1))
+    (gx,) = minigan.grad(out.sum(), x, create_graph=True)     # a gradient penalty's first half
+    ((gx * gx).sum() + out.mean()).backward()
+    assert out.device == "cuda" and out.shape == (2, 1, 6, 6)
+    params = list(enc.parameters()) + list(head.parameters())
+    assert all(p.grad is not None and p.grad.device == "cuda" for p in params)
+    assert calls == []
+    if gpu == "stand-in":
+        assert fake_cupy.FAKE.transfers == 0 and fake_cupy.FAKE.implicit == 0
 
 
 def test_fetch_floats_is_exact_and_one_copy(monkeypatch):

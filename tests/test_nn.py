@@ -273,6 +273,48 @@ def test_errors_name_the_layer_and_the_shapes():
         nn.ConvTranspose2d(2, 2, 3, stride=2, output_padding=2)
 
 
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: nn.InstanceNorm2d(3)(minigan.tensor(np.zeros((4, 3), np.float32))), ValueError,
+     ["InstanceNorm2d(3): expected input of shape (N, 3, H, W), got shape (4, 3)"]),
+    (lambda: nn.InstanceNorm2d(3, affine=True)(minigan.tensor(np.zeros((2, 5, 4, 4)))),
+     ValueError, ["InstanceNorm2d(3): expected input of shape (N, 3, H, W), got shape "
+                  "(2, 5, 4, 4)"]),
+    (lambda: nn.InstanceNorm2d(3)(minigan.tensor(np.zeros((2, 3, 1, 1)))), ValueError,
+     ["instance_norm", "more than one pixel", "(2, 3, 1, 1)"]),
+    (lambda: nn.InstanceNorm2d(3)(np.zeros((2, 3, 4, 4))), TypeError,
+     ["InstanceNorm2d(3): the input must be a minigan Tensor"]),
+    (lambda: nn.InstanceNorm2d(3, track_running_stats=True), NotImplementedError,
+     ["track_running_stats=True"]),
+    (lambda: nn.InstanceNorm2d(0), ValueError, ["InstanceNorm2d", "num_features", "got 0"]),
+    (lambda: nn.Upsample(scale_factor=1.5), ValueError,
+     ["Upsample", "scale_factor must be a positive whole number", "got 1.5"]),
+    (lambda: nn.Upsample(scale_factor=0), ValueError, ["Upsample", "got 0"]),
+    (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), NotImplementedError,
+     ["Upsample", "only mode='nearest'", "'bilinear'"]),
+    (lambda: nn.Upsample()(minigan.tensor(np.zeros((3, 4, 4)))), ValueError,
+     ["Upsample(scale_factor=2): expected input of shape (N, C, H, W), got shape (3, 4, 4)"]),
+    (lambda: nn.AvgPool2d(3)(minigan.tensor(np.zeros((1, 2, 2, 5)))), ValueError,
+     ["AvgPool2d(kernel_size=(3, 3), stride=(3, 3))", "kernel (3, 3) is larger than the input "
+      "padded to (2, 5)", "(1, 2, 2, 5)"]),
+    (lambda: nn.AvgPool2d(4, padding=1)(minigan.tensor(np.zeros((1, 2, 1, 8)))), ValueError,
+     ["AvgPool2d(kernel_size=(4, 4), stride=(4, 4))", "padded to (3, 10)"]),
+    (lambda: nn.AvgPool2d(2)(minigan.tensor(np.zeros((2, 8, 8)))), ValueError,
+     ["AvgPool2d(kernel_size=(2, 2), stride=(2, 2)): expected input of shape (N, C, H, W), "
+      "got shape (2, 8, 8)"]),
+    (lambda: nn.AvgPool2d(3, padding=2), ValueError,
+     ["AvgPool2d", "padding (2, 2) must be at most half of the kernel size (3, 3)"]),
+    (lambda: nn.AvgPool2d(2, ceil_mode=True), NotImplementedError, ["AvgPool2d", "ceil_mode"]),
+    (lambda: nn.AvgPool2d(2.5), ValueError, ["AvgPool2d", "kernel_size", "2.5"]),
+], ids=["in-2d", "in-channels", "in-one-pixel", "in-array", "in-running", "in-zero",
+        "up-fraction", "up-zero", "up-mode", "up-3d", "pool-too-large", "pool-padded",
+        "pool-3d", "pool-padding", "pool-ceil", "pool-kernel"])
+def test_the_applications_layers_errors_name_the_layer_and_the_shapes(call, error, words):
+    with pytest.raises(error) as e:
+        call()
+    for word in words:
+        assert word in str(e.value), f"{word!r} missing from: {e.value}"
+
+
 def test_reshape_and_flatten():
     x = minigan.tensor(np.arange(24, dtype=np.float32).reshape(2, 12), requires_grad=True)
     y = nn.Reshape(3, 2, 2)(x)
@@ -392,6 +434,17 @@ def _layer_pairs():
         (nn.BatchNorm2d(2, affine=False), T.BatchNorm2d(2, affine=False), (3, 2, 4, 4)),
         (nn.BatchNorm2d(2, track_running_stats=False), T.BatchNorm2d(2, track_running_stats=False),
          (3, 2, 4, 4)),
+        (nn.InstanceNorm2d(3), T.InstanceNorm2d(3), (2, 3, 4, 5)),
+        (nn.InstanceNorm2d(2, affine=True), T.InstanceNorm2d(2, affine=True), (3, 2, 5, 3)),
+        (nn.InstanceNorm2d(4, eps=1e-3, affine=True), T.InstanceNorm2d(4, eps=1e-3, affine=True),
+         (1, 4, 6, 6)),
+        (nn.Upsample(scale_factor=2), T.Upsample(scale_factor=2, mode="nearest"), (2, 3, 4, 5)),
+        (nn.Upsample(scale_factor=(1, 3)), T.Upsample(scale_factor=(1, 3), mode="nearest"),
+         (1, 2, 3, 2)),
+        (nn.AvgPool2d(2), T.AvgPool2d(2), (2, 3, 8, 7)),
+        (nn.AvgPool2d(3, stride=2, padding=1), T.AvgPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
+        (nn.AvgPool2d((3, 2), stride=(1, 2), padding=(1, 0)),
+         T.AvgPool2d((3, 2), stride=(1, 2), padding=(1, 0)), (1, 3, 5, 5)),
         (nn.LeakyReLU(0.2), T.LeakyReLU(0.2), (4, 5)),
         (nn.ReLU(), T.ReLU(), (4, 5)),
         (nn.Tanh(), T.Tanh(), (4, 5)),
@@ -490,6 +543,13 @@ NUMPY_LAYERS = [
     (lambda: nn.BatchNorm2d(3, eps=1e-3), (4, 3, 5, 5)),
     (lambda: nn.BatchNorm2d(2, affine=False), (3, 2, 4, 4)),
     (lambda: nn.BatchNorm2d(2, track_running_stats=False), (3, 2, 4, 4)),
+    (lambda: nn.InstanceNorm2d(3), (2, 3, 4, 5)),
+    (lambda: nn.InstanceNorm2d(2, eps=1e-3, affine=True), (3, 2, 5, 3)),
+    (lambda: nn.Upsample(scale_factor=2), (2, 3, 4, 5)),
+    (lambda: nn.Upsample(scale_factor=(3, 1)), (1, 2, 2, 3)),
+    (lambda: nn.AvgPool2d(2), (2, 3, 8, 7)),
+    (lambda: nn.AvgPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
+    (lambda: nn.AvgPool2d((3, 2), stride=(1, 2), padding=(1, 0)), (1, 3, 5, 5)),
     (lambda: nn.LeakyReLU(0.2), (4, 5)),
     (lambda: nn.ReLU(), (4, 5)),
     (lambda: nn.Tanh(), (4, 5)),
@@ -536,6 +596,13 @@ def _numpy_layer(layer, x, g, state):
             scale = (1.0 if w is None else w.reshape(cs)) / np.sqrt(rv.reshape(cs) + layer.eps)
             dx, dw, db = g * scale, (g * xhat).sum(axis=axes), g.sum(axis=axes)
         return y, dx, ({"weight": dw, "bias": db} if w is not None else {})
+    if isinstance(layer, nn.InstanceNorm2d):
+        y, dx, dw, db = R.instance_norm(x, w, b, layer.eps, g=g)
+        return y, dx, ({"weight": dw, "bias": db} if w is not None else {})
+    if isinstance(layer, nn.Upsample):
+        return (*R.upsample_nearest(x, layer.scale_factor, g=g), {})
+    if isinstance(layer, nn.AvgPool2d):
+        return (*R.avg_pool2d(x, layer.kernel_size, layer.stride, layer.padding, g=g), {})
     if isinstance(layer, nn.LeakyReLU):
         slope = np.where(x > 0, 1.0, layer.negative_slope)
         return x * slope, g * slope, {}
@@ -681,6 +748,10 @@ GRADCHECK_LAYERS = [
     (lambda: nn.ConvTranspose2d(2, 1, 3, stride=2, padding=1, output_padding=1), (1, 2, 3, 3)),
     (lambda: nn.BatchNorm1d(3), (5, 3)),
     (lambda: nn.BatchNorm2d(2), (3, 2, 2, 2)),
+    (lambda: nn.InstanceNorm2d(2), (2, 2, 2, 3)),
+    (lambda: nn.InstanceNorm2d(2, affine=True), (2, 2, 3, 2)),
+    (lambda: nn.Upsample(scale_factor=2), (2, 2, 2, 3)),
+    (lambda: nn.AvgPool2d(3, stride=2, padding=1), (2, 2, 5, 4)),
     (lambda: nn.LeakyReLU(0.2), (3, 4)),
     (lambda: nn.ReLU(), (3, 4)),
     (lambda: nn.Tanh(), (3, 4)),

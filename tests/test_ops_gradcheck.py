@@ -159,6 +159,10 @@ case("concat_dim-1", lambda a, b: F.cat([a, b], dim=-1), N(2, 3), N(2, 1))
 case("stack", lambda a, b: F.stack([a, b], axis=1), N(2, 3), N(2, 3))
 case("stack_0d", lambda a, b: F.stack([a, b]), N(), N())
 case("pad", lambda a: F.pad(a, (1, 2, 0, 1), value=0.5), N(2, 2, 3))
+# a U-Net's skip connection: two NCHW feature maps joined along the channels
+case("concat_channels_nchw", lambda a, b: F.concat([a, b], axis=1), N(2, 3, 2, 2), N(2, 1, 2, 2))
+case("concat_channels_then_tanh", lambda a, b: F.tanh(F.cat([a, b], dim=1)) * a.sum(),
+     N(1, 2, 2, 3), N(1, 2, 2, 3))
 
 # ---- indexing and slicing
 case("index_int", lambda a: a[1], N(3, 4))
@@ -199,6 +203,28 @@ case("cross_entropy_int32_target",
      lambda x: F.cross_entropy(x, _labels(x).to(dtype="int32")), N(4, 3))
 case("nll_loss_of_log_softmax", lambda x: F.nll_loss(F.log_softmax(x, dim=1), _labels(x)),
      N(4, 3))
+
+
+# ---- the applications' layers: instance norm, nearest upsampling, average pooling
+case("instance_norm", lambda x: F.instance_norm(x), N(2, 3, 2, 3))
+case("instance_norm_affine", lambda x, w, b: F.instance_norm(x, weight=w, bias=b, eps=1e-3),
+     N(2, 2, 3, 2), N(2), N(2))
+case("instance_norm_3d_input", lambda x, w: F.instance_norm(x, weight=w), N(2, 2, 4), N(2))
+case("upsample_2", lambda x: F.interpolate(x, scale_factor=2), N(2, 2, 2, 3))
+case("upsample_2x3", lambda x: F.upsample(x, scale_factor=(2, 3)), N(1, 2, 3, 2))
+case("upsample_size", lambda x: F.interpolate(x, size=(6, 4)), N(1, 1, 2, 2))
+for k, s_, p_ in [(2, None, 0), (3, 2, 1), ((3, 2), (1, 2), (1, 0)), (2, 1, 1)]:
+    case(f"avg_pool2d_k{k}_s{s_}_p{p_}".replace(" ", ""),
+         lambda x, k=k, s_=s_, p_=p_: F.avg_pool2d(x, k, s_, p_), N(2, 2, 5, 4))
+# linear ops: gradgradcheck above is zero against zero; through a nonlinearity the
+# second derivatives must pass through each op's backward (upsample's is the sum
+# pool, avg_pool2d's a transposed convolution, instance norm's rebuilt from x)
+case("upsample_conv_tanh", lambda x, w: F.tanh(F.conv2d(F.interpolate(x, scale_factor=2), w)),
+     N(1, 2, 2, 2), N(2, 2, 3, 3))
+case("tanh_avg_pool2d_squared", lambda x: F.avg_pool2d(F.tanh(x), 3, 2, 1) ** 2, N(1, 2, 4, 5))
+case("instance_norm_tanh_pool",
+     lambda x, w, b: F.avg_pool2d(F.tanh(F.instance_norm(x, weight=w, bias=b)), 2),
+     N(2, 2, 4, 4), N(2), N(2))
 
 
 # ---- a composite, as in a discriminator

@@ -153,6 +153,8 @@ case("stack", lambda a, b: F.stack([a, b], dim=-1), lambda a, b: torch.stack([a,
 case("pad", lambda a: F.pad(a, (1, 2, 2, 0), value=-1.0),
      lambda a: TF.pad(a, (1, 2, 2, 0), value=-1.0),
      N(2, 3, 4))
+case("concat_channels_nchw", lambda a, b: F.concat([a, b], axis=1),
+     lambda a, b: torch.cat([a, b], dim=1), N(2, 3, 4, 4), N(2, 2, 4, 4))
 case("flatten", lambda a: a.flatten(1), lambda a: a.flatten(1), N(2, 3, 4))
 case("unsqueeze_squeeze", lambda a: a.unsqueeze(0).squeeze(2), lambda a: a.unsqueeze(0).squeeze(2),
      N(3, 1, 4))
@@ -172,6 +174,23 @@ case("matmul_batched_broadcast", lambda a, b: a @ b, lambda a, b: a @ b, N(2, 1,
 case("matmul_vec", lambda a, b: a @ b, lambda a, b: a @ b, N(7), N(2, 7, 3))
 case("linear", F.linear, TF.linear if HAVE_TORCH else None, N(6, 5), N(4, 5), N(4))
 case("linear_3d_no_bias", F.linear, TF.linear if HAVE_TORCH else None, N(2, 6, 5), N(4, 5))
+
+# the applications' layers: instance norm, nearest upsampling, average pooling
+case("instance_norm", lambda x: F.instance_norm(x), lambda x: TF.instance_norm(x), N(3, 4, 5, 6))
+case("instance_norm_affine", lambda x, w, b: F.instance_norm(x, weight=w, bias=b, eps=1e-3),
+     lambda x, w, b: TF.instance_norm(x, weight=w, bias=b, eps=1e-3), N(2, 3, 4, 3), N(3), N(3))
+case("instance_norm_far_from_0", lambda x: F.instance_norm(x * 10 + 50),
+     lambda x: TF.instance_norm(x * 10 + 50), N(2, 2, 7, 5))
+case("interpolate_2", lambda x: F.interpolate(x, scale_factor=2),
+     lambda x: TF.interpolate(x, scale_factor=2, mode="nearest"), N(2, 3, 4, 5))
+case("interpolate_3x2", lambda x: F.interpolate(x, scale_factor=(3, 2)),
+     lambda x: TF.interpolate(x, scale_factor=(3, 2), mode="nearest"), N(1, 2, 3, 4))
+case("interpolate_size", lambda x: F.upsample(x, size=(8, 4)),
+     lambda x: TF.interpolate(x, size=(8, 4), mode="nearest"), N(2, 1, 2, 2))
+for k, s_, p_ in [(2, None, 0), (3, None, 1), (3, 2, 1), ((3, 2), (1, 2), (1, 0)), (4, 3, 2)]:
+    case(f"avg_pool2d_k{k}_s{s_}_p{p_}".replace(" ", ""),
+         lambda x, k=k, s_=s_, p_=p_: F.avg_pool2d(x, k, s_, p_),
+         lambda x, k=k, s_=s_, p_=p_: TF.avg_pool2d(x, k, s_, p_), N(2, 3, 9, 7))
 
 # losses (targets get gradients too)
 for red in ("mean", "sum", "none"):

@@ -10,7 +10,8 @@ The lectures are the five GAN lectures minigan is built to teach, numbered
     2  the algorithm and the Keras MLP GAN (Dense, LeakyReLU, tanh, sigmoid,
        binary cross-entropy, Adam)
     3  the formulation (expectations over the data), training difficulties, DCGAN
-    4  transposed convolution as a matrix, vanishing gradients, batch norm
+    4  transposed convolution as a matrix, vanishing gradients, batch norm,
+       and the applications (pix2pix, CycleGAN: upsampling, pooling, instance norm)
     5  the two-player game, DCGAN, better losses (Wasserstein)
 """
 import difflib
@@ -65,6 +66,12 @@ EXERCISES = (
              "the transposed convolution, whose backward is a convolution"),
     Exercise(15, "gradient_penalty", 5, "hard",
              "WGAN-GP: a backward that can itself be differentiated, and the penalty"),
+    Exercise(16, "upsample_nearest", 4, "easy",
+             "nearest-neighbour upsampling, a U-Net's decoder: its backward sums each block"),
+    Exercise(17, "avg_pool2d", 4, "medium",
+             "average pooling with stride and padding: overlapping windows share a gradient"),
+    Exercise(18, "instance_norm", 4, "hard",
+             "pix2pix's instance norm: batch norm per sample, a backward differentiated again"),
 )
 
 BY_NAME = {e.name: e for e in EXERCISES}

@@ -11,6 +11,9 @@ step (five steps beside ``minigan.optim.Adam``) and the gradient penalty
 (softplus checked to second order, then the penalty's value and its gradient
 with respect to the critic's weights against ``minigan.gan.losses``).
 
+Instance norm's backward, like softplus's in the gradient penalty, is checked
+to second order too (``second_order``): the grader differentiates it again.
+
 Every check runs in float64 on small shapes: a whole workspace takes seconds.
 The checks run in the grader's process: ``module`` is the student's file seen
 through their process (``remote.RemoteModule``), which only answers calls;
@@ -128,8 +131,9 @@ def _chan(a, ndim):
     return a.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-def _xhat(x, eps):
-    axes = _stat(x)
+def _xhat(x, eps, axes=None):
+    """xhat over `axes` (batch norm's by default), and the axes."""
+    axes = _stat(x) if axes is None else axes
     c = x - x.mean(axis=axes, keepdims=True)
     return c * ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5, axes
 
@@ -343,9 +347,10 @@ def _bn_cases(rng):
                                                         rng.standard_normal(2)))]
 
 
-def _bn_dx_without(g, x, w, eps, mean_term, var_term):
-    """dL/dx of batch norm with the path through mu and/or var left out (known mistakes)."""
-    xh, axes = _xhat(x, eps)
+def _bn_dx_without(g, x, w, eps, mean_term, var_term, axes=None):
+    """dL/dx of batch norm (statistics over `axes`: instance norm's with (2, 3)) with the
+    path through mu and/or var left out (known mistakes); with both, the right one."""
+    xh, axes = _xhat(x, eps, axes)
     c = x - x.mean(axis=axes, keepdims=True)
     istd = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
     gx = g
@@ -775,6 +780,182 @@ def check_gradient_penalty(module, path, name):
     return n + 1
 
 
+# ------------------------------------------------- the applications (lecture 4)
+def _upsample_cases(rng):
+    return [Case("x (2, 3, 2, 3), scale 2", (rng.standard_normal((2, 3, 2, 3)),)),
+            Case("x (1, 2, 3, 2), scale 3", (rng.standard_normal((1, 2, 3, 2)),), {"scale": 3}),
+            Case("x (2, 1, 1, 4), scale 2", (rng.standard_normal((2, 1, 1, 4)),))]
+
+
+def _blocks(g, x, scale):
+    """g (N, C, H s, W s) as (N, C, H, s, W, s): pixel (h, w)'s block at [:, :, h, :, w, :]."""
+    N, C, H, W = x.shape
+    return g.reshape(N, C, H, scale, W, scale)
+
+
+def _strided_sum(g, x, scale):
+    """A known mistake: g reshaped (N, C, s, H, s, W), adding up pixels H and W apart."""
+    N, C, H, W = x.shape
+    return g.reshape(N, C, scale, H, scale, W).sum(axis=(2, 4))
+
+
+UPSAMPLE_NEAREST = OpCheck(
+    ("x",), ("x",), lambda x, scale=2: F.interpolate(x, scale_factor=scale),
+    "F.interpolate (mode='nearest')", _upsample_cases,
+    mistakes=(
+        Mistake("x", "your dL/dx takes one value of g from each scale x scale block: every copy "
+                     "of a pixel changes the loss, so the gradients of all its copies add up "
+                     "(sum the block)",
+                lambda g, x, out, scale=2: _blocks(g, x, scale)[:, :, :, 0, :, 0]),
+        Mistake("x", "your dL/dx is the mean of each block: every copy passes on its whole "
+                     "gradient, so sum the block, do not average it",
+                lambda g, x, out, scale=2: _blocks(g, x, scale).sum(axis=(3, 5))
+                * (1.0 / scale ** 2)),
+        Mistake("x", "your dL/dx adds up pixels H (or W) apart, not the scale x scale block of "
+                     "neighbours: the reshape needs each block's axis right after its pixel's, "
+                     "(N, C, H, scale, W, scale)",
+                lambda g, x, out, scale=2: _strided_sum(g, x, scale)),
+    ))
+
+
+def _pool_cases(rng):
+    return [Case("x (2, 3, 4, 6), kernel 2 (stride 2, padding 0)",
+                 (rng.standard_normal((2, 3, 4, 6)),), {"kernel_size": 2}),
+            Case("x (1, 2, 5, 4), kernel 3, stride 1, padding 1",
+                 (rng.standard_normal((1, 2, 5, 4)),), {"kernel_size": 3, "stride": 1,
+                                                        "padding": 1}),
+            Case("x (2, 2, 5, 5), kernel 3, stride 2, padding 1",
+                 (rng.standard_normal((2, 2, 5, 5)),), {"kernel_size": 3, "stride": 2,
+                                                        "padding": 1})]
+
+
+def _pool_dx(g, x, out, kernel_size=2, stride=None, padding=0, share=None, overwrite=False):
+    """avg_pool2d's dL/dx and known wrong versions of it, on arrays: every window gives
+    each of its pixels `share` (right: g / k^2), added (+=), or, with `overwrite`,
+    assigned (=) tap after tap; then the padding is cut off."""
+    k, p = kernel_size, padding
+    stride = k if stride is None else stride
+    g = np.asarray(g.data)
+    N, C, H, W = x.shape
+    OH, OW = g.shape[2:]
+    share = g / (k * k) if share is None else share
+    dxpad = np.zeros((N, C, H + 2 * p, W + 2 * p))
+    for i in range(k):
+        for j in range(k):
+            taps = (slice(None), slice(None), slice(i, i + stride * (OH - 1) + 1, stride),
+                    slice(j, j + stride * (OW - 1) + 1, stride))
+            if overwrite:
+                dxpad[taps] = share
+            else:
+                dxpad[taps] += share
+    return dxpad[:, :, p:p + H, p:p + W]
+
+
+def _pool_dx_last_window(g, x, out, kernel_size=2, stride=None, padding=0):
+    """A known mistake: each window's share assigned (=) to its pixels window after
+    window, so where windows overlap the last one wins."""
+    k, p = kernel_size, padding
+    stride = k if stride is None else stride
+    g = np.asarray(g.data)
+    N, C, H, W = x.shape
+    dxpad = np.zeros((N, C, H + 2 * p, W + 2 * p))
+    for oh in range(g.shape[2]):
+        for ow in range(g.shape[3]):
+            dxpad[:, :, oh * stride:oh * stride + k, ow * stride:ow * stride + k] = \
+                g[:, :, oh, ow, None, None] / (k * k)
+    return dxpad[:, :, p:p + H, p:p + W]
+
+
+def _pool_dx_image_pixels_only(g, x, out, kernel_size=2, stride=None, padding=0):
+    """A known mistake: each window's g divided by the number of image pixels in it
+    (PyTorch's count_include_pad=False), not by k^2."""
+    ones = Tensor(np.ones(x.shape))
+    count = F.avg_pool2d(ones, kernel_size, stride, padding).data * kernel_size ** 2
+    return _pool_dx(g, x, out, kernel_size, stride, padding, share=np.asarray(g.data) / count)
+
+
+def _pool_hints(case, passed):
+    """A case that fails only once windows overlap or touch the padding, after one
+    whose windows did neither passed, says so."""
+    def plain(c):
+        k = c.params.get("kernel_size", 2)
+        return c.params.get("stride", k) == k and c.params.get("padding", 0) == 0
+    if plain(case) or not any(plain(c) for c in passed):
+        return []
+    k = case.params.get("kernel_size", 2)
+    stride, padding = case.params.get("stride", k), case.params.get("padding", 0)
+    changed = " and ".join(t for t in (
+        f"stride {stride} < kernel_size {k} (overlapping windows)" if stride < k else "",
+        f"padding {padding}" if padding else "") if t)
+    return [f"your backward passed the case whose windows neither overlap nor touch the "
+            f"padding, but fails with {changed}: a pixel in several windows gets a share from "
+            f"each of them (+=), and the gradient that lands on the padding is cut off at the "
+            f"end"]
+
+
+AVG_POOL2D = OpCheck(
+    ("x",), ("x",),
+    lambda x, kernel_size=2, stride=None, padding=0: F.avg_pool2d(x, kernel_size, stride,
+                                                                  padding),
+    "F.avg_pool2d", _pool_cases,
+    mistakes=(
+        Mistake("x", "your dL/dx is kernel_size^2 times too large: y is each window's mean, "
+                     "so each of its k^2 pixels gets g / k^2",
+                lambda g, x, out, **kw: _pool_dx(g, x, out, share=np.asarray(g.data), **kw)),
+        Mistake("x", "where windows overlap (stride < kernel_size) a pixel gets a share of "
+                     "the gradient from every window that holds it: add them up (+=); yours "
+                     "keeps one window's share only (=)",
+                lambda g, x, out, **kw: _pool_dx(g, x, out, overwrite=True, **kw)),
+        Mistake("x", "where windows overlap (stride < kernel_size) a pixel gets a share of "
+                     "the gradient from every window that holds it: add them up (+=); yours "
+                     "keeps one window's share only (=)", _pool_dx_last_window),
+        Mistake("x", "you divided each window's g by the number of image pixels in it; the "
+                     "mean divides by kernel_size^2 always, the zeros of the padding counted "
+                     "(PyTorch's count_include_pad=True)", _pool_dx_image_pixels_only),
+    ),
+    case_hints=_pool_hints)
+
+
+def _instance_norm_cases(rng):
+    return [Case("x (2, 2, 2, 3)", (rng.standard_normal((2, 2, 2, 3)), rng.uniform(0.5, 2, 2),
+                                    rng.standard_normal(2))),
+            Case("x (1, 3, 3, 2), eps 1e-3", (rng.standard_normal((1, 3, 3, 2)) * 2 + 1,
+                                              rng.standard_normal(3), rng.standard_normal(3)),
+                 {"eps": 1e-3}),
+            Case("x (2, 2, 3, 3) far from 0 (50 + 10 noise)",
+                 (50 + 10 * rng.standard_normal((2, 2, 3, 3)), rng.uniform(0.5, 2, 2),
+                  rng.standard_normal(2)))]
+
+
+def _in_dx_without(mean_term, var_term):
+    return lambda g, x, w, b, out, eps=1e-5: _bn_dx_without(g, x, w, eps, mean_term, var_term,
+                                                            axes=(2, 3))
+
+
+INSTANCE_NORM = OpCheck(
+    ("x", "weight", "bias"), ("x", "weight", "bias"),
+    lambda x, w, b, eps=1e-5: F.instance_norm(x, weight=w, bias=b, eps=eps),
+    "F.instance_norm", _instance_norm_cases,
+    mistakes=(
+        Mistake("x", "your dL/dx is weight * g / sqrt(var + eps), the path through xhat "
+                     "alone: mu and var are computed from the sample's own pixels, so they "
+                     "depend on every one of them too. Add the terms of those two paths",
+                _in_dx_without(False, False)),
+        Mistake("x", "your dL/dx has the path through var but not the one through mu (a term, "
+                     "the same for all pixels of one sample's channel, from the mean of g over "
+                     "them)", _in_dx_without(False, True)),
+        Mistake("x", "your dL/dx has the path through mu but not the one through var "
+                     "(a term proportional to xhat)", _in_dx_without(True, False)),
+        Mistake("x", "your dL/dx is batch norm's (exercise 12), with statistics over the batch "
+                     "too; instance norm's mu and var are each sample's own, means over axes "
+                     "(2, 3) only",
+                lambda g, x, w, b, out, eps=1e-5: _bn_dx_without(g, x, w, eps, True, True)),
+        Mistake("weight", "dL/dweight sums g * xhat over every sample and pixel, not g alone",
+                lambda g, x, w, b, out, eps=1e-5: g.sum(axis=(0, 2, 3))),
+    ),
+    second_order=True)
+
+
 # ------------------------------------------------------------ the table
 CHECKS = {
     "sigmoid": SIGMOID.run,
@@ -792,4 +973,7 @@ CHECKS = {
     "conv2d": CONV2D.run,
     "conv_transpose2d": CONV_TRANSPOSE2D.run,
     "gradient_penalty": check_gradient_penalty,
+    "upsample_nearest": UPSAMPLE_NEAREST.run,
+    "avg_pool2d": AVG_POOL2D.run,
+    "instance_norm": INSTANCE_NORM.run,
 }

@@ -70,9 +70,10 @@ minigan's own ops are built (read `minigan/ops/math.py`, the simplest):
 
 The grader then checks your backward three ways: against central differences
 of forward (`minigan.gradcheck`, in float64), against minigan's own op on
-random inputs and edge cases, and, for the gradient penalty, to second order
-(`minigan.gradgradcheck`). Each file runs in a process of its own under a
-time limit, so an error or an endless loop fails that exercise alone.
+random inputs and edge cases, and, for the gradient penalty and instance norm,
+to second order (`minigan.gradgradcheck`). Each file runs in a process of its
+own under a time limit, so an error or an endless loop fails that exercise
+alone.
 
 minigan itself is the reference: reading its source is allowed, and it is
 where every formula here is implemented. Deriving them yourself is the point.

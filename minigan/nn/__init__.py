@@ -5,7 +5,8 @@
 * ``modes.py``: ``eval_mode`` (evaluation mode inside a block, each module's own
   mode back afterwards);
 * ``init.py``: weight initializers (``minigan.nn.init``);
-* ``layers.py``: ``Dense``/``Linear``, ``Conv2d``, ``ConvTranspose2d``, ``BatchNorm1d/2d``,
+* ``layers.py``: ``Dense``/``Linear``, ``Conv2d``, ``ConvTranspose2d``, ``Upsample`` and
+  ``AvgPool2d`` (resizing by whole factors), ``BatchNorm1d/2d``, ``InstanceNorm2d``,
   ``ReferenceBatchNorm2d``, ``VirtualBatchNorm2d`` and their ``ReferenceBatch`` wrapper,
   activations, ``Dropout``, ``Flatten``, ``Reshape``, and ``dcgan_init`` (the DCGAN
   paper's initialization of those layers);
@@ -18,7 +19,8 @@ tests/test_layout.py checks it.
 from .module import Module, Parameter, Sequential, ModuleList  # noqa: F401
 from .modes import eval_mode  # noqa: F401
 from . import init  # noqa: F401
-from .layers import (Dense, Linear, Conv2d, ConvTranspose2d, BatchNorm1d, BatchNorm2d,  # noqa: F401
+from .layers import (Dense, Linear, Conv2d, ConvTranspose2d, Upsample, AvgPool2d,  # noqa: F401
+                     BatchNorm1d, BatchNorm2d, InstanceNorm2d,
                      ReferenceBatchNorm2d, VirtualBatchNorm2d, ReferenceBatch,
                      ReLU, LeakyReLU, Tanh, Sigmoid, Dropout, Flatten, Reshape, Identity,
                      dcgan_init)

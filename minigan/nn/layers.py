@@ -10,6 +10,7 @@ Dense (Linear)     (out, in)                   U(-1/sqrt(fan_in), 1/sqrt(fan_in)
 Conv2d             (out, in, kh, kw)           same, fan_in = in*kh*kw
 ConvTranspose2d    (in, out, kh, kw)           same, fan_in = out*kh*kw (torch's rule)
 BatchNorm1d/2d     (C,) scale and shift        scale 1, shift 0
+InstanceNorm2d     (C,), only if affine=True   scale 1, shift 0
 =================  ==========================  ====================================
 
 The weight's bound is kaiming_uniform_ with a = sqrt(5); the bias's is
@@ -24,6 +25,7 @@ from .. import backend
 from .. import functional as F
 from ..checks import not_a_tensor
 from ..ops.conv import int_pair
+from ..ops.pool import scale_pair, check_padding, check_window
 from ..tensor import DEFAULT_DTYPE, Tensor
 from . import init
 from .module import Module, Parameter
@@ -172,6 +174,77 @@ class ConvTranspose2d(_ConvBase):
                                   dilation=self.dilation)
 
 
+# ------------------------------------------------ resizing: upsampling and pooling
+def _check_image(layer, x):
+    """A resizing layer's input: a Tensor (N, C, H, W)."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor(layer._describe(), "the input", x)
+    if x.ndim != 4:
+        raise ValueError(f"{layer._describe()}: expected input of shape (N, C, H, W), got shape "
+                         f"{tuple(x.shape)}")
+
+
+class Upsample(Module):
+    """Nearest-neighbour upsampling by a whole factor: each pixel repeated s x s times,
+    (N, C, H, W) -> (N, C, s H, s W), the way a U-Net's decoder (pix2pix) doubles its
+    images before a convolution. No parameters. ``scale_factor`` is a whole number or
+    an (h, w) pair (PyTorch's first argument is ``size``, so PyTorch code names
+    scale_factor= anyway); only mode='nearest' is implemented. Backward: each s x s
+    block of the gradient summed (``F.interpolate``)."""
+
+    def __init__(self, scale_factor=2, mode="nearest"):
+        super().__init__()
+        if mode != "nearest":
+            raise NotImplementedError(f"Upsample: only mode='nearest' is implemented, got "
+                                      f"mode={mode!r}")
+        sh, sw = scale_pair("Upsample", scale_factor)
+        self.scale_factor = sh if sh == sw else (sh, sw)
+        self.mode = mode
+
+    def _describe(self):
+        return f"Upsample(scale_factor={self.scale_factor})"
+
+    def forward(self, x):
+        _check_image(self, x)
+        return F.interpolate(x, scale_factor=self.scale_factor, mode=self.mode)
+
+    def extra_repr(self):
+        return f"scale_factor={self.scale_factor}, mode={self.mode!r}"
+
+
+class AvgPool2d(Module):
+    """The mean of each kh x kw window, every channel on its own: PyTorch's AvgPool2d with
+    its defaults (stride = kernel_size, zero padding counted in the mean, the output
+    size rounded down: floor((H + 2 padding - kh) / stride) + 1). No parameters.
+    ceil_mode, count_include_pad and divisor_override are accepted at their defaults
+    only (``F.avg_pool2d``)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        name = type(self).__name__
+        if ceil_mode or not count_include_pad or divisor_override is not None:
+            raise NotImplementedError(f"{name}: only PyTorch's defaults are implemented "
+                                      f"(ceil_mode=False, count_include_pad=True, "
+                                      f"divisor_override=None)")
+        self.kernel_size = int_pair(kernel_size, "kernel_size", name, 1)
+        self.stride = self.kernel_size if stride is None else int_pair(stride, "stride", name, 1)
+        self.padding = int_pair(padding, "padding", name, 0)
+        check_padding(name, self.kernel_size, self.padding)
+
+    def _describe(self):
+        return f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
+
+    def forward(self, x):
+        _check_image(self, x)
+        check_window(self._describe(), x.shape, self.kernel_size, self.padding)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        s = f"kernel_size={self.kernel_size}, stride={self.stride}"
+        return s + (f", padding={self.padding}" if self.padding != (0, 0) else "")
+
+
 # ------------------------------------------------------------ batch norm
 def _init_normalization(layer, num_features, eps, affine, dtype, device):
     """What every normalization layer checks and holds: num_features > 0, eps > 0,
@@ -275,6 +348,44 @@ class BatchNorm2d(_BatchNorm):
     @property
     def _shape_words(self):
         return (f"(N, {self.num_features}, H, W)",)
+
+
+class InstanceNorm2d(Module):
+    """Instance norm (Ulyanov et al. 2016), the normalization of pix2pix's and CycleGAN's
+    generators: each sample's channels normalized over that sample's own pixels,
+
+        y[n, c] = (x[n, c] - mean(x[n, c])) / sqrt(var(x[n, c]) + eps) * weight[c] + bias[c]
+
+    (var biased), so one image's output never depends on the rest of its batch, and
+    training and evaluation compute the same thing. PyTorch's defaults: affine=False
+    (no weight or bias; with affine=True they start at 1 and 0) and no running
+    statistics (``track_running_stats=True`` is not implemented; ``momentum`` is
+    accepted and unused). Input (N, C, H, W).
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None):
+        super().__init__()
+        _init_normalization(self, num_features, eps, affine, dtype, device)
+        if track_running_stats:
+            raise NotImplementedError("InstanceNorm2d: track_running_stats=True is not "
+                                      "implemented; every sample is normalized with its own "
+                                      "statistics, in training and evaluation alike")
+        self.momentum, self.track_running_stats = momentum, False
+
+    def _describe(self):
+        return f"InstanceNorm2d({self.num_features})"
+
+    def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise not_a_tensor(self._describe(), "the input", x)
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"{self._describe()}: expected input of shape (N, "
+                             f"{self.num_features}, H, W), got shape {tuple(x.shape)}")
+        return F.instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, affine={self.affine}"
 
 
 # ------------------------------------------ reference and virtual batch norm

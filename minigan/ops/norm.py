@@ -18,6 +18,11 @@ Momentum convention (PyTorch's): after every training step
 (the running variance takes the *unbiased* batch variance). Keras and Chainer
 call the other factor the momentum or decay: their ``momentum=0.99`` (or
 ``decay=0.9``) is PyTorch's and minigan's ``momentum=0.01`` (``0.1``).
+
+Instance normalization is the same formula with the statistics taken per
+sample, over its pixels alone; both are one fused node (``_normalize``) whose
+backward is written once. Reference and virtual batch norm, at the end, take
+their statistics from a fixed reference batch.
 """
 from .. import backend
 from ..autograd import make_op
@@ -36,20 +41,20 @@ def _per_channel(a, ndim):
     return a.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-def _check(x, running_mean, running_var, weight, bias):
+def _check(x, running_mean, running_var, weight, bias, op="batch_norm"):
     if not isinstance(x, Tensor):
-        raise not_a_tensor("batch_norm", "x", x)
+        raise not_a_tensor(op, "x", x)
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: the input must be (N, C) or (N, C, H, W) with channels "
+        raise ValueError(f"{op}: the input must be (N, C) or (N, C, H, W) with channels "
                          f"on axis 1, got shape {x.shape}")
     C = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (C,):
-            raise ValueError(f"batch_norm: {name} must have shape ({C},), one value per channel "
+            raise ValueError(f"{op}: {name} must have shape ({C},), one value per channel "
                              f"of the input {x.shape}, got {tuple(t.shape)}")
-    check_devices("batch_norm", x, *(t for t in (running_mean, running_var, weight, bias)
-                                     if isinstance(t, Tensor)))
+    check_devices(op, x, *(t for t in (running_mean, running_var, weight, bias)
+                           if isinstance(t, Tensor)))
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
@@ -92,27 +97,50 @@ def _data(t):
     return t.data if isinstance(t, Tensor) else t
 
 
-def _channel_dot(xp, a, b):
-    """sum over every axis but the channel axis 1 of a * b, shape (C,), without
+def _sum_of_products(xp, a, b, axes):
+    """sum over `axes` of a * b, the other axes kept in the result, without
     building a * b (einsum reads both once; the product-then-sum writes and
     reads a whole temporary array, twice the memory traffic)."""
     letters = "abcdefghij"[:a.ndim]
-    return xp.einsum(f"{letters},{letters}->b", a, b)
+    kept = "".join(c for i, c in enumerate(letters) if i not in axes)
+    return xp.einsum(f"{letters},{letters}->{kept}", a, b)
+
+
+def _per_channel_total(s):
+    """A statistic's shape (1, C, 1, 1) or (N, C, 1, 1) summed to (C,): the
+    gradient of a per-channel weight or bias adds up every place it was used."""
+    return s.sum(axis=_stat_axes(s))
 
 
 def _batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps):
     """Training mode: normalize with the batch statistics; one fused graph node."""
-    axes = _stat_axes(x)
     n = x.size // x.shape[1]
     if n < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel to "
                          f"compute a variance, got input shape {x.shape}")
+    y, mean, var = _normalize(x, weight, bias, _stat_axes(x), eps, "batch_norm")
+    _update_running(running_mean, mean.reshape(-1), momentum)
+    _update_running(running_var, var.reshape(-1) * (n / (n - 1)), momentum)      # unbiased
+    return y
+
+
+# ---------------------------------- the normalization batch and instance norm share
+def _normalize(x, weight, bias, axes, eps, name):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, mean and (biased) var taken
+    over `axes`: every axis but the channels for batch norm, the pixels of each
+    sample for instance norm. One fused graph node; returns (y, mean, var), the
+    statistics as arrays shaped to broadcast against x ((1, C, 1, 1) or (N, C, 1, 1))."""
     xp = backend.array_module(x.data)
     ndim = x.ndim
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    kept = tuple(1 if a in axes else d for a, d in enumerate(x.shape))
     mean = x.data.mean(axis=axes, keepdims=True)
     xhat = x.data - mean                                             # centered, for now
-    var = (_channel_dot(xp, xhat, xhat) / n).astype(x.dtype, copy=False)    # biased
-    inv_std = _per_channel(1.0 / xp.sqrt(var + eps), ndim)
+    var = (_sum_of_products(xp, xhat, xhat, axes) / n).astype(x.dtype, copy=False)
+    var = var.reshape(kept)                                          # biased
+    inv_std = 1.0 / xp.sqrt(var + eps)
     xhat *= inv_std                                                  # xhat, in place
     if weight is not None:
         y = xhat * _per_channel(weight.data, ndim)
@@ -121,67 +149,61 @@ def _batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps)
     if bias is not None:
         y += _per_channel(bias.data, ndim)
 
-    _update_running(running_mean, mean.reshape(-1), momentum)
-    _update_running(running_var, var * (n / (n - 1)), momentum)      # unbiased
-
     def backward(g, out):
         if is_grad_enabled():
-            return _backward_differentiable(x, g, weight, bias, axes, n, eps)
+            return _normalize_backward(x, g, weight, bias, axes, n, eps)
         # first-order only: the values saved by the forward pass and plain array
-        # arithmetic. With per-channel constants a, b, c the formula below is
+        # arithmetic. With constants a, b, c per statistic the formula below is
         # dL/dx = a g + b xhat + c: three passes over memory, not eight.
         gd = g.data
-        sum_g = gd.sum(axis=axes)                                    # dL/dbias = sum g
-        sum_gxh = _channel_dot(xp, gd, xhat)                         # dL/dweight = sum g xhat
+        sum_g = gd.sum(axis=axes, keepdims=True)                     # dL/dbias: its total
+        sum_gxh = _sum_of_products(xp, gd, xhat, axes).reshape(kept)  # dL/dweight: its total
         gx = None
         if x._requires_grad:
-            scale = inv_std.reshape(-1)
-            if weight is not None:
-                scale = scale * weight.data
-            # dL/dx = scale (g - mean(g) - xhat mean(g xhat)) (see _backward_differentiable)
-            a = _per_channel(scale, ndim)
-            b = _per_channel(-scale * sum_gxh / n, ndim)
-            c = _per_channel(-scale * sum_g / n, ndim)
-            gxd = gd * a
-            gxd += xhat * b
-            gxd += c
+            scale = inv_std if weight is None else inv_std * _per_channel(weight.data, ndim)
+            # dL/dx = scale (g - mean(g) - xhat mean(g xhat)) (see _normalize_backward)
+            gxd = gd * scale
+            gxd += xhat * (-scale * sum_gxh / n)
+            gxd += -scale * sum_g / n
             gx = wrap(gxd.astype(x.dtype, copy=False))
         grads = [gx]
         if weight is not None:
-            grads.append(wrap(sum_gxh.astype(weight.dtype, copy=False))
+            grads.append(wrap(_per_channel_total(sum_gxh).astype(weight.dtype, copy=False))
                          if weight._requires_grad else None)
         if bias is not None:
-            grads.append(wrap(sum_g.astype(bias.dtype, copy=False))
+            grads.append(wrap(_per_channel_total(sum_g).astype(bias.dtype, copy=False))
                          if bias._requires_grad else None)
         return tuple(grads)
     parents = (x,) + tuple(t for t in (weight, bias) if t is not None)
-    return make_op(y, parents, backward, "batch_norm")
+    return make_op(y, parents, backward, name), mean, var
 
 
-def _backward_differentiable(x, g, weight, bias, axes, n, eps):
-    """Batch norm's backward as Tensor operations, so that it can be differentiated
-    again (create_graph: a gradient penalty through a D with batch norm). xhat and
-    1/std are rebuilt from x, so the gradient is itself a function of x."""
+def _normalize_backward(x, g, weight, bias, axes, n, eps):
+    """The normalization's backward as Tensor operations, so that it can be
+    differentiated again (create_graph: a gradient penalty through a D with batch
+    or instance norm). xhat and 1/std are rebuilt from x, so the gradient is itself
+    a function of x."""
     m = x.mean(axis=axes, keepdims=True)
     c = x - m
     istd = ((c * c).mean(axis=axes, keepdims=True) + eps) ** -0.5
     xh = c * istd
-    # per-channel sums (keepdims), shared by the three gradients
+    # sums over the statistics' axes (keepdims), shared by the three gradients
     sum_g = g.sum(axis=axes, keepdims=True)
     sum_gxh = (g * xh).sum(axis=axes, keepdims=True)
     gx = None
     if x._requires_grad:
         # dL/dx = (weight * inv_std) * (g - mean(g) - xhat * mean(g * xhat)),
-        # the means over the batch (and pixels): the (1/n) inv_std (n g' - sum g'
-        # - xhat sum(g' xhat)) of the paper with g' = weight g. The two mean terms
-        # are there because the batch mean and variance depend on every x too.
+        # the means over the n values that share one mean and variance: the
+        # (1/n) inv_std (n g' - sum g' - xhat sum(g' xhat)) of the batch norm paper
+        # with g' = weight g. The two mean terms are there because the mean and
+        # the variance depend on every one of those n values too.
         scale = istd if weight is None else istd * _per_channel(weight, x.ndim)
         gx = scale * (g - sum_g * (1.0 / n) - xh * (sum_gxh * (1.0 / n)))
     grads = [gx]
-    if weight is not None:
-        grads.append(sum_gxh.reshape(-1) if weight._requires_grad else None)  # sum g xhat
-    if bias is not None:
-        grads.append(sum_g.reshape(-1) if bias._requires_grad else None)      # sum g
+    if weight is not None:                                       # sum g xhat
+        grads.append(_per_channel_total(sum_gxh) if weight._requires_grad else None)
+    if bias is not None:                                         # sum g
+        grads.append(_per_channel_total(sum_g) if bias._requires_grad else None)
     return tuple(grads)
 
 
@@ -192,6 +214,45 @@ def _update_running(running, batch_stat, momentum):
     r = _data(running)
     r *= (1.0 - momentum)
     r += (momentum * batch_stat).astype(r.dtype, copy=False)
+
+
+# ------------------------------------------------------------ instance norm
+def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalize each channel of each sample over its own pixels (Ulyanov et al. 2016),
+    then scale by weight and shift by bias: the normalization of pix2pix's and
+    CycleGAN's generators, where an image's contrast is its own business.
+
+    For sample n and channel c, over the H*W values x[n, c, :, :]:
+
+        mean = (1/HW) sum x        var = (1/HW) sum (x - mean)^2      (biased)
+        y    = (x - mean) / sqrt(var + eps) * weight[c] + bias[c]
+
+    Batch norm's formula with the statistics taken per sample (axes (2, 3) instead
+    of (0, 2, 3)), so the same fused node computes it, backward included (to any
+    order). x: (N, C, H, W) (any (N, C, ...) with pixels); weight, bias: optional (C,).
+    PyTorch's signature, kept simple: there are no running statistics, so
+    running_mean and running_var must be None and use_input_stats True (the
+    default) -- an instance's statistics are always its own, in training and in
+    evaluation alike. ``momentum`` is accepted and unused.
+    """
+    op = "instance_norm"
+    if not isinstance(x, Tensor):
+        raise not_a_tensor(op, "x", x)
+    if x.ndim < 3:
+        raise ValueError(f"{op}: the input must be (N, C, H, W) (or (N, C, L)), each sample's "
+                         f"channels normalized over its pixels, got shape {x.shape}")
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise NotImplementedError(f"{op}: running statistics are not supported; each sample is "
+                                  f"normalized with its own statistics (leave running_mean and "
+                                  f"running_var None and use_input_stats True)")
+    _check(x, None, None, weight, bias, op)
+    pixels = tuple(range(2, x.ndim))
+    if x.size and x.size // (x.shape[0] * x.shape[1]) < 2:
+        raise ValueError(f"{op}: each sample needs more than one pixel per channel to compute "
+                         f"a variance, got input shape {x.shape}")
+    y, _, _ = _normalize(x, weight, bias, pixels, eps, op)
+    return y
 
 
 # ------------------------------------------ reference and virtual batch norm
