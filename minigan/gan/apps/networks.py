@@ -186,12 +186,19 @@ def with_domain(x, domains, n_domains):
 
 
 class StarGenerator(nn.Module):
-    """G(x, c): a ResnetGenerator fed the image and the target domain c's maps."""
+    """G(x, c): a ResnetGenerator fed the image and the target domain c's maps.
 
-    def __init__(self, n_domains, width=32, blocks=3, channels=1):
+    Batch norm, not StarGAN's instance norm: the domain maps are constant over the
+    image, so after the first convolution they add a constant to each channel, and
+    a constant per channel and image is exactly what instance norm subtracts. The
+    target domain would reach the rest of G only through the zero padding at the
+    borders. Batch norm takes its statistics over the batch, whose images ask for
+    different domains, so the shift survives."""
+
+    def __init__(self, n_domains, width=32, blocks=3, channels=1, norm="batch"):
         super().__init__()
         self.n_domains = n_domains
-        self.net = ResnetGenerator(channels + n_domains, channels, width, blocks)
+        self.net = ResnetGenerator(channels + n_domains, channels, width, blocks, norm)
 
     def forward(self, x, target):
         return self.net(with_domain(x, target, self.n_domains))
