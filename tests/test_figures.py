@@ -18,12 +18,17 @@ SHORT = {
     "convt-matrix": [], "bn-correlation": [], "latent-walk": [],
     "invert": ["--steps", "5"],
     "autoencoder": ["--steps", "5", "--set", "clf_steps=5", "--set", "test_images=200"],
+    "pix2pix": ["--steps", "3", "--set", "test_images=200"],
+    "cyclegan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5"],
+    "stargan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5"],
 }
 # figures a run must draw beyond those all its kind draw
 MUST = {
     "dcgan-plus": ["dcgan-plus_jacobian.png", "dcgan-plus_improvements.png"],
     "cgan": ["cgan_confusion.png", "cgan_grid.png"],
     "latent-walk": ["latent_walk.gif", "latent_walk.png", "latent_arithmetic.png"],
+    "pix2pix": ["pix2pix.png"], "cyclegan": ["cyclegan.png", "cyclegan_printed.png"],
+    "stargan": ["stargan.png"],
 }
 IMAGE_GANS = ("mnist-mlp", "dcgan", "dcgan-plus", "cgan", "dcgan-clusters")
 NO_FIGURES = ("mnist-classifier", "mog-table")   # the judge, and a table: numbers only

@@ -45,7 +45,7 @@ PIX2PIX_STEPS, PIX2PIX_QUICK = 3_000, 400
 PIX2PIX_ROWS = {"L1 only": (100.0, False, True), "cGAN only": (0.0, True, True),
                 "L1 + cGAN": (100.0, True, True), "L1 + cGAN, no skips": (100.0, True, False)}
 
-CYCLE_STEPS, CYCLE_QUICK = 1_500, 100
+CYCLE_STEPS, CYCLE_QUICK = 1_500, 150
 CYCLE_BATCH = 16                    # CycleGAN's paper trains with batch 1
 CYCLE_WIDTH = 8                     # its generators' w: 4 of them run each step
 CYCLE_BLOCKS = 2                    # residual blocks at 7 x 7
@@ -61,7 +61,7 @@ CYCLE_ROWS = {
 THICK = "thick"                     # the known transform of the first pair
 
 STAR_STEPS, STAR_QUICK = 3_000, 150
-DOMAIN_CLF_STEPS, DOMAIN_CLF_QUICK = 400, 150
+DOMAIN_CLF_STEPS, DOMAIN_CLF_QUICK = 1_500, 150
 PRINTED_CLF_STEPS, PRINTED_CLF_QUICK = 400, 150
 
 
@@ -107,6 +107,13 @@ def train_classifier_on(cfg, name, x, y, n_classes, steps, test):
                                        runner=trainer_settings(cfg, name),
                                        resume=resuming(cfg))
     return model, label_accuracy(model, *test)
+
+
+def _classifier_steps(cfg, full, quick):
+    n = cfg.option("classifier_steps", quick if cfg.quick else full)
+    if n < 1:
+        raise OptionError(f"{cfg.name}: --set classifier_steps must be at least 1, got {n}")
+    return n
 
 
 def _test_count(cfg):
@@ -258,7 +265,7 @@ def cycle_claims(rows):
 
 @experiment("cyclegan", "unpaired plain <-> thick digits (CycleGAN, without its cycle term, "
                         "DiscoGAN) and handwritten <-> printed digits: labels kept both ways",
-            options={"test_images": int}, lecture=4)
+            options={"test_images": int, "classifier_steps": int}, lecture=4)
 def run_cyclegan(cfg):
     from .figures import images as figs
     steps = cfg.steps_or(CYCLE_STEPS, CYCLE_QUICK)
@@ -288,7 +295,8 @@ def run_cyclegan(cfg):
     printed_test, printed_test_y = domains.printed_test_set(n_test, seed=cfg.seed)
     printed_judge, judge_acc = train_classifier_on(
         cfg, "printed-evaluator", printed_x, printed_y, 10,
-        PRINTED_CLF_QUICK if cfg.quick else PRINTED_CLF_STEPS, (printed_test, printed_test_y))
+        _classifier_steps(cfg, PRINTED_CLF_STEPS, PRINTED_CLF_QUICK),
+        (printed_test, printed_test_y))
     trainer = train_cycle(cfg, "handwritten <-> printed", "CycleGAN", train.a, printed_x, steps)
     hp, to_printed, to_hand = score_cycle(trainer, a, a_labels, printed_test, printed_test_y,
                                           mnist_judge, printed_judge)
@@ -331,7 +339,7 @@ def star_claims(summary, n_params, pairwise):
 
 @experiment("stargan", "one generator for four digit styles (plain, thick, thin, slanted): "
                        "target-domain accuracy and labels kept for every pair",
-            options={"test_images": int}, lecture=4)
+            options={"test_images": int, "classifier_steps": int}, lecture=4)
 def run_stargan(cfg):
     from .figures import images as figs
     steps = cfg.steps_or(STAR_STEPS, STAR_QUICK)
@@ -347,7 +355,7 @@ def run_stargan(cfg):
     clf_x = numpy.concatenate([domains.style(train_x[:per], s) for s in styles])
     domain_judge, domain_acc = train_classifier_on(
         cfg, "domain-classifier", clf_x, numpy.repeat(numpy.arange(k), per), k,
-        DOMAIN_CLF_QUICK if cfg.quick else DOMAIN_CLF_STEPS,
+        _classifier_steps(cfg, DOMAIN_CLF_STEPS, DOMAIN_CLF_QUICK),
         (numpy.concatenate(list(test_styled.values())), numpy.repeat(numpy.arange(k),
                                                                      len(test_x))))
     print(f"domain classifier: {domain_acc:.1%} on the test digits in the {k} styles")

@@ -216,10 +216,9 @@ class StarStep(_TranslationStep):
 
     def targets(self, source):
         """A target domain for each image, uniform over the domains other than its own."""
-        rng = backend.generator("cpu")
+        rng = backend.generator(source.device)              # drawn where the labels are
         shift = rng.integers(1, self.n_domains, size=source.shape[0])
-        src = backend.to_numpy(source.data)
-        return Tensor(backend.to_device((src + shift) % self.n_domains, source.device))
+        return Tensor((source.data + shift) % self.n_domains)
 
     def step(self):
         self.G.train()
