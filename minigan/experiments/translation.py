@@ -212,8 +212,11 @@ def cycle_generator(kind):
 
 
 def train_cycle(cfg, name, row, a, b, steps):
-    """Two generators and two patch discriminators trained on the unpaired `a` and `b`."""
+    """Two generators and two patch discriminators trained on the unpaired `a` and `b`
+    (``--set identity_weight=W`` adds CycleGAN's identity loss to its rows)."""
     settings = dict(CYCLE_ROWS[row])
+    if settings["generator"] == "resnet":
+        settings["identity_weight"] = cfg.option("identity_weight", 0.0)
     kind = settings.pop("generator")
     norm = "instance" if kind == "resnet" else "batch"
     backend.manual_seed(cfg.seed)
@@ -265,11 +268,15 @@ def cycle_claims(rows):
 
 @experiment("cyclegan", "unpaired plain <-> thick digits (CycleGAN, without its cycle term, "
                         "DiscoGAN) and handwritten <-> printed digits: labels kept both ways",
-            options={"test_images": int, "classifier_steps": int}, lecture=4)
+            options={"test_images": int, "classifier_steps": int, "identity_weight": float},
+            lecture=4)
 def run_cyclegan(cfg):
     from .figures import images as figs
     steps = cfg.steps_or(CYCLE_STEPS, CYCLE_QUICK)
     n_test = _test_count(cfg)
+    identity = cfg.option("identity_weight", 0.0)
+    if not identity >= 0:
+        raise OptionError(f"cyclegan: --set identity_weight must be >= 0, got {identity}")
     train = domains.unpaired(THICK, "train", cfg.data_dir, seed=cfg.seed)
     test = domains.unpaired(THICK, "test", cfg.data_dir, seed=cfg.seed)
     a, a_labels, truth = test.a[:n_test], test.a_labels[:n_test], test.b[:n_test]
@@ -319,6 +326,7 @@ def run_cyclegan(cfg):
               cfg.out / "cyclegan_printed.png", "CycleGAN: handwritten and printed digits",
               f"{steps:,} steps; an evaluator for each side", ncol=N_SHOWN)
     return {"steps": steps, "batch_size": CYCLE_BATCH, "width": CYCLE_WIDTH, "transform": THICK,
+            "identity_weight": identity,
             "test_images": n_test, "rows": rows, "measured_on": measured_on(cfg.device),
             "claims": claims}
 
