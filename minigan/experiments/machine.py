@@ -19,6 +19,9 @@ def cpu_name():
 
 
 def measured_on(device="cpu"):
-    """{"cpu", "cores", "device", "date"} of this run (the date in UTC)."""
-    return {"cpu": cpu_name(), "cores": os.cpu_count(), "device": str(device),
+    """{"cpu", "cores", "threads", "device", "date"} of this run: the threads are
+    minigan's and BLAS's (``OPENBLAS_NUM_THREADS``, else one per core), the date UTC."""
+    from ..ops.threads import num_threads
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "threads": num_threads(),
+            "device": str(device),
             "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat()}

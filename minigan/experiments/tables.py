@@ -414,7 +414,9 @@ def _full_run(metrics_dir, name):
 def _measured(m, source):
     """'Measured on CPU (N cores), DATE; S steps of batch B.' from a run's metrics."""
     on = lookup(m, "measured_on", source)
-    return (f"*Measured on {on['cpu']} ({on['cores']} cores, {on['device']}), {on['date']}; "
+    threads = f", {on['threads']} thread{'s' * (on['threads'] != 1)}" if "threads" in on else ""
+    return (f"*Measured on {on['cpu']} ({on['cores']} cores{threads}; device {on['device']}), "
+            f"{on['date']}; "
             f"{lookup(m, 'steps', source):,} steps of batch {lookup(m, 'batch_size', source)}, "
             f"{lookup(m, 'test_images', source):,} test images scored; wall time "
             f"{wall_time(lookup(m, 'wall_time_s', source))}.*\n\n")
@@ -427,8 +429,9 @@ def pix2pix_table(metrics_dir):
              f"{r['frechet_distance']:.2f}", wall_time(r["train_seconds"]))
             for row, r in lookup(m, "rows", source).items()]
     real = lookup(m, "real_test_digits", source)
-    rows.append(("*the real test digits*", "0", f"{real['label_accuracy']:.1%}",
-                 f"{real['frechet_distance']:.2f}", ""))
+    rows.append(("*the true test digits*", "0", f"{real['label_accuracy']:.1%}", "", ""))
+    rows.append(("*10,000 training digits (the floor)*", "", "",
+                 f"{lookup(m, 'frechet_distance_floor_train_vs_test', source):.2f}", ""))
     return _measured(m, source) + markdown_table(
         ["generator's loss", "L1 to the true digit", "label accuracy", "Fréchet distance",
          "training"], rows)
