@@ -129,10 +129,12 @@ class ResnetGenerator(nn.Module):
     """G(x): conv 3x3 (w) -> down to 14 (2w) -> down to 7 (4w) -> `blocks` residual
     blocks -> up to 14 -> up to 28 -> conv 3x3 -> tanh; norm and ReLU between."""
 
-    def __init__(self, in_channels=1, out_channels=1, width=32, blocks=3, norm="instance"):
+    def __init__(self, in_channels=1, out_channels=1, width=32, blocks=3, norm="instance",
+                 stem_norm=None):
         super().__init__()
         self.in_channels, w = in_channels, width
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, w, 3, 1, 1), norm_layer(norm, w),
+        stem_norm = norm if stem_norm is None else stem_norm
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, w, 3, 1, 1), norm_layer(stem_norm, w),
                                   nn.ReLU())
         self.down1 = nn.Sequential(nn.Conv2d(w, 2 * w, 4, 2, 1), norm_layer(norm, 2 * w),
                                    nn.ReLU())
@@ -188,17 +190,21 @@ def with_domain(x, domains, n_domains):
 class StarGenerator(nn.Module):
     """G(x, c): a ResnetGenerator fed the image and the target domain c's maps.
 
-    Batch norm, not StarGAN's instance norm: the domain maps are constant over the
-    image, so after the first convolution they add a constant to each channel, and
-    a constant per channel and image is exactly what instance norm subtracts. The
-    target domain would reach the rest of G only through the zero padding at the
-    borders. Batch norm takes its statistics over the batch, whose images ask for
-    different domains, so the shift survives."""
+    Its first layer has no normalization, unlike StarGAN's: the domain maps are
+    constant over the image, so the first convolution turns them into a constant
+    per channel, and a constant per channel and image is exactly what instance
+    norm subtracts; the target domain would reach the rest of G only through the
+    zero padding at the borders. Without a norm there, the constant shifts each
+    channel before the ReLU, which keeps a different part of the image for each
+    domain, and no later instance norm can take that back. (Batch norm would keep
+    the shift too, but its running statistics, gathered over real images and G's
+    own outputs fed back for the reconstruction, fit neither at test time.)"""
 
-    def __init__(self, n_domains, width=32, blocks=3, channels=1, norm="batch"):
+    def __init__(self, n_domains, width=32, blocks=3, channels=1):
         super().__init__()
         self.n_domains = n_domains
-        self.net = ResnetGenerator(channels + n_domains, channels, width, blocks, norm)
+        self.net = ResnetGenerator(channels + n_domains, channels, width, blocks,
+                                   norm="instance", stem_norm="none")
 
     def forward(self, x, target):
         return self.net(with_domain(x, target, self.n_domains))

@@ -202,7 +202,7 @@ class StarStep(_TranslationStep):
     is drawn uniformly from the other k - 1 domains."""
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample, n_domains,
-                 cls_weight=1.0, rec_weight=10.0, loss="non-saturating", batch_size=32,
+                 cls_weight=1.0, rec_weight=10.0, loss="least-squares", batch_size=32,
                  schedulers=()):
         self._setup(batch_size, loss, schedulers)
         if isinstance(n_domains, bool) or int(n_domains) != n_domains or n_domains < 2:
@@ -310,7 +310,7 @@ class StarTrainer(Runner, StarStep):
     SHOWN = ("loss_d", "loss_cls_fake", "loss_rec")
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample, n_domains,
-                 cls_weight=1.0, rec_weight=10.0, loss="non-saturating", batch_size=32,
+                 cls_weight=1.0, rec_weight=10.0, loss="least-squares", batch_size=32,
                  schedulers=(), **runner):
         StarStep.__init__(self, generator, discriminator, g_optimizer, d_optimizer, sample,
                           n_domains, cls_weight, rec_weight, loss, batch_size, schedulers)
