@@ -250,6 +250,25 @@ MUTATIONS += [
              GRADER_TESTS),
 ]
 
+# The translation applications (issue 33). `--only translation` runs these.
+MUTATIONS += [
+    Mutation("minigan/gan/apps/networks.py",
+             "    extra = (size[0] - 2 * h, size[1] - 2 * w)\n",
+             "    extra = (0, 0)\n",
+             "translation: the U-Net's up-convolutions never add the odd row and column",
+             ["tests/test_translation.py"]),
+    Mutation("minigan/gan/apps/translation.py",
+             "            loss_g = adv + self.cycle_weight * cycle\n",
+             "            loss_g = adv\n",
+             "translation: CycleGAN's generators are trained without their cycle term",
+             ["tests/test_translation.py"]),
+    Mutation("minigan/gan/apps/translation.py",
+             "shift = rng.integers(1, self.n_domains, size=source.shape[0])",
+             "shift = rng.integers(0, self.n_domains, size=source.shape[0])",
+             "translation: StarGAN may ask for the domain an image is already in",
+             ["tests/test_translation.py"]),
+]
+
 
 # ------------------------------------------------------------------ helpers
 def _copy_repository(dest):
