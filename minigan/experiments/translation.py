@@ -45,7 +45,7 @@ PIX2PIX_STEPS, PIX2PIX_QUICK = 3_000, 400
 PIX2PIX_ROWS = {"L1 only": (100.0, False, True), "cGAN only": (0.0, True, True),
                 "L1 + cGAN": (100.0, True, True), "L1 + cGAN, no skips": (100.0, True, False)}
 
-CYCLE_STEPS, CYCLE_QUICK = 1_500, 150
+CYCLE_STEPS, CYCLE_QUICK = 1_500, 120
 CYCLE_BATCH = 16                    # CycleGAN's paper trains with batch 1
 CYCLE_WIDTH = 8                     # its generators' w: 4 of them run each step
 CYCLE_BLOCKS = 2                    # residual blocks at 7 x 7
@@ -62,7 +62,7 @@ THICK = "thick"                     # the known transform of the first pair
 
 STAR_STEPS, STAR_QUICK = 3_000, 150
 DOMAIN_CLF_STEPS, DOMAIN_CLF_QUICK = 1_500, 150
-PRINTED_CLF_STEPS, PRINTED_CLF_QUICK = 400, 150
+PRINTED_CLF_STEPS, PRINTED_CLF_QUICK = 400, 100
 
 
 def adam(*modules):
