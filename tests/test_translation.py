@@ -63,7 +63,7 @@ def test_star_networks_shapes():
     x = minigan.tensor(images(5))
     y = G(x, minigan.tensor(np.array([0, 1, 2, 3, 0])))
     src, cls = D(y)
-    assert y.shape == (5, 1, 28, 28) and src.shape == (5, 1, 3, 3) and cls.shape == (5, 4)
+    assert y.shape == (5, 1, 28, 28) and src.shape == (5, 1, 7, 7) and cls.shape == (5, 4)
 
 
 def test_with_domain_spreads_the_one_hot_over_every_pixel():

@@ -455,11 +455,12 @@ def stargan_table(metrics_dir):
     """Every (source, target) pair of ``docs/metrics/full/stargan.json``, and the mean."""
     m, source = _full_run(metrics_dir, "stargan")
     rows = [(pair.replace("->", " → "), f"{p['target_accuracy']:.1%}",
-             f"{p['labels_kept']:.1%}",
+             f"{p['labels_kept']:.1%}", f"{p['labels_kept_judge2']:.1%}",
              f"{p['l1_to_true_transform']:.4f} (input: {p['l1_input_baseline']:.4f})")
             for pair, p in lookup(m, "pairs", source).items()]
     rows.append(("**mean**", f"{lookup(m, 'target_accuracy_mean', source):.1%}",
                  f"{lookup(m, 'labels_kept_mean', source):.1%}",
+                 f"{lookup(m, 'labels_kept_judge2_mean', source):.1%}",
                  f"{lookup(m, 'l1_to_true_transform_mean', source):.4f}"))
     note = (f"One generator of {lookup(m, 'generator_parameters', source):,} parameters; "
             f"pairwise CycleGANs would need {lookup(m, 'pairwise_cyclegan_generators', source)} "
@@ -468,8 +469,8 @@ def stargan_table(metrics_dir):
             f"{lookup(m, 'domain_classifier_test_accuracy', source):.1%} of the styled test "
             f"digits.\n\n")
     return _measured(m, source) + note + markdown_table(
-        ["source → target", "read as the target style", "digit kept",
-         "L1 to the true transform"], rows)
+        ["source → target", "read as the target style", "digit kept (judge 1)",
+         "digit kept (judge 2)", "L1 to the true transform"], rows)
 
 
 # --- tables recorded before the generator ----------------------------------

@@ -211,21 +211,22 @@ class StarGenerator(nn.Module):
 
 
 class StarDiscriminator(nn.Module):
-    """D(x) -> (patch logits of real-or-fake, k logits of the domain), one trunk:
+    """D(x) -> (patch logits of real-or-fake, k logits of the domain), one trunk: the
+    PatchDiscriminator's (CycleGAN's D) with a second head.
 
-        conv 4/2 (w) -> conv 4/2 (2w) -> conv 4/2 (4w), LeakyReLU 0.01 after each
-        src: conv 3/1 (1)            3 x 3 patch logits
-        cls: conv 3/1 no padding (k) 1 x 1, flattened to k logits"""
+        conv 4/2 (w) lrelu -> conv 4/2 (2w) instance norm lrelu       2w x 7 x 7
+        src: conv 3/1 (1)               7 x 7 patch logits, as PatchDiscriminator's
+        cls: conv 7/1, no padding (k)   1 x 1, flattened to k logits: the whole image"""
 
     def __init__(self, n_domains, width=32, channels=1):
         super().__init__()
         self.n_domains, self.channels = n_domains, channels
         self.trunk = nn.Sequential(
-            nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.01),
-            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.01),
-            nn.Conv2d(2 * width, 4 * width, 4, 2, 1), nn.LeakyReLU(0.01))
-        self.src = nn.Conv2d(4 * width, 1, 3, 1, 1)
-        self.cls = nn.Conv2d(4 * width, n_domains, 3, 1, 0)
+            nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 4, 2, 1), norm_layer("instance", 2 * width),
+            nn.LeakyReLU(0.2))
+        self.src = nn.Conv2d(2 * width, 1, 3, 1, 1)
+        self.cls = nn.Conv2d(2 * width, n_domains, 7, 1, 0)
         nn.dcgan_init(self)
 
     def forward(self, x):
