@@ -381,6 +381,32 @@ def test_the_progan_pieces_and_embedding_stay_on_the_gpu(gpu, monkeypatch):
     if gpu == "stand-in":
         assert fake_cupy.FAKE.transfers == 1 and fake_cupy.FAKE.implicit == 0
 
+
+def test_the_image_history_stays_on_the_gpu(gpu, monkeypatch, tmp_path):
+    """SimGAN's history on device images: the mixed batch and the stored images stay
+    on the device, nothing comes back to the host (the indices are drawn on the host
+    and sent), and a checkpoint of it goes through the host and back to the device at
+    the next push."""
+    from minigan.gan.tricks.history import ImageHistory
+    minigan.manual_seed(0)
+    rng = np.random.default_rng(1)
+    calls = count_host_copies(monkeypatch)
+    fake_cupy.FAKE.transfers = fake_cupy.FAKE.implicit = 0
+    history = ImageHistory(8, seed=0)
+    for _ in range(3):
+        fake = minigan.tensor(rng.standard_normal((4, 1, 4, 4)), dtype="float32", device="cuda")
+        mixed = history.push_and_mix(fake)
+        assert mixed.device == "cuda" and mixed.shape == (4, 1, 4, 4)
+    assert calls == [] and backend.device_of(history._images) == "cuda"
+    if gpu == "stand-in":
+        assert fake_cupy.FAKE.transfers == 0 and fake_cupy.FAKE.implicit == 0
+    minigan.save(history.state_dict(), str(tmp_path / "history.npz"))
+    again = ImageHistory(8, seed=0)
+    again.load_state_dict(minigan.load(str(tmp_path / "history.npz")))
+    assert again.push_and_mix(fake).device == "cuda"
+    assert backend.device_of(again._images) == "cuda"
+
+
 @pytest.mark.parametrize("app", ["pix2pix", "cyclegan", "stargan"])
 def test_the_translation_steps_run_on_the_gpu_and_copy_once_a_step(gpu, app, monkeypatch):
     """pix2pix, CycleGAN and StarGAN on device arrays: their networks, samplers and
