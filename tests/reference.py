@@ -197,6 +197,54 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, g=None):
     return y if g is None else (y, dxpad[:, :, ph:ph + H, pw:pw + W])
 
 
+def pixel_norm(x, eps=1e-8, g=None):
+    """ProGAN's pixel norm, pixel by pixel: v = x[n, :, h, w], r = sqrt(mean(v^2) + eps),
+    y = v / r. Given g: dx = g / r - v (g . v) / (C r^3)."""
+    x4 = x.reshape(x.shape + (1,) * (4 - x.ndim))
+    g4 = None if g is None else g.reshape(x4.shape)
+    N, C, H, W = x4.shape
+    y, dx = np.zeros(x4.shape), np.zeros(x4.shape)
+    for n in range(N):
+        for h in range(H):
+            for w in range(W):
+                v = x4[n, :, h, w]
+                r = np.sqrt((v * v).sum() / C + eps)
+                y[n, :, h, w] = v / r
+                if g is not None:
+                    gv = g4[n, :, h, w]
+                    dx[n, :, h, w] = gv / r - v * (gv * v).sum() / (C * r ** 3)
+    y, dx = y.reshape(x.shape), dx.reshape(x.shape)
+    return y if g is None else (y, dx)
+
+
+def minibatch_stddev(x, group_size=4, eps=1e-8, g=None):
+    """ProGAN's minibatch standard deviation, group by group as the paper's code groups:
+    G = min(group_size, N), M = N / G, group m = samples m, m + M, m + 2M, ...;
+    std = sqrt(biased variance over the group + eps) per feature and pixel, s its mean,
+    the output x with one more channel filled with the group's s. Given g: dx = g's
+    first C channels, plus, through s, (sum of g's last channel over the group)
+    (x_j - mean) / (G std C H W) (the derivative of each std, averaged)."""
+    N, C, H, W = x.shape
+    G = min(group_size, N)
+    M = N // G
+    y = np.zeros((N, C + 1, H, W))
+    y[:, :C] = x
+    dx = None if g is None else g[:, :C].copy()
+    for m in range(M):
+        members = [m + j * M for j in range(G)]
+        v = x[members]                                   # (G, C, H, W)
+        mean = v.mean(axis=0)
+        std = np.sqrt(((v - mean) ** 2).mean(axis=0) + eps)
+        s = std.mean()
+        for n in members:
+            y[n, C] = s
+        if g is not None:
+            gs = sum(g[n, C].sum() for n in members)
+            for j, n in enumerate(members):
+                dx[n] += gs * (v[j] - mean) / (G * std * C * H * W)
+    return y if g is None else (y, dx)
+
+
 def unbroadcast(g, shape):
     """The gradient of a broadcast: sum g over the axes that broadcasting added or
     stretched from size 1, so that it has `shape` again."""

@@ -141,10 +141,27 @@ W = minigan.tensor(np.ones((2, 3), dtype=np.float32))
      "interpolate: x must be a minigan Tensor", "numpy.ndarray"),
     (lambda: F.avg_pool2d(np.zeros((1, 3, 4, 4)), 2), "avg_pool2d: x must be a minigan Tensor",
      "numpy.ndarray"),
+    (lambda: nn.PixelNorm()(np.zeros((1, 3, 4, 4))), "PixelNorm: the input must be a minigan "
+     "Tensor", "numpy.ndarray"),
+    (lambda: nn.MinibatchStdDev()(np.zeros((4, 3, 4, 4)).tolist()),
+     "MinibatchStdDev(group_size=4): the input must be a minigan Tensor", "(type list)"),
+    (lambda: nn.EqualizedConv2d(3, 2, 3)(np.zeros((1, 3, 4, 4))),
+     "EqualizedConv2d(3 -> 2, 3x3): the input must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: nn.EqualizedDense(3, 2)(ARRAY), "EqualizedDense(3 -> 2): the input must be a "
+     "minigan Tensor", "numpy.ndarray of shape (4, 3)"),
+    (lambda: nn.Embedding(5, 2)([0, 1]), "Embedding(5, 2): the input must be a minigan Tensor",
+     "(type list)"),
+    (lambda: F.pixel_norm(np.zeros((4, 3))), "pixel_norm: x must be a minigan Tensor",
+     "numpy.ndarray"),
+    (lambda: F.minibatch_stddev(np.zeros((4, 3, 2, 2))),
+     "minibatch_stddev: x must be a minigan Tensor", "numpy.ndarray"),
+    (lambda: F.embedding([0, 1], W), "embedding: input must be a minigan Tensor", "(type list)"),
 ], ids=["Dense-array", "Dense-list", "relu-array", "relu-list", "linear-x", "linear-weight",
         "linear-bias", "Conv2d-array", "Conv2d-list", "BatchNorm1d-list", "conv2d", "batch_norm",
         "sum", "reshape", "stack", "mse_loss", "InstanceNorm2d-list", "Upsample-array",
-        "AvgPool2d-array", "instance_norm", "interpolate", "avg_pool2d"])
+        "AvgPool2d-array", "instance_norm", "interpolate", "avg_pool2d", "PixelNorm-array",
+        "MinibatchStdDev-list", "EqualizedConv2d-array", "EqualizedDense-array",
+        "Embedding-list", "pixel_norm", "minibatch_stddev", "embedding"])
 def test_a_layer_or_function_given_no_tensor_names_the_argument_and_what_it_got(call, start,
                                                                                  given):
     with pytest.raises(TypeError) as e:

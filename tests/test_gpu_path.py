@@ -353,6 +353,60 @@ def test_the_applications_layers_stay_on_the_gpu(gpu, monkeypatch):
         assert fake_cupy.FAKE.transfers == 0 and fake_cupy.FAKE.implicit == 0
 
 
+def test_the_progan_pieces_and_embedding_stay_on_the_gpu(gpu, monkeypatch):
+    """ProGAN's equalized layers, pixel norm and minibatch stddev, and an embedding, on
+    device arrays: outputs and gradients of first and second order stay on the device.
+    The one copy to the host is the embedding's range check (its smallest and largest
+    index, in one copy)."""
+    minigan.manual_seed(0)
+    emb = nn.Embedding(10, 4).to("cuda")
+    net = nn.Sequential(nn.EqualizedConv2d(2, 3, 3, padding=1), nn.LeakyReLU(0.2),
+                        nn.PixelNorm(), nn.MinibatchStdDev(2), nn.Flatten(),
+                        nn.EqualizedDense(4 * 16, 1, gain=1.0)).to("cuda")
+    x = minigan.tensor(np.random.default_rng(0).standard_normal((4, 1, 4, 4)), dtype="float32",
+                       device="cuda", requires_grad=True)
+    labels = minigan.tensor(np.array([1, 7, 7, 0]), device="cuda")
+    calls = count_host_copies(monkeypatch)
+    fake_cupy.FAKE.transfers = fake_cupy.FAKE.implicit = 0
+    code = emb(labels).reshape(4, 1, 2, 2)                    # a 2 x 2 map per label
+    h = minigan.functional.concat([x, minigan.functional.interpolate(code, scale_factor=2)],
+                                  axis=1)
+    out = net(h)
+    (gx,) = minigan.grad(out.sum(), x, create_graph=True)
+    ((gx * gx).sum() + out.mean()).backward()
+    assert out.device == "cuda" and out.shape == (4, 1)
+    params = list(net.parameters()) + list(emb.parameters())
+    assert all(p.grad is not None and p.grad.device == "cuda" for p in params)
+    assert len(calls) == 1                                    # the embedding's range check
+    if gpu == "stand-in":
+        assert fake_cupy.FAKE.transfers == 1 and fake_cupy.FAKE.implicit == 0
+
+
+def test_the_image_history_stays_on_the_gpu(gpu, monkeypatch, tmp_path):
+    """SimGAN's history on device images: the mixed batch and the stored images stay
+    on the device, nothing comes back to the host (the indices are drawn on the host
+    and sent), and a checkpoint of it goes through the host and back to the device at
+    the next push."""
+    from minigan.gan.tricks.history import ImageHistory
+    minigan.manual_seed(0)
+    rng = np.random.default_rng(1)
+    calls = count_host_copies(monkeypatch)
+    fake_cupy.FAKE.transfers = fake_cupy.FAKE.implicit = 0
+    history = ImageHistory(8, seed=0)
+    for _ in range(3):
+        fake = minigan.tensor(rng.standard_normal((4, 1, 4, 4)), dtype="float32", device="cuda")
+        mixed = history.push_and_mix(fake)
+        assert mixed.device == "cuda" and mixed.shape == (4, 1, 4, 4)
+    assert calls == [] and backend.device_of(history._images) == "cuda"
+    if gpu == "stand-in":
+        assert fake_cupy.FAKE.transfers == 0 and fake_cupy.FAKE.implicit == 0
+    minigan.save(history.state_dict(), str(tmp_path / "history.npz"))
+    again = ImageHistory(8, seed=0)
+    again.load_state_dict(minigan.load(str(tmp_path / "history.npz")))
+    assert again.push_and_mix(fake).device == "cuda"
+    assert backend.device_of(again._images) == "cuda"
+
+
 @pytest.mark.parametrize("app", ["pix2pix", "cyclegan", "stargan"])
 def test_the_translation_steps_run_on_the_gpu_and_copy_once_a_step(gpu, app, monkeypatch):
     """pix2pix, CycleGAN and StarGAN on device arrays: their networks, samplers and

@@ -69,6 +69,8 @@ def _labels(x):
     return minigan.tensor(LABELS, device=x.device)
 
 
+EMB_IDX = np.array([[0, 2, 2], [3, 0, 1]])     # rows of a (4, D) table, some twice
+
 COND = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
 
 CASES = []
@@ -225,6 +227,19 @@ case("tanh_avg_pool2d_squared", lambda x: F.avg_pool2d(F.tanh(x), 3, 2, 1) ** 2,
 case("instance_norm_tanh_pool",
      lambda x, w, b: F.avg_pool2d(F.tanh(F.instance_norm(x, weight=w, bias=b)), 2),
      N(2, 2, 4, 4), N(2), N(2))
+
+
+# ---- ProGAN's pixel norm and minibatch standard deviation (composed Tensor ops), and
+# the embedding look-up (a getitem with the scatter-add backward); a constant table of
+# indices with repeats, on the weight's device
+case("pixel_norm", lambda x: F.pixel_norm(x), N(2, 3, 2, 3))
+case("pixel_norm_latent_eps", lambda x: F.pixel_norm(x, eps=1e-2), N(4, 5))
+case("minibatch_stddev_g2", lambda x: F.minibatch_stddev(x, 2), N(4, 3, 2, 2))
+case("minibatch_stddev_one_group", lambda x: F.minibatch_stddev(x, 8, eps=1e-4), N(3, 2, 2, 3))
+case("minibatch_stddev_tanh", lambda x: F.tanh(F.minibatch_stddev(x, 3)) ** 2, N(6, 2, 2, 2))
+case("embedding", lambda w: F.embedding(minigan.tensor(EMB_IDX, device=w.device), w), N(4, 3))
+case("embedding_tanh_squared",
+     lambda w: F.tanh(F.embedding(minigan.tensor(EMB_IDX, device=w.device), w)) ** 2, N(4, 3))
 
 
 # ---- a composite, as in a discriminator

@@ -192,6 +192,15 @@ for k, s_, p_ in [(2, None, 0), (3, None, 1), (3, 2, 1), ((3, 2), (1, 2), (1, 0)
          lambda x, k=k, s_=s_, p_=p_: F.avg_pool2d(x, k, s_, p_),
          lambda x, k=k, s_=s_, p_=p_: TF.avg_pool2d(x, k, s_, p_), N(2, 3, 9, 7))
 
+# ProGAN's pixel norm (torch has none: the paper's formula in torch's operations) and
+# the embedding look-up (torch's F.embedding; class indices with repeats)
+case("pixel_norm", lambda x: F.pixel_norm(x),
+     lambda x: x * torch.rsqrt((x * x).mean(dim=1, keepdim=True) + 1e-8), N(2, 5, 3, 4))
+case("pixel_norm_latent", lambda x: F.pixel_norm(x * 3, eps=1e-4),
+     lambda x: x * 3 * torch.rsqrt((x * x * 9).mean(dim=1, keepdim=True) + 1e-4), N(6, 7))
+case("embedding", lambda w: F.embedding(_labels(w), w),
+     lambda w: TF.embedding(torch.from_numpy(LABELS), w), N(5, 3))
+
 # losses (targets get gradients too)
 for red in ("mean", "sum", "none"):
     case(f"bce_logits_{red}",

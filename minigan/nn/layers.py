@@ -11,7 +11,11 @@ Conv2d             (out, in, kh, kw)           same, fan_in = in*kh*kw
 ConvTranspose2d    (in, out, kh, kw)           same, fan_in = out*kh*kw (torch's rule)
 BatchNorm1d/2d     (C,) scale and shift        scale 1, shift 0
 InstanceNorm2d     (C,), only if affine=True   scale 1, shift 0
+Embedding          (num_embeddings, dim)       N(0, 1)
 =================  ==========================  ====================================
+
+EqualizedDense and EqualizedConv2d (ProGAN's equalized learning rate) have Dense's
+and Conv2d's weight shapes, but draw their weights from N(0, 1) and their biases 0.
 
 The weight's bound is kaiming_uniform_ with a = sqrt(5); the bias's is
 1/sqrt(fan_in). A wrong input shape is reported with the layer's own description,
@@ -23,7 +27,7 @@ import numpy
 
 from .. import backend
 from .. import functional as F
-from ..checks import not_a_tensor
+from ..checks import not_a_tensor, whole_number
 from ..ops.conv import int_pair
 from ..ops.pool import scale_pair, check_padding, check_window
 from ..tensor import DEFAULT_DTYPE, Tensor
@@ -66,12 +70,16 @@ class Dense(Module):
         _default_init(self.weight, self.bias, in_features)
 
     def forward(self, x):
-        if not isinstance(x, Tensor):
-            raise not_a_tensor(f"Dense({self.in_features} -> {self.out_features})", "the input", x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"Dense({self.in_features} -> {self.out_features}): expected input "
-                             f"with {self.in_features} features, got shape {tuple(x.shape)}")
+        self._check_input(x)
         return F.linear(x, self.weight, self.bias)
+
+    def _check_input(self, x):
+        name = f"{type(self).__name__}({self.in_features} -> {self.out_features})"
+        if not isinstance(x, Tensor):
+            raise not_a_tensor(name, "the input", x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{name}: expected input with {self.in_features} features, got "
+                             f"shape {tuple(x.shape)}")
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -172,6 +180,75 @@ class ConvTranspose2d(_ConvBase):
         return F.conv_transpose2d(x, self.weight, self.bias, stride=self.stride,
                                   padding=self.padding, output_padding=self.output_padding,
                                   dilation=self.dilation)
+
+
+# ------------------------------------------- ProGAN's equalized learning rate
+class _Equalized:
+    """What EqualizedDense and EqualizedConv2d share (Karras et al. 2018, "Progressive
+    growing of GANs", section 4.1): the stored weight w is drawn from N(0, 1), and the
+    layer uses w_hat = c w at every call, with He's constant
+
+        c = gain / sqrt(fan_in)          (gain sqrt(2): c = sqrt(2 / fan_in))
+
+    So the layer computes what the plain layer with weight c w computes, and by the
+    chain rule dL/dw = c dL/dw_hat. Why: Adam divides each step by the gradient's own
+    scale, so a step changes w by about the learning rate whatever c is; w_hat then
+    changes by about c times the learning rate, in proportion to its own scale
+    (c), and every layer learns at the same relative speed, however large its
+    fan-in. The bias is not scaled and starts at 0. ``gain=1`` for a last layer, as
+    the paper's code does."""
+
+    def _equalize(self, gain, fan_in):
+        if not gain > 0:
+            raise ValueError(f"{type(self).__name__}: gain must be positive, got {gain}")
+        self.gain = float(gain)
+        self.scale = self.gain / math.sqrt(fan_in)            # c = gain / sqrt(fan_in)
+        init.normal_(self.weight, 0.0, 1.0)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def effective_weight(self):
+        """w_hat = c w, the weight the layer computes with (a Tensor in the graph)."""
+        return self.weight * self.scale
+
+
+class EqualizedDense(_Equalized, Dense):
+    """Dense with ProGAN's equalized learning rate: y = x (c W)^T + b, W drawn from
+    N(0, 1), c = gain / sqrt(in_features) applied at every call (see ``_Equalized``).
+    Its state dict is Dense's (weight, bias), the stored W."""
+
+    def __init__(self, in_features, out_features, bias=True, gain=math.sqrt(2), device=None,
+                 dtype=None):
+        Dense.__init__(self, in_features, out_features, bias, device, dtype)
+        self._equalize(gain, self.in_features)
+
+    def forward(self, x):
+        self._check_input(x)
+        return F.linear(x, self.effective_weight(), self.bias)
+
+    def extra_repr(self):
+        return super().extra_repr() + f", gain={self.gain:.4g}"
+
+
+class EqualizedConv2d(_Equalized, Conv2d):
+    """Conv2d with ProGAN's equalized learning rate: the convolution with weight c w,
+    w drawn from N(0, 1), c = gain / sqrt(in_channels kh kw) applied at every call
+    (see ``_Equalized``). Its state dict is Conv2d's (weight, bias), the stored w."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 bias=True, gain=math.sqrt(2), device=None, dtype=None):
+        Conv2d.__init__(self, in_channels, out_channels, kernel_size, stride, padding,
+                        dilation, bias, device, dtype)
+        kh, kw = self.kernel_size
+        self._equalize(gain, self.in_channels * kh * kw)
+
+    def forward(self, x):
+        self._check_input(x)
+        return F.conv2d(x, self.effective_weight(), self.bias, stride=self.stride,
+                        padding=self.padding, dilation=self.dilation)
+
+    def extra_repr(self):
+        return super().extra_repr() + f", gain={self.gain:.4g}"
 
 
 # ------------------------------------------------ resizing: upsampling and pooling
@@ -388,6 +465,66 @@ class InstanceNorm2d(Module):
         return f"{self.num_features}, eps={self.eps}, affine={self.affine}"
 
 
+# ------------------------------------------ ProGAN's pixel norm and minibatch stddev
+class PixelNorm(Module):
+    """ProGAN's pixel-wise feature normalization (Karras et al. 2018, section 4.2):
+    each pixel's feature vector divided by its root mean square,
+
+        b[n, c, h, w] = a[n, c, h, w] / sqrt((1/C) sum over c' of a[n, c', h, w]^2 + eps)
+
+    after each convolution of the generator, in place of batch norm. No parameters,
+    no statistics over the batch, the same in training and evaluation. Input (N, C)
+    or (N, C, H, W) (``F.pixel_norm``)."""
+
+    def __init__(self, eps=1e-8):
+        super().__init__()
+        if not eps >= 0:
+            raise ValueError(f"PixelNorm: eps must be >= 0, got {eps}")
+        self.eps = eps
+
+    def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise not_a_tensor("PixelNorm", "the input", x)
+        if x.ndim not in (2, 4):
+            raise ValueError(f"PixelNorm: expected input of shape (N, C) or (N, C, H, W), got "
+                             f"shape {tuple(x.shape)}")
+        return F.pixel_norm(x, self.eps)
+
+    def extra_repr(self):
+        return f"eps={self.eps}"
+
+
+class MinibatchStdDev(Module):
+    """ProGAN's minibatch standard deviation (Karras et al. 2018, section 3), at the
+    start of D's last block: (N, C, H, W) -> (N, C + 1, H, W), the extra channel the
+    standard deviation of each feature and pixel over a group of ``group_size``
+    samples, averaged into one number per group (``F.minibatch_stddev``: groups of
+    min(group_size, N), and N must be a multiple of that). A batch of identical images
+    gets a map of sqrt(eps), about 0; varied ones a larger number, so D can see a
+    collapsed generator. No parameters. The layer that follows takes C + 1 channels."""
+
+    def __init__(self, group_size=4, eps=1e-8):
+        super().__init__()
+        self.group_size = whole_number(group_size, "group_size", "MinibatchStdDev", minimum=1)
+        if not eps >= 0:
+            raise ValueError(f"MinibatchStdDev: eps must be >= 0, got {eps}")
+        self.eps = eps
+
+    def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise not_a_tensor(self._describe(), "the input", x)
+        if x.ndim != 4:
+            raise ValueError(f"{self._describe()}: expected input of shape (N, C, H, W), got "
+                             f"shape {tuple(x.shape)}")
+        return F.minibatch_stddev(x, self.group_size, self.eps)
+
+    def _describe(self):
+        return f"MinibatchStdDev(group_size={self.group_size})"
+
+    def extra_repr(self):
+        return f"group_size={self.group_size}"
+
+
 # ------------------------------------------ reference and virtual batch norm
 class ReferenceBatchNorm2d(Module):
     """Batch norm whose statistics come from a reference batch fixed in advance, so
@@ -512,6 +649,41 @@ class ReferenceBatch(Module):
                 m._captured = None
 
 
+# ------------------------------------------------------------------ embedding
+class Embedding(Module):
+    """A table of num_embeddings vectors of size embedding_dim, looked up by integer
+    indices of any shape: (N,) -> (N, embedding_dim), (N, L) -> (N, L, embedding_dim);
+    PyTorch's Embedding, its weight (num_embeddings, embedding_dim) drawn from N(0, 1).
+    A class label becomes a learned vector this way (a conditional generator's input,
+    StackGAN's conditioning on a label). Backward: each row's gradient is the sum over
+    the places it was looked up (``F.embedding``). The indices are a Tensor of
+    integers in 0..num_embeddings-1. padding_idx, max_norm and sparse gradients are
+    not implemented (they must stay at their defaults)."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, device=None,
+                 dtype=None):
+        super().__init__()
+        self.num_embeddings = whole_number(num_embeddings, "num_embeddings", "Embedding", 1)
+        self.embedding_dim = whole_number(embedding_dim, "embedding_dim", "Embedding", 1)
+        if padding_idx is not None or max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: padding_idx, max_norm, scale_grad_by_freq and "
+                                      "sparse are not implemented; leave them at their defaults")
+        self.weight = init.normal_(_empty((self.num_embeddings, self.embedding_dim), dtype,
+                                          device))
+
+    def forward(self, input):
+        if not isinstance(input, Tensor) and not hasattr(input, "dtype"):
+            raise not_a_tensor(self._describe(), "the input", input)
+        return F.embedding(input, self.weight)
+
+    def _describe(self):
+        return f"Embedding({self.num_embeddings}, {self.embedding_dim})"
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
 # ------------------------------------------------------------- activations
 class ReLU(Module):
     """max(x, 0). (``inplace`` is accepted for PyTorch code and ignored: minigan
@@ -631,9 +803,12 @@ def dcgan_init(module):
     """The DCGAN paper's initialization (Radford et al. 2016), applied to every layer
     inside `module`: conv, transposed-conv and dense weights from N(0, 0.02^2);
     BatchNorm weight (scale) from N(1, 0.02^2) and bias 0. Other biases keep their
-    default initialization. Returns the module, so ``G = dcgan_init(Generator())`` works.
+    default initialization. Equalized layers (ProGAN's) keep their N(0, 1) weights.
+    Returns the module, so ``G = dcgan_init(Generator())`` works.
     """
     for m in module.modules():
+        if isinstance(m, _Equalized):        # its N(0, 1) weights are scaled at every call
+            continue
         if isinstance(m, (Dense, Conv2d, ConvTranspose2d)):
             init.normal_(m.weight, 0.0, 0.02)
         elif isinstance(m, _BatchNorm) and m.weight is not None:

@@ -318,3 +318,30 @@ def virtual_batch_norm(x, reference, weight=None, bias=None, eps=1e-5, include_s
     if bias is not None:
         y = y + _per_channel(bias, x.ndim)
     return y
+
+
+# ------------------------------------------------------------ pixel norm
+def pixel_norm(x, eps=1e-8):
+    """Pixel-wise feature normalization (Karras et al. 2018, "Progressive growing of
+    GANs", section 4.2): each pixel's feature vector scaled to unit mean square,
+
+        b[n, c, h, w] = a[n, c, h, w] / sqrt((1/C) sum over c' of a[n, c', h, w]^2 + eps)
+
+    ProGAN's generator uses it after each convolution instead of batch norm, to keep
+    G's and D's magnitudes from escalating; there are no statistics over the batch and
+    no parameters, so one image's output never depends on its batch mates. x: (N, C)
+    (a batch of latent vectors, normalized the same way) or (N, C, H, W), channels on
+    axis 1. Written as composed Tensor operations, so the engine differentiates it to
+    any order: the mean square, the inverse square root, a product.
+    """
+    op = "pixel_norm"
+    if not isinstance(x, Tensor):
+        raise not_a_tensor(op, "x", x)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: the input must be (N, C) or (N, C, H, W) with the features "
+                         f"on axis 1, got shape {x.shape}")
+    if not eps >= 0:
+        raise ValueError(f"{op}: eps must be >= 0 (it keeps the square root of an all-zero "
+                         f"pixel away from 0), got {eps}")
+    mean_square = (x * x).mean(axis=1, keepdims=True)       # (1/C) sum_c a^2, per pixel
+    return x * (mean_square + eps) ** -0.5

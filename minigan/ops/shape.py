@@ -311,3 +311,46 @@ def to(x, device=None, dtype=None):
         return x
     src_device, src_dtype = x.device, x.dtype
     return make_op(data, (x,), lambda g, out: (to(g, src_device, src_dtype),), "to")
+
+
+def embedding(input, weight):
+    """Rows of a table by their indices, PyTorch's ``F.embedding``: out[..., :] =
+    weight[input[...], :], so integer indices of any shape (N,) or (N, L) give
+    vectors of shape (N, D) or (N, L, D), weight being (num_embeddings, D).
+
+    It is ``weight[input]``, getitem with an integer array, and has its backward:
+    dL/dweight is zero but for the rows looked up, each getting the sum of the
+    gradients of its look-ups (a scatter-add, ``_scatter_add``: a class drawn twice
+    in a batch collects both). ``input``: a Tensor (or NumPy/CuPy array) of
+    integers in 0..num_embeddings-1; a negative or too large index is an error, not
+    a row counted from the end. The range is checked here for both backends: on
+    the GPU that is one copy of two numbers (the smallest and largest index).
+    """
+    op = "embedding"
+    if not isinstance(weight, Tensor):
+        raise not_a_tensor(op, "weight", weight)
+    if weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be a 2-D table (num_embeddings, embedding_dim), "
+                         f"got shape {weight.shape}")
+    idx = input.data if isinstance(input, Tensor) else input
+    if not (hasattr(idx, "dtype") and hasattr(idx, "shape")):
+        raise not_a_tensor(op, "input", input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: input must hold integer indices (which rows of the table), got "
+                        f"dtype {idx.dtype}; turn labels into integers with .astype('int64')")
+    if isinstance(input, Tensor):
+        check_devices(op, weight, input)
+    elif backend.device_of(idx) != weight.device:
+        raise RuntimeError(f"{op}: the indices are on '{backend.device_of(idx)}' and the "
+                           f"weight on '{weight.device}'; move one with minigan.tensor(..., "
+                           f"device='{weight.device}')")
+    n = weight.shape[0]
+    if idx.size:
+        low, high = (int(v) for v in backend.to_numpy(
+            backend.array_module(idx).stack([idx.min(), idx.max()])))
+        if low < 0 or high >= n:
+            bad = low if low < 0 else high
+            raise IndexError(f"{op}: index {bad} is out of range for a table of {n} rows; "
+                             f"indices must be in 0..{n - 1}")
+    return make_op(weight.data[idx], (weight,),
+                   lambda g, out: (_scatter_add(g, idx, weight.shape),), op)

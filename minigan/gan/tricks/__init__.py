@@ -7,5 +7,7 @@
   turned into a filter on G's samples;
 * ``truncation``: Jacobian-based truncation, G's samples with the largest
   ||dG/dz|| (drawn between the data's separate pieces) left out;
-* ``clusters``: k-means clusters of the training images, classes without labels.
+* ``clusters``: k-means clusters of the training images, classes without labels;
+* ``history``: SimGAN's buffer of earlier generated images, half of each of D's
+  batches drawn from it.
 """
