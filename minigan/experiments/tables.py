@@ -448,7 +448,7 @@ def cyclegan_table(metrics_dir):
                      truth, f"{r['cycle_error_a']:.4f}", wall_time(r["train_seconds"])))
     return _measured(m, source) + markdown_table(
         ["model", "labels kept A → B", "labels kept B → A", "L1 to the true transform",
-         "cycle error |F(G(a)) − a|", "training"], rows)
+         "cycle error, mean abs. F(G(a)) − a", "training"], rows)
 
 
 def stargan_table(metrics_dir):
