@@ -14,31 +14,19 @@ L = -1/m sum_i log softmax(f(x_i))[d_i], and an Adam update.
 """
 import numpy
 
-from .. import backend, nn, optim
+from .. import backend, optim
 from ..supervised import SupervisedTrainer, IndexBatches, tensors
 from ..tensor import Tensor, no_grad
+from ..gan.models import MnistClassifier
 
 
-class DomainClassifier(nn.Module):
-    """``MnistClassifier``'s network (``minigan.gan.models``) with `n_domains` outputs.
-
-    features: Conv 5x5 stride 2 (1 -> 32, 28 -> 14), ReLU, Conv 5x5 stride 2 (32 -> 64,
-    14 -> 7), ReLU, Conv 3x3 (64 -> 64), ReLU, Flatten, Dense 3136 -> 128, ReLU;
-    head: Dense 128 -> n_domains (the domain logits).
-    """
+class DomainClassifier(MnistClassifier):
+    """``MnistClassifier``'s network (``minigan.gan.models``) with `n_domains` outputs:
+    the evaluator's features, a head of the domain logits."""
 
     def __init__(self, n_domains):
-        super().__init__()
+        super().__init__(n_classes=n_domains)
         self.n_domains = n_domains
-        self.features = nn.Sequential(
-            nn.Conv2d(1, 32, 5, 2, 2), nn.ReLU(),
-            nn.Conv2d(32, 64, 5, 2, 2), nn.ReLU(),
-            nn.Conv2d(64, 64, 3, 1, 1), nn.ReLU(),
-            nn.Flatten(), nn.Dense(64 * 7 * 7, 128), nn.ReLU())
-        self.head = nn.Dense(128, n_domains)
-
-    def forward(self, x):
-        return self.head(self.features(x))
 
 
 def domain_classifier(n_domains=4):

@@ -330,16 +330,18 @@ class MnistClassifier(nn.Module):
     14 -> 7), ReLU, Conv 3x3 (64 -> 64), ReLU, Flatten, Dense 3136 -> 128, ReLU;
     head: Dense 128 -> 10 (the class logits). ``features(x)``, the 128 numbers
     before the head, is the space in which the Frechet distance is measured.
+    ``n_classes``: another number of classes (the judge of styles,
+    ``minigan.eval.domains``, tells 4 apart).
     """
 
-    def __init__(self):
+    def __init__(self, n_classes=N_CLASSES):
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(1, 32, 5, 2, 2), nn.ReLU(),
             nn.Conv2d(32, 64, 5, 2, 2), nn.ReLU(),
             nn.Conv2d(64, 64, 3, 1, 1), nn.ReLU(),
             nn.Flatten(), nn.Dense(64 * 7 * 7, 128), nn.ReLU())
-        self.head = nn.Dense(128, N_CLASSES)
+        self.head = nn.Dense(128, n_classes)
 
     def forward(self, x):
         return self.head(self.features(x))
