@@ -82,7 +82,7 @@ def _slug(row):
 def label_accuracy(classifier, images, labels):
     """How often `classifier` reads `labels` in `images` (float, [-1, 1])."""
     probs, _ = evaluate.classify(classifier, images)
-    return float(numpy.mean(probs.argmax(1) == labels))
+    return metrics.class_accuracy(probs, labels)
 
 
 def frechet_to(classifier, images, reference_stats):
@@ -171,13 +171,13 @@ def run_pix2pix(cfg):
     test_edges, test_digits, test_labels = (a[:n_test] for a in
                                             domains.paired_edges("test", cfg.data_dir))
     classifier = evaluate.load_classifier(device=cfg.device)
-    test_stats = evaluate.reference(id(classifier), classifier, cfg.data_dir)["test_stats"]
-    rows, outputs, seconds = {}, {}, {}
+    ref = evaluate.reference(id(classifier), classifier, cfg.data_dir)
+    test_stats = ref["test_stats"]
+    rows, outputs = {}, {}
     for row in PIX2PIX_ROWS:
         trainer = train_pix2pix(cfg, row, (edges, digits), steps)
         out = translate(trainer.G, test_edges)
         outputs[row] = out
-        seconds[row] = trainer.train_seconds
         rows[row] = {"l1_to_target": mean_l1(out, test_digits),
                      "label_accuracy": label_accuracy(classifier, out, test_labels),
                      "frechet_distance": frechet_to(classifier, out, test_stats),
@@ -187,7 +187,6 @@ def run_pix2pix(cfg):
               f"{rows[row]['label_accuracy']:.1%}, Frechet distance "
               f"{rows[row]['frechet_distance']:.2f}")
     real = {"label_accuracy": label_accuracy(classifier, test_digits, test_labels)}
-    ref = evaluate.reference(id(classifier), classifier, cfg.data_dir)
     # 10,000 other real digits against the test digits: how low a Frechet distance
     # of unrelated real images goes (the outputs are the test digits' twins, and may
     # go lower)
@@ -411,10 +410,9 @@ def run_stargan(cfg):
                 "l1_to_true_transform": mean_l1(out, test_styled[t]),
                 "l1_input_baseline": mean_l1(test_styled[s], test_styled[t])}
             grid[(s, t)] = out[:N_SHOWN]
-    summary = {key: float(numpy.mean([p[key] for p in pairs.values()]))
+    summary = {f"{key}_mean": float(numpy.mean([p[key] for p in pairs.values()]))
                for key in ("target_accuracy", "labels_kept", "labels_kept_judge2",
                            "l1_to_true_transform")}
-    summary = {f"{k_}_mean": v for k_, v in summary.items()}
     n_params = sum(int(p.size) for p in G.parameters())
     one_pair = sum(int(p.size) for p in nets.ResnetGenerator(1, 1, CYCLE_WIDTH, CYCLE_BLOCKS)
                    .parameters())

@@ -323,6 +323,16 @@ class AvgPool2d(Module):
 
 
 # ------------------------------------------------------------ batch norm
+def _check_channels_input(layer, x):
+    """x must be a Tensor (N, C, H, W) with the layer's C = num_features channels; the
+    error names the layer (``layer._describe()``), what it expected and what it got."""
+    if not isinstance(x, Tensor):
+        raise not_a_tensor(layer._describe(), "the input", x)
+    if x.ndim != 4 or x.shape[1] != layer.num_features:
+        raise ValueError(f"{layer._describe()}: expected input of shape (N, "
+                         f"{layer.num_features}, H, W), got shape {tuple(x.shape)}")
+
+
 def _init_normalization(layer, num_features, eps, affine, dtype, device):
     """What every normalization layer checks and holds: num_features > 0, eps > 0,
     and (affine) a per-channel scale starting at 1 and shift starting at 0."""
@@ -454,11 +464,7 @@ class InstanceNorm2d(Module):
         return f"InstanceNorm2d({self.num_features})"
 
     def forward(self, x):
-        if not isinstance(x, Tensor):
-            raise not_a_tensor(self._describe(), "the input", x)
-        if x.ndim != 4 or x.shape[1] != self.num_features:
-            raise ValueError(f"{self._describe()}: expected input of shape (N, "
-                             f"{self.num_features}, H, W), got shape {tuple(x.shape)}")
+        _check_channels_input(self, x)
         return F.instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
 
     def extra_repr(self):
@@ -571,11 +577,7 @@ class ReferenceBatchNorm2d(Module):
         return f"{type(self).__name__}({self.num_features})"
 
     def forward(self, x):
-        if not isinstance(x, Tensor):
-            raise not_a_tensor(self._describe(), "the input", x)
-        if x.ndim != 4 or x.shape[1] != self.num_features:
-            raise ValueError(f"{self._describe()}: expected input of shape (N, "
-                             f"{self.num_features}, H, W), got shape {tuple(x.shape)}")
+        _check_channels_input(self, x)
         if self._capturing:
             # ReferenceBatch's first pass: x *is* the reference batch; it is normalized
             # by its own statistics, and kept for the pass of the real batch

@@ -38,6 +38,8 @@ above line for line; the ``*Trainer`` classes run them with
 """
 import math
 
+import numpy
+
 from ... import backend
 from ... import functional as F
 from ...tensor import Tensor, no_grad
@@ -336,7 +338,6 @@ def translate(G, x, *conditions, batch=500):
     """G applied to the images x (a NumPy array) in eval mode, batch by batch, without
     a graph; returns a float32 NumPy array. `conditions`: arrays cut alongside x
     (StarGAN's target domains)."""
-    import numpy
     was = G.training
     G.eval()
     device = next(iter(G.parameters())).device
