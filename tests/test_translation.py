@@ -221,3 +221,20 @@ def test_translate_leaves_the_mode_as_it_was_and_batches():
     out = translate(G, x, batch=3)
     assert out.shape == (7, 1, 28, 28) and out.dtype == np.float32 and G.training
     np.testing.assert_allclose(out, translate(G, x, batch=100), atol=1e-6)
+
+
+def test_stargan_gradient_penalty_is_added_to_d_loss_only_when_asked():
+    """With the same seed and batch, gp_weight > 0 makes D's loss larger by the
+    penalty (a positive number at initialization), and a negative weight is refused."""
+    def first_loss_d(gp):
+        minigan.manual_seed(0)
+        G, D = nets.StarGenerator(2, 4, 1), nets.StarDiscriminator(2, 4)
+        step = StarStep(G, D, adam(G), adam(D), data.sampler((images(8), np.arange(8) % 2),
+                                                             shuffle=False),
+                        2, batch_size=8, loss="wasserstein", gp_weight=gp)
+        return step.step()["loss_d"]
+    assert first_loss_d(10.0) > first_loss_d(0.0) + 1e-3
+    G = nets.StarGenerator(2, 4, 1)
+    with pytest.raises(ValueError, match="gp_weight"):
+        StarStep(G, nets.StarDiscriminator(2, 4), adam(G), adam(G), data.sampler(images(4)), 2,
+                 gp_weight=-1.0)

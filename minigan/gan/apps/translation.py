@@ -43,7 +43,7 @@ import numpy
 from ... import backend
 from ... import functional as F
 from ...tensor import Tensor, no_grad
-from ..losses import get_loss
+from ..losses import get_loss, gradient_penalty
 from ..runner import Runner
 from ..step import frozen
 from ..device_numbers import fetch_numbers
@@ -205,13 +205,14 @@ class StarStep(_TranslationStep):
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample, n_domains,
                  cls_weight=1.0, rec_weight=10.0, loss="least-squares", batch_size=32,
-                 schedulers=()):
+                 schedulers=(), gp_weight=0.0):
         self._setup(batch_size, loss, schedulers)
         if isinstance(n_domains, bool) or int(n_domains) != n_domains or n_domains < 2:
             raise ValueError(f"StarStep: n_domains must be an integer >= 2, got {n_domains!r}")
         self.n_domains = int(n_domains)
         self.cls_weight = _check_weight("StarStep", "cls_weight", cls_weight)
         self.rec_weight = _check_weight("StarStep", "rec_weight", rec_weight)
+        self.gp_weight = _check_weight("StarStep", "gp_weight", gp_weight)
         self.G, self.D = generator, discriminator
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.sample = sample
@@ -233,6 +234,8 @@ class StarStep(_TranslationStep):
         fake_src, _ = self.D(fake)
         cls_real = F.cross_entropy(real_cls, c)             # D learns the domains on reals
         loss_d = self.loss.d_loss(real_src, fake_src) + self.cls_weight * cls_real
+        if self.gp_weight:                                  # StarGAN's WGAN-GP, on D_src
+            loss_d = loss_d + gradient_penalty(lambda v: self.D(v)[0], x, fake, self.gp_weight)
         update(self.d_optimizer, loss_d)
         with frozen(self.D):
             fake = self.G(x, t)
@@ -313,9 +316,10 @@ class StarTrainer(Runner, StarStep):
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, sample, n_domains,
                  cls_weight=1.0, rec_weight=10.0, loss="least-squares", batch_size=32,
-                 schedulers=(), **runner):
+                 schedulers=(), gp_weight=0.0, **runner):
         StarStep.__init__(self, generator, discriminator, g_optimizer, d_optimizer, sample,
-                          n_domains, cls_weight, rec_weight, loss, batch_size, schedulers)
+                          n_domains, cls_weight, rec_weight, loss, batch_size, schedulers,
+                          gp_weight)
         self._setup_runner(**runner)
 
     def checkpoint_parts(self):
@@ -330,8 +334,8 @@ class StarTrainer(Runner, StarStep):
 
     def settings(self):
         return {"n_domains": self.n_domains, "cls_weight": self.cls_weight,
-                "rec_weight": self.rec_weight, "loss": self.loss.name,
-                "batch_size": self.batch_size, "seed": self.seed}
+                "rec_weight": self.rec_weight, "gp_weight": self.gp_weight,
+                "loss": self.loss.name, "batch_size": self.batch_size, "seed": self.seed}
 
 
 def translate(G, x, *conditions, batch=500):
