@@ -356,3 +356,19 @@ def test_a_short_training_teaches_the_judge_the_styles(mnist_dir):
     assert np.mean(losses[-5:]) < 0.7 * losses[0]
     with pytest.raises(ValueError, match="at least two domains"):
         train_domain_classifier({"plain": train["plain"]}, steps=1)
+
+
+def test_nearest_style_reads_each_true_transform_and_is_not_fooled_by_a_mark(digits):
+    """The untrained judge: each style's true transform is read as that style, and a
+    plain digit with a dark mark low on the left (the shortcut a trained judge
+    learned to read as slant) is still read as plain."""
+    from minigan.eval.domains import nearest_style
+    x = digits[0][:50]
+    truths = [style(x, s) for s in STYLES]
+    for i, s in enumerate(STYLES):
+        assert (nearest_style(truths[i], truths) == i).all(), s
+    marked = x.copy()
+    marked[:, :, 20:27, 0:4] = 1.0
+    assert (nearest_style(marked, truths) == STYLES.index("plain")).all()
+    with pytest.raises(ValueError, match="every style"):
+        nearest_style(x[:3], truths)

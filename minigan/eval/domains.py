@@ -115,3 +115,25 @@ def domain_accuracy(model, images_by_style, batch=1000):
     per = [float((predict_domains(model, g, batch) == i).mean()) for i, g in enumerate(groups)]
     counts = [len(g) for g in groups]
     return float(numpy.dot(per, counts) / sum(counts)), per
+
+
+# ------------------------------------------- a judge that cannot be taught a shortcut
+def nearest_style(outputs, transforms):
+    """For each output o, the style s whose true transform t_s of the same source
+    digit is nearest in pixels:
+
+        argmin_s  mean |o - t_s|,     t_s = transforms[s] (``data.domains.style``)
+
+    `transforms`: one array per style, each the shape of `outputs`. Nothing here is
+    trained, so a sign that a trained judge has learned to read as a style (a mark
+    in a corner) does not count: only drawing the style itself brings an output
+    nearer to its true transform. Returns indices into `transforms`."""
+    outputs = numpy.asarray(outputs)
+    for t in transforms:
+        if numpy.shape(t) != outputs.shape:
+            raise ValueError(f"nearest_style: outputs of shape {outputs.shape} but a true "
+                             f"transform of shape {numpy.shape(t)}; give each output's "
+                             f"transform into every style")
+    axes = tuple(range(1, outputs.ndim))
+    dist = [numpy.abs(outputs - numpy.asarray(t)).mean(axis=axes) for t in transforms]
+    return numpy.argmin(numpy.stack(dist, axis=1), axis=1)

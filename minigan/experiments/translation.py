@@ -29,7 +29,7 @@ from .. import backend, optim
 from .. import data
 from ..data import domains
 from ..eval import evaluate, metrics
-from ..eval.domains import train_domain_classifier
+from ..eval.domains import train_domain_classifier, nearest_style
 from ..eval.pixels import to_pixels
 from ..gan.apps import networks as nets
 from ..gan.apps.translation import Pix2PixTrainer, CycleTrainer, StarTrainer, translate
@@ -146,6 +146,14 @@ def pix2pix_claims(rows):
               "sharpens", "L1 + cGAN's Frechet distance at most half of L1 alone's",
               f"{both['frechet_distance']:.2f} against {l1_only['frechet_distance']:.2f}",
               both["frechet_distance"] <= 0.5 * l1_only["frechet_distance"]),
+        claim("the adversarial term brings the outputs nearer to real digits, whichever "
+              "network's features measure it", "L1 + cGAN's Frechet distance below L1 alone's "
+              "for both judges", f"judge 1: {both['frechet_distance']:.2f} against "
+              f"{l1_only['frechet_distance']:.2f}; judge 2: "
+              f"{both['frechet_distance_judge2']:.3f} against "
+              f"{l1_only['frechet_distance_judge2']:.3f}",
+              both["frechet_distance"] < l1_only["frechet_distance"]
+              and both["frechet_distance_judge2"] < l1_only["frechet_distance_judge2"]),
         claim("the translation keeps what the input says: L1 + cGAN draws the input's digit",
               "the evaluator reads the input's label in at least 97% of L1 + cGAN's outputs",
               f"{both['label_accuracy']:.1%}", both["label_accuracy"] >= 0.97),
@@ -173,6 +181,10 @@ def run_pix2pix(cfg):
     classifier = evaluate.load_classifier(device=cfg.device)
     ref = evaluate.reference(id(classifier), classifier, cfg.data_dir)
     test_stats = ref["test_stats"]
+    # the second judge's features: a Frechet distance is only as good as its features,
+    # and "the adversarial term sharpens" should not hang on one network's
+    judge2 = evaluate.load_classifier(device=cfg.device, judge="mlp")
+    ref2 = evaluate.reference(id(judge2), judge2, cfg.data_dir)
     rows, outputs = {}, {}
     for row in PIX2PIX_ROWS:
         trainer = train_pix2pix(cfg, row, (edges, digits), steps)
@@ -181,6 +193,7 @@ def run_pix2pix(cfg):
         rows[row] = {"l1_to_target": mean_l1(out, test_digits),
                      "label_accuracy": label_accuracy(classifier, out, test_labels),
                      "frechet_distance": frechet_to(classifier, out, test_stats),
+                     "frechet_distance_judge2": frechet_to(judge2, out, ref2["test_stats"]),
                      "train_seconds": trainer.train_seconds, "steps": steps,
                      "final_loss_l1": trainer.history[-1]["loss_l1"]}
         print(f"{row}: L1 to the true digit {rows[row]['l1_to_target']:.4f}, label accuracy "
@@ -191,6 +204,7 @@ def run_pix2pix(cfg):
     # of unrelated real images goes (the outputs are the test digits' twins, and may
     # go lower)
     floor = metrics.frechet_distance_from_stats(*ref["train_stats"], *ref["test_stats"])
+    floor2 = metrics.frechet_distance_from_stats(*ref2["train_stats"], *ref2["test_stats"])
     claims = pix2pix_claims(rows)
     shown = numpy.arange(N_SHOWN)
     panels = [("input: the edge map", to_pixels(test_edges[shown]))]
@@ -202,7 +216,8 @@ def run_pix2pix(cfg):
               ncol=N_SHOWN)
     return {"steps": steps, "batch_size": BATCH, "width": WIDTH, "test_images": n_test,
             "rows": rows, "real_test_digits": real,
-            "frechet_distance_floor_train_vs_test": floor, "measured_on": measured_on(cfg.device),
+            "frechet_distance_floor_train_vs_test": floor,
+            "frechet_distance_floor_judge2": floor2, "measured_on": measured_on(cfg.device),
             "claims": claims}
 
 
@@ -335,25 +350,19 @@ def run_cyclegan(cfg):
 
 
 # ------------------------------------------------------------------ StarGAN
-def star_claims(summary, n_params, pairwise, pairs, styles):
-    # a judge of styles can be satisfied by a sign it reads as the style (a mark in a
-    # corner): the true transform says whether the outputs took the style itself
-    closer = {t: (float(numpy.mean([p["l1_to_true_transform"] for k, p in pairs.items()
-                                    if k.endswith(f"->{t}")])),
-                  float(numpy.mean([p["l1_input_baseline"] for k, p in pairs.items()
-                                    if k.endswith(f"->{t}")])))
-              for t in styles}
-    missed = [t for t, (out, inp) in closer.items() if not out < inp]
+def star_claims(summary, n_params, pairwise):
     return [
-        claim("the outputs take the target style itself, not a sign the judge reads as it",
-              "for every target style, the outputs closer to the true transform than the "
-              "inputs are (mean L1 over the sources)",
-              "; ".join(f"{t} {out:.3f} against {inp:.3f}" for t, (out, inp) in closer.items()),
-              not missed),
         claim("one StarGAN generator moves a digit into any of the k domains",
               "the domain classifier reads the target domain in at least 90% of the "
               "outputs, mean over (source, target) pairs",
               f"{summary['target_accuracy_mean']:.1%}", summary["target_accuracy_mean"] >= 0.9),
+        # a trained judge of styles can be satisfied by a sign it reads as the style (a
+        # mark in a corner); the true transforms cannot
+        claim("the outputs take the target style itself, not a sign the judge reads as it",
+              "the output nearer in pixels to the target's true transform than to any "
+              "other style's, at least 90% mean over pairs",
+              f"{summary['nearest_true_style_mean']:.1%}",
+              summary["nearest_true_style_mean"] >= 0.9),
         claim("and keeps the digit", "label preservation at least 95%, mean over pairs",
               f"{summary['labels_kept_mean']:.1%}", summary["labels_kept_mean"] >= 0.95),
         claim("one generator instead of k(k-1)", "fewer parameters than the pairwise "
@@ -405,19 +414,21 @@ def run_stargan(cfg):
             out = translate(G, test_styled[s], numpy.full(len(test_x), ti))
             pairs[f"{s}->{t}"] = {
                 "target_accuracy": label_accuracy(domain_judge, out, numpy.full(len(out), ti)),
+                "nearest_true_style": float(numpy.mean(
+                    nearest_style(out, [test_styled[u] for u in styles]) == ti)),
                 "labels_kept": label_accuracy(judge, out, test_y),
                 "labels_kept_judge2": label_accuracy(judge2, out, test_y),
                 "l1_to_true_transform": mean_l1(out, test_styled[t]),
                 "l1_input_baseline": mean_l1(test_styled[s], test_styled[t])}
             grid[(s, t)] = out[:N_SHOWN]
     summary = {f"{key}_mean": float(numpy.mean([p[key] for p in pairs.values()]))
-               for key in ("target_accuracy", "labels_kept", "labels_kept_judge2",
-                           "l1_to_true_transform")}
+               for key in ("target_accuracy", "nearest_true_style", "labels_kept",
+                           "labels_kept_judge2", "l1_to_true_transform")}
     n_params = sum(int(p.size) for p in G.parameters())
     one_pair = sum(int(p.size) for p in nets.ResnetGenerator(1, 1, CYCLE_WIDTH, CYCLE_BLOCKS)
                    .parameters())
     pairwise = k * (k - 1) * one_pair
-    claims = star_claims(summary, n_params, pairwise, pairs, styles)
+    claims = star_claims(summary, n_params, pairwise)
     source = styles[0]
     panels = [(f"input: {source} test digits", to_pixels(test_styled[source][:N_SHOWN]))]
     for t in styles[1:]:
