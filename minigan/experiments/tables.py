@@ -240,6 +240,11 @@ QUICK_RUNS = {
         "steps",
         "mean over pairs: read as the target style {target_accuracy_mean:.1%}, digit kept "
         "{labels_kept_mean:.1%}"),
+    "progan": (
+        None,
+        "at {compared_at_seconds:.0f} s of training: Fréchet distance ProGAN "
+        "{summary/progan/frechet_distance_mean:.1f}, DCGAN "
+        "{summary/dcgan/frechet_distance_mean:.1f}"),
 }
 
 
