@@ -231,3 +231,26 @@ def test_a_resumed_run_has_its_stage_and_alpha_back_and_ends_where_a_straight_on
     assert (resumed.G.stage, resumed.G.alpha) == (28, 0.0)
     for p, q in zip(resumed.G.parameters(), straight.G.parameters()):
         np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+# ------------------------------------------------------------------ the experiment
+def test_the_experiment_compares_at_one_wall_time_and_refuses_bad_options(tmp_path, capsys):
+    from minigan.__main__ import main
+    from minigan.experiments import progan
+    snaps = [{"seconds": 0.0, "frechet_distance": 100.0}, {"seconds": 10.0,
+                                                           "frechet_distance": 50.0}]
+    assert progan.at_time(snaps, 4.0, "frechet_distance") == pytest.approx(80.0)
+    summary = {m: {"frechet_distance_mean": fd, "frechet_distance_std": sd}
+               for m, fd, sd in (("progan", 40.0, 5.0), ("dcgan", 60.0, 2.0))}
+    faster, stable = progan.progan_claims(summary, 240.0, seeds=3)
+    assert faster.held and not stable.held
+    assert len(progan.progan_claims(summary, 240.0, seeds=1)) == 1    # one seed: no spread
+    for option, words in (("minutes=0", "--set minutes must be a positive number"),
+                          ("seeds=0", "--set seeds must be at least 1"),
+                          ("loss=hinge", "expected one of non-saturating, wgan-gp")):
+        assert main(["run", "progan", "--quick", "--no-progress", "--out",
+                     str(tmp_path / "o"), "--set", option]) == 2
+        assert words in capsys.readouterr().err
+    assert main(["run", "progan", "--quick", "--steps", "3", "--no-progress", "--out",
+                 str(tmp_path / "o")]) == 2
+    assert "set by --set minutes" in capsys.readouterr().err

@@ -21,7 +21,7 @@ deviation) is smaller.
 The step counts are set for a budget of ``MINUTES`` per run on 2 CPU cores
 (one BLAS thread); ``--set minutes=M`` scales every one of them by M / MINUTES.
 Fixed steps keep "same seed, same run"; the measured seconds are what the report
-compares. What the runs measured is in ``docs/progan.md``.
+compares. What the runs measured belongs on a results page under ``docs/``.
 """
 import numpy
 
@@ -42,7 +42,8 @@ MINUTES, MINUTES_QUICK = 4.0, 0.2      # each run's budget; --quick's
 SEEDS, SEEDS_QUICK = 3, 1
 SAMPLES, SAMPLES_QUICK = 10_000, 1_000
 # ProGAN's schedule for MINUTES: long at 7x7 (cheap steps), shorter as the steps grow
-# dearer; DCGAN's steps for the same time (docs/progan.md: the seconds per step measured)
+# dearer; DCGAN's steps for the same time (from seconds per step timed with one BLAS
+# thread on a shared 2-core machine; the report reads the seconds each run measured)
 PROGAN_FADE = 120
 PROGAN_STABILIZE = (600, 200, 120)
 DCGAN_STEPS = 1_000
