@@ -241,6 +241,11 @@ QUICK_RUNS = {
         "mean over pairs: read as the target style {target_accuracy_mean:.1%}, nearest the "
         "target's true transform {nearest_true_style_mean:.1%}, digit kept "
         "{labels_kept_mean:.1%}"),
+    "progan": (
+        None,
+        "at {compared_at_seconds:.0f} s of training: Fréchet distance ProGAN "
+        "{summary/progan/frechet_distance_mean:.1f}, DCGAN "
+        "{summary/dcgan/frechet_distance_mean:.1f}"),
 }
 
 
