@@ -21,6 +21,8 @@ SHORT = {
     "pix2pix": ["--steps", "3", "--set", "test_images=200"],
     "cyclegan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5"],
     "stargan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5"],
+    "simgan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5",
+               "--set", "synthetic_images=200"],
 }
 # figures a run must draw beyond those all its kind draw
 MUST = {
@@ -29,6 +31,7 @@ MUST = {
     "latent-walk": ["latent_walk.gif", "latent_walk.png", "latent_arithmetic.png"],
     "pix2pix": ["pix2pix.png"], "cyclegan": ["cyclegan.png", "cyclegan_printed.png"],
     "stargan": ["stargan.png"],
+    "simgan": ["simgan.png", "simgan_training.png", "simgan_training.gif"],
 }
 IMAGE_GANS = ("mnist-mlp", "dcgan", "dcgan-plus", "cgan", "dcgan-clusters")
 NO_FIGURES = ("mnist-classifier", "mog-table")   # the judge, and a table: numbers only

@@ -240,6 +240,13 @@ QUICK_RUNS = {
         "steps",
         "mean over pairs: read as the target style {target_accuracy_mean:.1%}, digit kept "
         "{labels_kept_mean:.1%}"),
+    "simgan": (
+        "steps",
+        "MNIST test accuracy of a classifier trained on: refined {rows/SimGAN/test_accuracy_mean:.1%}, "
+        "raw synthetic {rows/raw synthetic/test_accuracy_mean:.1%}, real "
+        "{rows/real MNIST/test_accuracy_mean:.1%}; label read without self-regularization "
+        "{rows/SimGAN, no self-regularization/label_accuracy_mean:.1%} (with: "
+        "{rows/SimGAN/label_accuracy_mean:.1%})"),
 }
 
 

@@ -4,9 +4,11 @@
   patch discriminator, StarGAN's two-headed discriminator;
 * ``translation``: pix2pix (paired), CycleGAN and DiscoGAN (unpaired, a cycle
   back), StarGAN (one generator for k domains): each step written as its
-  formulas, and a Trainer for each.
+  formulas, and a Trainer for each;
+* ``refiner``: SimGAN's refiner of synthetic images, its local adversarial loss,
+  self-regularization and history of refined images.
 
 The domains they translate between are ``minigan.data.domains``; the
 experiments that train and score them, ``minigan.experiments.translation``.
 """
-from . import networks, translation  # noqa: F401
+from . import networks, translation, refiner  # noqa: F401
