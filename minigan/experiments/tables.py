@@ -246,6 +246,13 @@ QUICK_RUNS = {
         "at {compared_at_seconds:.0f} s of training: Fréchet distance ProGAN "
         "{summary/progan/frechet_distance_mean:.1f}, DCGAN "
         "{summary/dcgan/frechet_distance_mean:.1f}"),
+    "simgan": (
+        "steps",
+        "MNIST test accuracy of a classifier trained on: refined {rows/SimGAN/test_accuracy_mean:.1%}, "
+        "raw synthetic {rows/raw synthetic/test_accuracy_mean:.1%}, real "
+        "{rows/real MNIST/test_accuracy_mean:.1%}; label read without self-regularization "
+        "{rows/SimGAN, no self-regularization/label_accuracy_mean:.1%} (with: "
+        "{rows/SimGAN/label_accuracy_mean:.1%})"),
 }
 
 

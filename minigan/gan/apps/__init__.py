@@ -7,8 +7,10 @@
   formulas, and a Trainer for each;
 * ``progressive``: progressive growing (ProGAN), 7x7 -> 14x14 -> 28x28, each new
   block faded in, and its Trainer.
+* ``refiner``: SimGAN's refiner of synthetic images, its local adversarial loss,
+  self-regularization and history of refined images.
 
 The domains they translate between are ``minigan.data.domains``; the
 experiments that train and score them, ``minigan.experiments.translation``.
 """
-from . import networks, translation, progressive  # noqa: F401
+from . import networks, translation, progressive, refiner  # noqa: F401
