@@ -424,12 +424,15 @@ def _full_run(metrics_dir, name):
     return json.loads(path.read_text()), str(path)
 
 
-def _measured(m, source):
-    """'Measured on CPU (N cores), DATE; S steps of batch B.' from a run's metrics."""
+def _on(m, source):
     on = lookup(m, "measured_on", source)
     threads = f", {on['threads']} thread{'s' * (on['threads'] != 1)}" if "threads" in on else ""
-    return (f"*Measured on {on['cpu']} ({on['cores']} cores{threads}; device {on['device']}), "
-            f"{on['date']}; "
+    return f"{on['cpu']} ({on['cores']} cores{threads}; device {on['device']}), {on['date']}"
+
+
+def _measured(m, source):
+    """'Measured on CPU (N cores), DATE; S steps of batch B.' from a run's metrics."""
+    return (f"*Measured on {_on(m, source)}; "
             f"{lookup(m, 'steps', source):,} steps of batch {lookup(m, 'batch_size', source)}, "
             f"{lookup(m, 'test_images', source):,} test images scored; wall time "
             f"{wall_time(lookup(m, 'wall_time_s', source))}.*\n\n")
@@ -491,6 +494,50 @@ def stargan_table(metrics_dir):
          "digit kept (judge 2)", "L1 to the true transform"], rows)
 
 
+def progan_table(metrics_dir):
+    """ProGAN beside DCGAN at the common wall time, ``docs/metrics/full/progan.json``."""
+    m, source = _full_run(metrics_dir, "progan")
+    t = lookup(m, "compared_at_seconds", source)
+    rows = []
+    for model, name in (("progan", "ProGAN, 7 → 14 → 28"), ("dcgan", "DCGAN (the plain one)")):
+        sm = lookup(m, f"summary/{model}", source)
+        runs = [snaps for key, snaps in lookup(m, "runs", source).items()
+                if key.startswith(model + "-")]
+        rows.append((name, _spread(sm["frechet_distance_per_seed"], ".1f"),
+                     f"{sm['frechet_distance_std']:.1f}",
+                     _spread(sm["inception_score_per_seed"], ".2f"),
+                     _spread([r[-1]["frechet_distance"] for r in runs], ".1f"),
+                     _spread([r[-1]["step"] for r in runs], ".0f")))
+    return (f"*Measured on {_on(m, source)}; {lookup(m, 'seeds', source)} seeds, "
+            f"{lookup(m, 'minutes_per_run', source)} minutes' budget a run, "
+            f"{lookup(m, 'samples', source):,} samples scored (all of them), "
+            f"{lookup(m, 'loss', source)} loss; wall time "
+            f"{wall_time(lookup(m, 'wall_time_s', source))}.*\n\n" + markdown_table(
+                ["model", f"Fréchet distance at {t:.0f} s, mean (min-max)",
+                 "its standard deviation over seeds", f"IS at {t:.0f} s",
+                 "Fréchet distance at the end of its run", "steps in its run"], rows))
+
+
+def simgan_table(metrics_dir):
+    """Every row of ``docs/metrics/full/simgan.json``, mean over the seeds."""
+    m, source = _full_run(metrics_dir, "simgan")
+    rows = []
+    for row, r in lookup(m, "rows", source).items():
+        rows.append((row, _spread(r["test_accuracy"], ".1%"), _spread(r["label_accuracy"], ".1%"),
+                     _spread(r["frechet_distance"], ".0f"),
+                     wall_time(sum(r["train_seconds"]) / len(r["train_seconds"]))
+                     if "train_seconds" in r else ""))
+    return (f"*Measured on {_on(m, source)}; {lookup(m, 'seeds', source)} seeds, "
+            f"{lookup(m, 'steps', source):,} refiner steps of batch "
+            f"{lookup(m, 'batch_size', source)}, classifiers of "
+            f"{lookup(m, 'classifier_steps', source):,} steps, "
+            f"{lookup(m, 'test_images', source):,} MNIST test images; wall time "
+            f"{wall_time(lookup(m, 'wall_time_s', source))}.*\n\n" + markdown_table(
+                ["the classifier's training images", "MNIST test accuracy, mean (min-max)",
+                 "the evaluator reads the rendering label", "Fréchet distance to MNIST",
+                 "refiner's training"], rows))
+
+
 # --- tables recorded before the generator ----------------------------------
 
 def recorded(metrics_dir, name):
@@ -515,7 +562,8 @@ TABLES = {"quick-runs": quick_runs,   # table name -> builder(metrics_dir) -> Ma
           "dcgan-seeds": dcgan_seeds, "dcgan-plus-stages": dcgan_plus_stages,
           "mog-table": mog_table,
           "mog-table-seeds": mog_table_seeds,
-          "pix2pix": pix2pix_table, "cyclegan": cyclegan_table, "stargan": stargan_table}
+          "pix2pix": pix2pix_table, "cyclegan": cyclegan_table, "stargan": stargan_table,
+          "progan": progan_table, "simgan": simgan_table}
 
 
 def build(name, metrics_dir):

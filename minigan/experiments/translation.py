@@ -372,7 +372,8 @@ def star_claims(summary, n_params, pairwise):
 
 @experiment("stargan", "one generator for four digit styles (plain, thick, thin, slanted): "
                        "target-domain accuracy and labels kept for every pair",
-            options={"test_images": int, "classifier_steps": int}, lecture=4)
+            options={"test_images": int, "classifier_steps": int, "gp_weight": float},
+            lecture=4)
 def run_stargan(cfg):
     from .figures import images as figs
     steps = cfg.steps_or(STAR_STEPS, STAR_QUICK)
@@ -393,12 +394,17 @@ def run_stargan(cfg):
                                                                      len(test_x))))
     print(f"domain classifier: {domain_acc:.1%} on the test digits in the {k} styles")
 
+    # --set gp_weight=10: the paper's WGAN-GP in place of the least-squares losses
+    gp = cfg.option("gp_weight", 0.0)
+    if not gp >= 0:
+        raise OptionError(f"stargan: --set gp_weight must be >= 0, got {gp}")
+    losses = dict(loss="wasserstein", gp_weight=gp) if gp else {}
     backend.manual_seed(cfg.seed)
     G = nets.StarGenerator(k, CYCLE_WIDTH, CYCLE_BLOCKS).to(cfg.device)
     D = nets.StarDiscriminator(k, CYCLE_WIDTH).to(cfg.device)
     trainer = StarTrainer(G, D, adam(G), adam(D), data.sampler((x, dom), device=cfg.device), k,
                           batch_size=CYCLE_BATCH, seed=cfg.seed, progress=_progress(cfg, "stargan"),
-                          **trainer_settings(cfg, "stargan"))
+                          **losses, **trainer_settings(cfg, "stargan"))
     trainer.fit(steps, resume=resuming(cfg))
 
     judge = evaluate.load_classifier(device=cfg.device)
@@ -442,7 +448,7 @@ def run_stargan(cfg):
               f"{summary['target_accuracy_mean']:.0%}, digit kept "
               f"{summary['labels_kept_mean']:.0%}", ncol=N_SHOWN)
     return {"steps": steps, "batch_size": CYCLE_BATCH, "width": CYCLE_WIDTH,
-            "styles": list(styles),
+            "styles": list(styles), "loss": trainer.loss.name, "gp_weight": gp,
             "test_images": n_test, "domain_classifier_test_accuracy": domain_acc,
             "pairs": pairs, **summary, "generator_parameters": n_params,
             "pairwise_cyclegan_generators": k * (k - 1),
