@@ -240,6 +240,13 @@ QUICK_RUNS = {
         "steps",
         "mean over pairs: read as the target style {target_accuracy_mean:.1%}, digit kept "
         "{labels_kept_mean:.1%}"),
+    "stackgan": (
+        "steps",
+        "Stage II, seen sentences: digit {seen/stage2/digit_accuracy:.1%}, thickness "
+        "{seen/stage2/thickness_agreement:.1%}, slant {seen/stage2/slant_agreement:.1%}; "
+        "held out: digit {held_out_sentences/stage2/digit_accuracy:.1%}; Fréchet distance "
+        "Stage I (upsampled) {frechet_distance/stage1_upsampled:.1f}, Stage II "
+        "{frechet_distance/stage2:.1f}"),
 }
 
 
