@@ -21,6 +21,7 @@ SHORT = {
     "pix2pix": ["--steps", "3", "--set", "test_images=200"],
     "cyclegan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5"],
     "stargan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5"],
+    "stackgan": ["--steps", "3", "--set", "samples_per_sentence=2"],
 }
 # figures a run must draw beyond those all its kind draw
 MUST = {
@@ -28,7 +29,7 @@ MUST = {
     "cgan": ["cgan_confusion.png", "cgan_grid.png"],
     "latent-walk": ["latent_walk.gif", "latent_walk.png", "latent_arithmetic.png"],
     "pix2pix": ["pix2pix.png"], "cyclegan": ["cyclegan.png", "cyclegan_printed.png"],
-    "stargan": ["stargan.png"],
+    "stargan": ["stargan.png"], "stackgan": ["stackgan.png", "stackgan_training.gif"],
 }
 IMAGE_GANS = ("mnist-mlp", "dcgan", "dcgan-plus", "cgan", "dcgan-clusters")
 NO_FIGURES = ("mnist-classifier", "mog-table")   # the judge, and a table: numbers only
