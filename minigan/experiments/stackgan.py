@@ -43,9 +43,9 @@ NOISE_DIM, C_DIM, TEXT_DIM, EMBED_DIM = 16, 8, 32, 32
 # has the two-sentence set that showed it); --set kl_weight=1 tries it here.
 KL_WEIGHT = 1.0 / C_DIM
 BLOCKS = 2                          # Stage II's residual blocks at 7 x 7
-STAGE1_STEPS, STAGE1_QUICK = 4_000, 200
-STAGE2_STEPS, STAGE2_QUICK = 2_000, 80
-PER_SENTENCE, PER_SENTENCE_QUICK = 100, 20
+STAGE1_STEPS, STAGE1_QUICK = 6_000, 150
+STAGE2_STEPS, STAGE2_QUICK = 2_500, 50
+PER_SENTENCE, PER_SENTENCE_QUICK = 100, 10
 SNAPSHOTS = 10                      # frames of the training GIF per stage
 SHOWN = 6                           # drawings per sentence in the figure
 # the figure's sentences: four seen in training, three held out
@@ -143,12 +143,13 @@ def stackgan_claims(seen, held, fd):
               "(upsampled)", f"{fd['stage2']:.2f} against {fd['stage1_upsampled']:.2f}",
               fd["stage2"] < fd["stage1_upsampled"]),
         claim("text conditioning (with its augmentation) carries over to word combinations "
-              "never seen in training", "on the held-out sentences, digit accuracy and mean "
-              "attribute agreement of Stage II within 10 points of the seen sentences'",
+              "never seen in training", "on the held-out sentences, Stage II's digit accuracy "
+              "at least 80% and mean attribute agreement at least 50%, each within 10 points "
+              "of the seen sentences'",
               f"digit {h2['digit_accuracy']:.1%} against {s2['digit_accuracy']:.1%}; attributes "
               f"{attrs(h2):.1%} against {attrs(s2):.1%}",
-              h2["digit_accuracy"] >= s2["digit_accuracy"] - 0.1
-              and attrs(h2) >= attrs(s2) - 0.1),
+              h2["digit_accuracy"] >= max(0.8, s2["digit_accuracy"] - 0.1)
+              and attrs(h2) >= max(0.5, attrs(s2) - 0.1)),
     ]
 
 

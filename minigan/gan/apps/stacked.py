@@ -127,6 +127,8 @@ def spread(code, h, w):
 
 
 # ---------------------------------------------------------------- the networks
+SHRINK = 0.98       # the sketch is scaled into (-1, 1) before its atanh, which is
+                    # infinite at +-1
 class StageOneGenerator(nn.Module):
     """G0(z, c) -> a 14 x 14 image:
 
@@ -158,13 +160,15 @@ class StageTwoGenerator(nn.Module):
         encode: Conv 3/1 (w) ReLU at 14, Conv 4/2 (2w) BN ReLU -> 7 x 7
         join:   [h, c spread over 7 x 7], Conv 3/1 (2w) BN ReLU
         refine: `blocks` residual blocks at 7 x 7 (batch norm)
-        up:     ConvT 4/2 (w) BN ReLU -> 14, ConvT 4/2 (w/2) BN ReLU -> 28
-        out:    [up, s0 upsampled (nearest)], Conv 3/1, tanh
+        up:     ConvT 4/2 (w) BN ReLU -> 14, ConvT 4/2 (w/2) BN ReLU -> 28, Conv 3/1 -> delta
+        out:    tanh(atanh(0.98 up(s0)) + delta), up(s0) the sketch upsampled (nearest)
 
     The text comes in again: Stage II can mend what Stage I drew wrong, not only
-    sharpen it. The sketch joining the last layer is not in the paper (its Stage II
-    is the encoder-decoder alone): a skip, as in the U-Net, so the drawing starts
-    from the sketch; without it, in a 250-step trial at this size, Stage II drew
+    sharpen it. Drawing a change to the sketch (in tanh's logits) is not the
+    paper's (its Stage II decodes the image anew) but LAPGAN's (Denton et al.
+    2015: each level adds detail to the level below, upsampled): it starts from
+    the sketch, delta being near 0 at initialization. The paper's way, tried
+    here for 500 steps (with the sketch also joined to the last layer), drew
     nearly the same digit whatever Stage I had drawn."""
 
     def __init__(self, c_dim=8, width=32, blocks=2):
@@ -179,7 +183,7 @@ class StageTwoGenerator(nn.Module):
         h = max(w // 2, 1)                      # fewer channels at 28 x 28, where a pixel costs most
         self.up = nn.Sequential(nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.BatchNorm2d(w), nn.ReLU(),
                                 nn.ConvTranspose2d(w, h, 4, 2, 1), nn.BatchNorm2d(h), nn.ReLU())
-        self.out = nn.Conv2d(h + 1, 1, 3, 1, 1)
+        self.out = nn.Conv2d(h, 1, 3, 1, 1)
         nn.dcgan_init(self)
 
     def forward(self, s0, c):
@@ -188,9 +192,10 @@ class StageTwoGenerator(nn.Module):
                              f"(N, 1, 14, 14), got {tuple(s0.shape)}")
         h = self.encode(s0)
         h = self.join(concat([h, spread(c, 7, 7)], axis=1))
-        h = self.up(self.blocks(h))
-        sketch = F.interpolate(s0, scale_factor=2, mode="nearest")   # Stage I's image, 28 x 28
-        return F.tanh(self.out(concat([h, sketch], axis=1)))
+        delta = self.out(self.up(self.blocks(h)))
+        x = SHRINK * F.interpolate(s0, scale_factor=2, mode="nearest")  # the sketch, 28 x 28
+        sketch_logit = 0.5 * ((1.0 + x) / (1.0 - x)).log()             # atanh(x)
+        return F.tanh(sketch_logit + delta)
 
 
 class TextImageDiscriminator(nn.Module):
