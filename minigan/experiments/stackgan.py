@@ -223,7 +223,8 @@ def run_stackgan(cfg):
                        for r in frames1]
                       + [(f"Stage II, step {r['step']} of {steps2}", r["pixels"])
                          for r in frames2], cfg.out / "stackgan_training.gif", ncol=10)
-    return {"steps": steps1 + steps2, "stage1_steps": steps1, "stage2_steps": steps2, "batch_size": BATCH,
+    return {"steps": steps1 + steps2, "stage1_steps": steps1, "stage2_steps": steps2,
+            "batch_size": BATCH,
             "width": WIDTH, "noise_dim": NOISE_DIM, "c_dim": C_DIM, "kl_weight": kl_weight,
             "matching_aware_d": True, "samples_per_sentence": per,
             "cut_points": cuts.as_dict(), "held_out": [S.sentence(*t) for t in S.HELD_OUT],

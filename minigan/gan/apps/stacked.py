@@ -127,8 +127,10 @@ def spread(code, h, w):
 
 
 # ---------------------------------------------------------------- the networks
-SHRINK = 0.98       # the sketch is scaled into (-1, 1) before its atanh, which is
-                    # infinite at +-1
+# Stage II's sketch is scaled into (-1, 1) before its atanh, which is infinite at +-1
+SHRINK = 0.98
+
+
 class StageOneGenerator(nn.Module):
     """G0(z, c) -> a 14 x 14 image:
 
@@ -180,7 +182,7 @@ class StageTwoGenerator(nn.Module):
         self.join = nn.Sequential(nn.Conv2d(2 * w + c_dim, 2 * w, 3, 1, 1),
                                   nn.BatchNorm2d(2 * w), nn.ReLU())
         self.blocks = nn.Sequential(*[ResidualBlock(2 * w, norm="batch") for _ in range(blocks)])
-        h = max(w // 2, 1)                      # fewer channels at 28 x 28, where a pixel costs most
+        h = max(w // 2, 1)              # fewer channels at 28 x 28, where a pixel costs most
         self.up = nn.Sequential(nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.BatchNorm2d(w), nn.ReLU(),
                                 nn.ConvTranspose2d(w, h, 4, 2, 1), nn.BatchNorm2d(h), nn.ReLU())
         self.out = nn.Conv2d(h, 1, 3, 1, 1)
