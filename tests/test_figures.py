@@ -22,6 +22,7 @@ SHORT = {
     "cyclegan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5"],
     "stargan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5"],
     "progan": ["--set", "minutes=0.01", "--set", "samples=200"],
+    "stackgan": ["--steps", "3", "--set", "samples_per_sentence=2"],
     "simgan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5",
                "--set", "synthetic_images=200"],
 }
@@ -33,6 +34,7 @@ MUST = {
     "pix2pix": ["pix2pix.png"], "cyclegan": ["cyclegan.png", "cyclegan_printed.png"],
     "stargan": ["stargan.png"],
     "progan": ["progan_growth.png", "progan_scores.png", "progan_training.gif"],
+    "stackgan": ["stackgan.png", "stackgan_training.gif"],
     "simgan": ["simgan.png", "simgan_training.png", "simgan_training.gif"],
 }
 IMAGE_GANS = ("mnist-mlp", "dcgan", "dcgan-plus", "cgan", "dcgan-clusters")

@@ -246,6 +246,13 @@ QUICK_RUNS = {
         "at {compared_at_seconds:.0f} s of training: Fréchet distance ProGAN "
         "{summary/progan/frechet_distance_mean:.1f}, DCGAN "
         "{summary/dcgan/frechet_distance_mean:.1f}"),
+    "stackgan": (
+        "steps",
+        "Stage II, seen sentences: digit {seen/stage2/digit_accuracy:.1%}, thickness "
+        "{seen/stage2/thickness_agreement:.1%}, slant {seen/stage2/slant_agreement:.1%}; "
+        "held out: digit {held_out_sentences/stage2/digit_accuracy:.1%}; Fréchet distance "
+        "Stage I (upsampled) {frechet_distance/stage1_upsampled:.1f}, Stage II "
+        "{frechet_distance/stage2:.1f}"),
     "simgan": (
         "steps",
         "MNIST test accuracy of a classifier trained on: refined {rows/SimGAN/test_accuracy_mean:.1%}, "
