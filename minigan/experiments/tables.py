@@ -525,6 +525,32 @@ def progan_table(metrics_dir):
                  "Fréchet distance at the end of its run", "steps in its run"], rows))
 
 
+def stackgan_table(metrics_dir):
+    """Each stage on the sentences seen in training and on those held out, with the
+    Frechet distances, from ``docs/metrics/full/stackgan.json``."""
+    m, source = _full_run(metrics_dir, "stackgan")
+    fd = lookup(m, "frechet_distance", source)
+    rows = []
+    for key, stage in (("stage1_upsampled", "Stage I, 14 × 14 (upsampled)"),
+                       ("stage2", "Stage II, 28 × 28")):
+        for part, name in (("seen", "seen"), ("held_out_sentences", "held out")):
+            r = lookup(m, f"{part}/{key}", source)
+            rows.append((stage, name, f"{r['digit_accuracy']:.1%}",
+                         f"{r['thickness_agreement']:.1%}", f"{r['slant_agreement']:.1%}",
+                         f"{r['all_three']:.1%}", f"{fd[key]:.1f}" if part == "seen" else ""))
+    rows.append(("*real digits down to 14 × 14 and back*", "", "", "", "", "",
+                 f"{fd['real_train_down_and_up']:.1f}"))
+    rows.append(("*10,000 real training digits (the floor)*", "", "", "", "", "",
+                 f"{fd['real_train_floor']:.1f}"))
+    return (f"*Measured on {_on(m, source)}; {lookup(m, 'stage1_steps', source):,} Stage I "
+            f"and {lookup(m, 'stage2_steps', source):,} Stage II steps of batch "
+            f"{lookup(m, 'batch_size', source)}, {lookup(m, 'samples_per_sentence', source)} "
+            f"drawings of each of the 90 sentences; wall time "
+            f"{wall_time(lookup(m, 'wall_time_s', source))}.*\n\n" + markdown_table(
+                ["stage", "sentences", "the digit named", "thickness named (chance 33%)",
+                 "slant named (chance 33%)", "all three", "Fréchet distance"], rows))
+
+
 def simgan_table(metrics_dir):
     """Every row of ``docs/metrics/full/simgan.json``, mean over the seeds."""
     m, source = _full_run(metrics_dir, "simgan")
@@ -570,7 +596,7 @@ TABLES = {"quick-runs": quick_runs,   # table name -> builder(metrics_dir) -> Ma
           "mog-table": mog_table,
           "mog-table-seeds": mog_table_seeds,
           "pix2pix": pix2pix_table, "cyclegan": cyclegan_table, "stargan": stargan_table,
-          "progan": progan_table, "simgan": simgan_table}
+          "progan": progan_table, "stackgan": stackgan_table, "simgan": simgan_table}
 
 
 def build(name, metrics_dir):
