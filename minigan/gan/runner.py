@@ -574,7 +574,20 @@ class Runner:
         return path
 
 
-class Trainer(Runner, GANStep):
+class TwoPlayers:
+    """What a checkpoint of a Runner holds, and which networks it reports, where the
+    players are ``self.G`` and ``self.D``, each with its optimizer
+    (``self.g_optimizer``, ``self.d_optimizer``). Put before ``Runner`` in the bases."""
+
+    def checkpoint_parts(self):
+        return [("generator", self.G), ("discriminator", self.D),
+                ("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)]
+
+    def networks(self):
+        return [("generator", self.G), ("discriminator", self.D)]
+
+
+class Trainer(TwoPlayers, Runner, GANStep):
     """Train a generator G and a discriminator D against each other: ``GANStep`` (its
     arguments, up to ``schedulers``, say what one step does) run by ``Runner``'s
     ``fit`` (the arguments from ``out_dir`` on: ``Runner``).
@@ -594,13 +607,6 @@ class Trainer(Runner, GANStep):
                          penalty_every, label_smoothing, weight_clip, schedulers)
         self._setup_runner(out_dir, checkpoint_every, checkpoint_seconds, callbacks,
                            progress, seed, verbose, name, on_interrupt)
-
-    def checkpoint_parts(self):
-        return [("generator", self.G), ("discriminator", self.D),
-                ("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)]
-
-    def networks(self):
-        return [("generator", self.G), ("discriminator", self.D)]
 
     def samplers(self):
         return [("real", self.sample_real), ("noise", self.sample_noise)]

@@ -38,7 +38,7 @@ from ... import nn
 from ... import functional as F
 from ...tensor import no_grad
 from ..losses import gradient_penalty
-from ..runner import Runner
+from ..runner import Runner, TwoPlayers
 from ..step import frozen
 from .translation import _TranslationStep, _check_weight, update
 
@@ -337,7 +337,7 @@ class ProgressiveStep(_TranslationStep):
         return record
 
 
-class ProgressiveTrainer(Runner, ProgressiveStep):
+class ProgressiveTrainer(TwoPlayers, Runner, ProgressiveStep):
     """``ProgressiveStep`` run by ``Runner``'s ``fit`` (keyword arguments from
     ``out_dir`` on: ``minigan.gan.runner.Runner``). Its checkpoint holds G's and D's
     stage and alpha, restored on resume (and checked against the schedule)."""
@@ -351,13 +351,6 @@ class ProgressiveTrainer(Runner, ProgressiveStep):
                                  sample_real, sample_noise, schedule, loss, gp_weight, drift,
                                  batch_size, schedulers)
         self._setup_runner(**runner)
-
-    def checkpoint_parts(self):
-        return [("generator", self.G), ("discriminator", self.D),
-                ("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)]
-
-    def networks(self):
-        return [("generator", self.G), ("discriminator", self.D)]
 
     def samplers(self):
         return [("real", self.sample_real), ("noise", self.sample_noise)]

@@ -44,7 +44,7 @@ from ... import backend
 from ... import functional as F
 from ...tensor import Tensor, no_grad
 from ..losses import get_loss, gradient_penalty
-from ..runner import Runner
+from ..runner import Runner, TwoPlayers
 from ..step import frozen
 from ..device_numbers import fetch_numbers
 
@@ -251,7 +251,7 @@ class StarStep(_TranslationStep):
 
 
 # ---------------------------------------------------------------- runners
-class Pix2PixTrainer(Runner, Pix2PixStep):
+class Pix2PixTrainer(TwoPlayers, Runner, Pix2PixStep):
     """``Pix2PixStep`` run by ``Runner``'s ``fit`` (keyword arguments from ``out_dir`` on:
     ``minigan.gan.runner.Runner``)."""
     HISTORY_COLUMNS = ("step", "loss_d", "loss_g_adv", "loss_l1")
@@ -263,10 +263,6 @@ class Pix2PixTrainer(Runner, Pix2PixStep):
         Pix2PixStep.__init__(self, generator, discriminator, g_optimizer, d_optimizer,
                              sample_pairs, l1_weight, loss, batch_size, schedulers)
         self._setup_runner(**runner)
-
-    def checkpoint_parts(self):
-        return [("generator", self.G), ("discriminator", self.D),
-                ("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)]
 
     def networks(self):
         return [("generator", self.G)] + ([("discriminator", self.D)] if self.D else [])
@@ -308,7 +304,7 @@ class CycleTrainer(Runner, CycleStep):
                 "batch_size": self.batch_size, "seed": self.seed}
 
 
-class StarTrainer(Runner, StarStep):
+class StarTrainer(TwoPlayers, Runner, StarStep):
     """``StarStep`` run by ``Runner``'s ``fit``."""
     HISTORY_COLUMNS = ("step", "loss_d", "loss_g_adv", "loss_cls_real", "loss_cls_fake",
                        "loss_rec")
@@ -321,13 +317,6 @@ class StarTrainer(Runner, StarStep):
                           n_domains, cls_weight, rec_weight, loss, batch_size, schedulers,
                           gp_weight)
         self._setup_runner(**runner)
-
-    def checkpoint_parts(self):
-        return [("generator", self.G), ("discriminator", self.D),
-                ("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)]
-
-    def networks(self):
-        return [("generator", self.G), ("discriminator", self.D)]
 
     def samplers(self):
         return [("images", self.sample)]
