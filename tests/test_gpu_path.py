@@ -447,6 +447,51 @@ def test_the_translation_steps_run_on_the_gpu_and_copy_once_a_step(gpu, app, mon
         assert all(p.device == "cuda" and p.grad.device == "cuda" for p in net.parameters())
 
 
+@pytest.mark.parametrize("app", ["progan", "simgan", "stackgan"])
+def test_the_growing_stacking_refining_steps_run_on_the_gpu(gpu, app, monkeypatch):
+    """ProGAN (through a fade-in), SimGAN's refiner (with its history) and StackGAN's
+    Stage I on device arrays: every parameter and its gradient stays on the device,
+    and the steps' numbers come back from it and nowhere else."""
+    from minigan import data, optim
+    from minigan.data import sentences as S
+    from minigan.gan.apps import networks as nets, progressive as pg, refiner as rf
+    from minigan.gan.apps import stacked as st
+    from minigan.gan.tricks.history import ImageHistory
+
+    def adam(*ms):
+        return optim.Adam([p for m in ms for p in m.parameters()], lr=1e-3)
+    minigan.manual_seed(0)
+    x = np.random.default_rng(0).uniform(-1, 1, (24, 1, 28, 28)).astype(np.float32)
+    quiet = dict(progress=False, verbose=False, batch_size=4)
+    if app == "progan":
+        G = pg.ProgressiveGenerator(channels=(8, 4, 4)).to("cuda")
+        D = pg.ProgressiveDiscriminator(channels=(8, 4, 4)).to("cuda")
+        tr = pg.ProgressiveTrainer(G, D, adam(G), adam(D), data.sampler(x, device="cuda"),
+                                   data.noise_sampler("cuda", pg.NOISE_DIM),
+                                   pg.ProgressiveSchedule(fade=2, stabilize=(1, 1, 1)), **quiet)
+    elif app == "simgan":
+        R, D = rf.Refiner(1, 4, 1).to("cuda"), nets.PatchDiscriminator(1, 4, norm="none").to("cuda")
+        tr = rf.RefinerTrainer(R, D, adam(R), adam(D), data.sampler(x, device="cuda"),
+                               data.sampler(-x, device="cuda"), history=ImageHistory(16, seed=0),
+                               **quiet)
+    else:
+        enc = st.TextEncoder(len(S.VOCABULARY), 4, 4).to("cuda")
+        ca = st.ConditioningAugmentation(4, 2).to("cuda")
+        G = st.StageOneGenerator(noise_dim=4, c_dim=2, width=4).to("cuda")
+        D = st.TextImageDiscriminator(14, text_dim=4, width=4).to("cuda")
+        tokens = S.tokens_of_triples([(d % 10, d % 3, (d + 1) % 3) for d in range(24)])
+        tr = st.StageOneTrainer(enc, ca, G, D, adam(ca, G), adam(enc, D),
+                                data.sampler((st.downsample(x), tokens), device="cuda"),
+                                noise_dim=4, **quiet)
+    tr.fit(4)
+    assert all(np.isfinite(v) for r in tr.history.records for k, v in r.items()
+               if isinstance(v, float))
+    for _, net in tr.networks():
+        for p in net.parameters():
+            assert p.device == "cuda"
+            assert p.grad is None or p.grad.device == "cuda"
+
+
 def test_fetch_floats_is_exact_and_one_copy(monkeypatch):
     calls = count_host_copies(monkeypatch)
     values = [np.float32(0.1), np.array(1 / 3, np.float32), np.array(2 / 3),
