@@ -516,7 +516,7 @@ def progan_table(metrics_dir):
                      _spread([r[-1]["frechet_distance"] for r in runs], ".1f"),
                      _spread([r[-1]["step"] for r in runs], ".0f")))
     return (f"*Measured on {_on(m, source)}; {lookup(m, 'seeds', source)} seeds, "
-            f"{lookup(m, 'minutes_per_run', source)} minutes' budget a run, "
+            f"step counts set for about {lookup(m, 'minutes_per_run', source)} minutes a run, "
             f"{lookup(m, 'samples', source):,} samples scored (all of them), "
             f"{lookup(m, 'loss', source)} loss; wall time "
             f"{wall_time(lookup(m, 'wall_time_s', source))}.*\n\n" + markdown_table(
