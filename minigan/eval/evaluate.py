@@ -103,6 +103,14 @@ def classify(classifier, samples, batch=500, device=None):
     return numpy.concatenate(probs), numpy.concatenate(feats)
 
 
+def frechet_to(classifier, samples, reference_stats):
+    """The Frechet distance between the classifier's features of `samples` and
+    `reference_stats` (a (mean, covariance) pair, e.g. ``reference(...)["test_stats"]``)."""
+    _, feats = classify(classifier, samples)
+    return metrics.frechet_distance_from_stats(*metrics.feature_statistics(feats),
+                                               *reference_stats)
+
+
 _REFERENCE = {}
 
 

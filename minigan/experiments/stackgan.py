@@ -119,11 +119,6 @@ def score(judge, images, triples, cuts):
             "all_three": float((digit_ok & thick_ok & slant_ok).mean())}
 
 
-def frechet(judge, images, stats):
-    _, feats = evaluate.classify(judge, images)
-    return metrics.frechet_distance_from_stats(*metrics.feature_statistics(feats), *stats)
-
-
 def stackgan_claims(seen, held, fd):
     s2, h2 = seen["stage2"], held["stage2"]
 
@@ -191,9 +186,9 @@ def run_stackgan(cfg):
         seen_rows[key] = score(judge, images[~held], triples[~held], cuts)
         held_rows[key] = score(judge, images[held], triples[held], cuts)
     real_low = st.upsample(st.downsample(x[:evaluate.N_SAMPLES]))
-    fd = {"stage1_upsampled": frechet(judge, s1[~held], ref["test_stats"]),
-          "stage2": frechet(judge, s2[~held], ref["test_stats"]),
-          "real_train_down_and_up": frechet(judge, real_low, ref["test_stats"]),
+    fd = {"stage1_upsampled": evaluate.frechet_to(judge, s1[~held], ref["test_stats"]),
+          "stage2": evaluate.frechet_to(judge, s2[~held], ref["test_stats"]),
+          "real_train_down_and_up": evaluate.frechet_to(judge, real_low, ref["test_stats"]),
           "real_train_floor": metrics.frechet_distance_from_stats(*ref["train_stats"],
                                                                   *ref["test_stats"])}
     for name, rows in (("seen", seen_rows), ("held out", held_rows)):

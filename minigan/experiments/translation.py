@@ -85,13 +85,6 @@ def label_accuracy(classifier, images, labels):
     return metrics.class_accuracy(probs, labels)
 
 
-def frechet_to(classifier, images, reference_stats):
-    """The Frechet distance between `images`' features and `reference_stats`."""
-    _, feats = evaluate.classify(classifier, images)
-    return metrics.frechet_distance_from_stats(*metrics.feature_statistics(feats),
-                                               *reference_stats)
-
-
 def mean_l1(a, b):
     """E|a - b| over pixels, per image then averaged."""
     return float(numpy.abs(numpy.asarray(a) - numpy.asarray(b)).mean())
@@ -192,8 +185,9 @@ def run_pix2pix(cfg):
         outputs[row] = out
         rows[row] = {"l1_to_target": mean_l1(out, test_digits),
                      "label_accuracy": label_accuracy(classifier, out, test_labels),
-                     "frechet_distance": frechet_to(classifier, out, test_stats),
-                     "frechet_distance_judge2": frechet_to(judge2, out, ref2["test_stats"]),
+                     "frechet_distance": evaluate.frechet_to(classifier, out, test_stats),
+                     "frechet_distance_judge2": evaluate.frechet_to(judge2, out,
+                                                                    ref2["test_stats"]),
                      "train_seconds": trainer.train_seconds, "steps": steps,
                      "final_loss_l1": trainer.history[-1]["loss_l1"]}
         print(f"{row}: L1 to the true digit {rows[row]['l1_to_target']:.4f}, label accuracy "

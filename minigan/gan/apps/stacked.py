@@ -165,9 +165,10 @@ class StageTwoGenerator(nn.Module):
         up:     ConvT 4/2 (w) BN ReLU -> 14, ConvT 4/2 (w/2) BN ReLU -> 28, Conv 3/1 -> delta
         out:    tanh(atanh(0.98 up(s0)) + delta), up(s0) the sketch upsampled (nearest)
 
-    The text comes in again: Stage II can mend what Stage I drew wrong, not only
-    sharpen it. Drawing a change to the sketch (in tanh's logits) is not the
-    paper's (its Stage II decodes the image anew) but LAPGAN's (Denton et al.
+    The text comes in again, so that Stage II could mend what Stage I drew wrong,
+    not only sharpen it (whether it does is measured by ``stackgan``). Drawing a
+    change to the sketch (in tanh's logits) is not the paper's (its Stage II
+    decodes the image anew) but LAPGAN's (Denton et al.
     2015: each level adds detail to the level below, upsampled): it starts from
     the sketch, delta being near 0 at initialization. The paper's way, tried
     here for 500 steps (with the sketch also joined to the last layer), drew
