@@ -225,6 +225,31 @@ def test_first_call_with_a_cupy_array_finds_cupy(gpu, monkeypatch):
     assert metrics.mode_scores(raw, ring) == metrics.mode_scores(samples.numpy(), ring)
 
 
+def test_precision_recall_density_coverage_run_on_the_device_and_copy_once(gpu, monkeypatch):
+    """The four manifold measures of device arrays: every distance block computed on
+    the device, the same numbers as on the host, and one copy back for all four (and
+    the finiteness check)."""
+    import cupy
+    from minigan.eval import manifold
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal((300, 8)), rng.standard_normal((250, 8)) * 1.2
+    on_host = manifold.prdc(real, fake, k=5)
+    monkeypatch.setattr(manifold, "BLOCK_ELEMENTS", 10_000)     # several blocks
+    calls = count_host_copies(monkeypatch)
+    if gpu == "stand-in":
+        fake_cupy.FAKE.transfers = fake_cupy.FAKE.implicit = 0
+    on_device = manifold.prdc(cupy.asarray(real), cupy.asarray(fake), k=5)
+    assert on_device == pytest.approx(on_host, abs=1e-12)
+    assert len(calls) == 1
+    if gpu == "stand-in":
+        assert fake_cupy.FAKE.transfers == 1 and fake_cupy.FAKE.implicit == 0
+    radii = manifold.knn_radii(cupy.asarray(real), k=5)
+    assert backend.is_device_array(radii)
+    np.testing.assert_allclose(backend.to_numpy(radii), manifold.knn_radii(real, k=5))
+    with pytest.raises(ValueError, match="same device"):
+        manifold.prdc(cupy.asarray(real), fake)
+
+
 @needs_gpu
 def test_first_call_with_a_cupy_array_in_a_fresh_process():
     code = ("import cupy, numpy, minigan\n"
