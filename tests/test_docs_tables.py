@@ -204,6 +204,30 @@ def test_the_dcgan_plus_table_gives_every_stage_and_both_judges(tmp_path):
     assert table.count("\n") == 4                         # header, rule, two stages
 
 
+def test_the_prdc_table_gives_every_run_with_the_four_and_real_data_once(tmp_path):
+    full = tmp_path / "metrics" / "full"
+    full.mkdir(parents=True)
+    real = {"precision_real_train_vs_test": 0.924, "recall_real_train_vs_test": 0.928,
+            "density_real_train_vs_test": 0.94, "coverage_real_train_vs_test": 0.939}
+    for name, p, extra in (("dcgan-seed0", 0.488, {"manifold_rescored": True}),
+                           ("cgan-seed1", 0.7, {})):
+        (full / f"{name}.json").write_text(json.dumps(
+            dict(real, n_samples=10000, precision=p, recall=0.821, density=0.195,
+                 coverage=0.24, **extra)))
+    (full / "dcgan-seed1.json").write_text(json.dumps({"inception_score": 7.0}))  # not rescored
+    (full / "pix2pix.json").write_text(json.dumps({"precision": 1.0}))             # not a GAN run
+    table = tables.prdc_table(tmp_path / "metrics")
+    assert "| `dcgan` | 0 | 10,000 | 0.488 | 0.821 | 0.195 | 0.240 | rescored |" in table
+    assert "| `cgan` | 1 | 10,000 | 0.700 | 0.821 | 0.195 | 0.240 | the run |" in table
+    assert "| *real: 10,000 training images* |  | 10,000 | *0.924* | *0.928* | *0.940* | " \
+           "*0.939* |  |" in table
+    assert table.count("\n") == 5                          # header, rule, two runs, real
+    for path in full.glob("*-seed*.json"):
+        path.unlink()
+    with pytest.raises(tables.TableError, match="no RUN-seedS.json with precision"):
+        tables.prdc_table(tmp_path / "metrics")
+
+
 MEASURED = re.compile(r"\d\.\d|\d\s?%|\d\s?(ms|s|min|MiB)\b")
 
 

@@ -75,3 +75,18 @@ def test_the_quick_figures_have_no_overlapping_texts(name, tmp_path, monkeypatch
     if name in IMAGE_GANS:
         must += [f"{name}_nearest.png", f"{name}_stages.png", f"{name}_training.gif"]
     assert set(must) <= drawn, f"{name} did not draw {sorted(set(must) - drawn)}"
+
+
+def test_precision_recall_figure_of_several_runs(tmp_path):
+    """One point per run (labelled in the legend), real vs real starred; five runs
+    close together still leave no text over another."""
+    from minigan.experiments.figures import manifold as figs
+    real = {"precision_real_train_vs_test": 0.92, "recall_real_train_vs_test": 0.93,
+            "density_real_train_vs_test": 0.94, "coverage_real_train_vs_test": 0.94}
+    runs = [(f"dcgan-seed{i}", dict(real, precision=0.48 + 0.01 * i, recall=0.82,
+                                    density=0.2 + 0.3 * i, coverage=0.24, n_samples=10_000))
+            for i in range(5)]
+    path = figs.precision_recall(runs, tmp_path / "pr.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="runs is empty"):
+        figs.precision_recall([], tmp_path / "none.png")

@@ -221,6 +221,29 @@ def test_samples_saved_class_by_class_still_score_in_random_splits(mnist_dir, cl
     assert report["inception_score"] >= 9.7
     assert report["class_accuracy"] >= 0.99
     assert report["frechet_distance"] < 1e-6 + 0.5          # the test set against itself
+    # the test set against itself: every point in its own ball, each ball holding its
+    # centre and its 5 nearest neighbours (density 6/5, eval.manifold)
+    assert report["precision"] == report["recall"] == report["coverage"] == 1.0
+    assert report["density"] == pytest.approx(6 / 5, abs=1e-3) and report["manifold_k"] == 5
+    # 10,000 training images against the test images: high, but not 1 (measured: 0.924,
+    # 0.928, 0.940, 0.939)
+    for key in ("precision", "recall", "density", "coverage"):
+        assert 0.85 < report[f"{key}_real_train_vs_test"] < 1.0, key
+
+
+def test_manifold_scores_catch_a_collapse_that_real_vs_real_does_not_show(mnist_dir, classifier):
+    """One digit drawn a thousand times: it looks real (precision 1) but reaches almost
+    none of the test set (recall 0, coverage a few balls out of 10,000), while 1,000
+    real training images score high on all four."""
+    x, _ = data.mnist("train")
+    ref = evaluate.reference(id(classifier), classifier)
+    _, feats = evaluate.classify(classifier, np.repeat(x[:1], 1000, axis=0))
+    out = evaluate.manifold_scores(feats, ref)
+    assert out["precision"] == 1.0 and out["recall"] == 0.0 and out["coverage"] < 0.005
+    assert 0.8 < out["recall_real_train_vs_test"] < 1 and out["manifold_k"] == 5
+    assert 0.8 < out["precision_real_train_vs_test"] < 1
+    with pytest.raises(ValueError, match="n must be at most the 10000 training images"):
+        evaluate.manifold_reference(ref, 10_001)
 
 
 @pytest.mark.slow
@@ -273,7 +296,7 @@ def test_generate_draws_in_eval_mode_and_leaves_g_as_it_was():
         np.testing.assert_array_equal(pixels[1:2], generate(G, z[1:2]))
 
 
-def test_rescore_adds_the_second_judges_scores_to_a_finished_run(mnist_dir, tmp_path):
+def test_rescore_adds_the_second_judges_scores_and_prdc_to_a_finished_run(mnist_dir, tmp_path):
     import json
     from minigan.experiments import rescore
     x, y = data.mnist("test")
@@ -287,3 +310,14 @@ def test_rescore_adds_the_second_judges_scores_to_a_finished_run(mnist_dir, tmp_
     assert m["judge2_class_accuracy"] >= 0.97              # real digits, their own labels
     assert m["judge2_frechet_distance"] < 0.5               # the test images against themselves
     assert 8.0 < m["judge2_inception_score"] <= 10
+    # and precision, recall, density and coverage: the test images against themselves
+    assert m["manifold_rescored"] is True and m["manifold_k"] == 5
+    assert m["precision"] == m["recall"] == m["coverage"] == 1.0
+    assert 0.85 < m["coverage_real_train_vs_test"] < 1.0
+    # a second time nothing is missing, and the file stays as it was, byte for byte
+    before = (tmp_path / "metrics.json").read_bytes()
+    assert rescore.rescore(tmp_path) == {}
+    assert (tmp_path / "metrics.json").read_bytes() == before
+    # and the runs drawn by precision against recall
+    assert rescore.main(["--figure", str(tmp_path / "pr.png"), str(tmp_path)]) == 0
+    assert (tmp_path / "pr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

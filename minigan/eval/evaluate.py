@@ -19,7 +19,11 @@ What is measured (the formulas are in ``minigan.eval.metrics``):
   training images against the same test images;
 * for a conditional model, how often the classifier sees the requested digit;
 * each sample's distance to its nearest training image, beside the same for
-  held-out test images: a model that copies its training set sits closer.
+  held-out test images: a model that copies its training set sits closer;
+* precision, recall, density and coverage (``minigan.eval.manifold``, k = 5) of the
+  samples' features against the test images', beside the same four for as many
+  real training images (``_real_train_vs_test``): what a perfect generator would
+  score with that many samples, since none of the four is 1 for real data.
 """
 import os
 
@@ -28,7 +32,7 @@ import numpy
 from .. import backend
 from ..serialization import load, check_sha256
 from ..tensor import Tensor, no_grad
-from . import metrics
+from . import metrics, manifold
 from ..gan.models import MnistClassifier, MnistMLPClassifier
 
 _HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
@@ -41,6 +45,7 @@ JUDGES = {"cnn": (MnistClassifier, WEIGHTS, WEIGHTS_SHA256),
           "mlp": (MnistMLPClassifier, os.path.join(_HERE, "mnist_mlp_classifier.npz"),
                   "bff39820567d54690ff2f14e8f10d4358c19279ddef1a371ddc68e043f37ad4f")}
 N_SAMPLES = 10_000        # samples an evaluation scores
+MANIFOLD_K = 5            # the k of precision, recall, density, coverage (both papers')
 
 
 def load_classifier(path=None, device="cpu", sha256=None, judge="cnn"):
@@ -116,7 +121,8 @@ _REFERENCE = {}
 
 def reference(classifier_key, classifier, data_dir=None, n_train=N_SAMPLES):
     """The real images' side of the comparisons, computed once per process: test
-    features and statistics, and those of the first `n_train` training images."""
+    features and statistics, and those of the first `n_train` training images
+    (``manifold_reference`` adds the k-NN radii of the test features when asked)."""
     from ..data import mnist
     key = (classifier_key, data_dir, n_train)
     if key not in _REFERENCE:
@@ -125,9 +131,37 @@ def reference(classifier_key, classifier, data_dir=None, n_train=N_SAMPLES):
         test_p, test_f = classify(classifier, test_x)
         _, train_f = classify(classifier, train_x[:n_train])
         _REFERENCE[key] = dict(test_images=test_x, test_labels=test_y, test_probs=test_p,
+                               test_features=test_f, train_features=train_f,
                                test_stats=metrics.feature_statistics(test_f),
                                train_stats=metrics.feature_statistics(train_f))
     return _REFERENCE[key]
+
+
+def manifold_reference(ref, n, k=MANIFOLD_K):
+    """The test features' k-NN radii, and precision, recall, density and coverage of
+    the first `n` training images' features against the test features (the
+    real-vs-real values for `n` samples), computed once per `ref` (from
+    ``reference``), k and n. `n` may not exceed the training features ``ref`` holds."""
+    if n > len(ref["train_features"]):
+        raise ValueError(f"manifold_reference: n must be at most the {len(ref['train_features'])} "
+                         f"training images the reference holds, got {n}")
+    cache = ref.setdefault("manifold", {})
+    if k not in cache:
+        cache[k] = {"test_radii": manifold.knn_radii(ref["test_features"], k)}
+    if n not in cache[k]:
+        cache[k][n] = manifold.prdc(ref["test_features"], ref["train_features"][:n], k,
+                                    real_radii=cache[k]["test_radii"])
+    return cache[k]["test_radii"], cache[k][n]
+
+
+def manifold_scores(feats, ref, k=MANIFOLD_K):
+    """Precision, recall, density and coverage of the features `feats` (N, 128)
+    against the test features, and the same four for N real training images
+    (keys suffixed ``_real_train_vs_test``), and ``manifold_k``."""
+    radii, real = manifold_reference(ref, len(feats), k)
+    out = manifold.prdc(ref["test_features"], feats, k, real_radii=radii)
+    out.update({f"{name}_real_train_vs_test": v for name, v in real.items()})
+    return dict(out, manifold_k=k)
 
 
 def _shuffled(rows, seed=0):
@@ -143,7 +177,10 @@ def evaluate(samples, requested=None, classifier=None, data_dir=None, nn_samples
     test images, frechet_distance (samples vs test features) and its floor
     (10,000 training vs test images), class_accuracy (conditional only), and
     the nearest-training-image distances of the first `nn_samples` samples
-    beside those of as many test images.
+    beside those of as many test images; precision, recall, density and
+    coverage against the test images beside those of as many training images
+    (``manifold_scores``; left out for fewer than ``MANIFOLD_K + 1`` samples, or
+    more than the reference's 10,000 training images).
     """
     from ..data import mnist
     clf = classifier or load_classifier()
@@ -163,6 +200,8 @@ def evaluate(samples, requested=None, classifier=None, data_dir=None, nn_samples
     if requested is not None:
         out["class_accuracy"] = metrics.class_accuracy(probs, backend.to_numpy(
             requested.data if isinstance(requested, Tensor) else requested))
+    if MANIFOLD_K < len(feats) <= len(ref["train_features"]):
+        out.update(manifold_scores(feats, ref))
     train_x, _ = mnist("train", data_dir)
     k = min(nn_samples, len(probs))
     out["nearest_train"] = metrics.copying_report(as_images(samples)[:k], train_x,

@@ -19,6 +19,8 @@ The tables:
   numbers and its wall time, from ``docs/metrics/quick/NAME.json``;
 - ``dcgan-seeds``, ``dcgan-plus-stages``: the image GANs' full runs, from
   ``docs/metrics/full/RUN-seedS.json``;
+- ``prdc``: precision, recall, density and coverage of every image GAN's full run
+  in ``docs/metrics/full/RUN-seedS.json`` that holds them, beside real data's;
 - ``mog-table``, ``mog-table-seeds``: the full ``mog-table`` run, from
   ``docs/metrics/full/mog-table.json`` and its ``runs.json``
   (``mog-table-runs.json``);
@@ -366,6 +368,35 @@ def dcgan_plus_stages(metrics_dir):
                            "Fréchet distance (judge 2)"], rows)
 
 
+def prdc_table(metrics_dir):
+    """Precision, recall, density and coverage of every image GAN's full run that
+    has them (``docs/metrics/full/RUN-seedS.json`` holding ``precision``, from the
+    run itself or ``python -m minigan.experiments.rescore``), one row per file, then
+    real training images against the same test images (one row per sample count)."""
+    folder = pathlib.Path(metrics_dir) / "full"
+    keys = ("precision", "recall", "density", "coverage")
+    runs = [(p.stem, json.loads(p.read_text())) for p in sorted(folder.glob("*-seed*.json"))]
+    runs = [(stem, m) for stem, m in runs if isinstance(m, dict) and "precision" in m]
+    if not runs:
+        raise TableError(f"{folder}: no RUN-seedS.json with precision and recall (rescore "
+                         f"the runs: python -m minigan.experiments.rescore RUN...)")
+    rows, reals = [], {}
+    for stem, m in runs:
+        source = f"{folder / stem}.json"
+        name, seed = stem.rsplit("-seed", 1)
+        values = [lookup(m, k, source) for k in keys]
+        real = tuple(lookup(m, f"{k}_real_train_vs_test", source) for k in keys)
+        n = lookup(m, "n_samples", source)
+        reals.setdefault((n, real), None)
+        rows.append((f"`{name}`", seed, f"{n:,}", *(f"{v:.3f}" for v in values),
+                     "rescored" if m.get("manifold_rescored") else "the run"))
+    for n, real in reals:
+        rows.append((f"*real: {n:,} training images*", "", f"{n:,}",
+                     *(f"*{v:.3f}*" for v in real), ""))
+    return markdown_table(["run", "seed", "samples", "precision", "recall", "density",
+                           "coverage", "scored by"], rows)
+
+
 # --- the mode-collapse table -------------------------------------------------
 
 def _mog_table(metrics_dir):
@@ -593,6 +624,7 @@ def recorded(metrics_dir, name):
 
 TABLES = {"quick-runs": quick_runs,   # table name -> builder(metrics_dir) -> Markdown
           "dcgan-seeds": dcgan_seeds, "dcgan-plus-stages": dcgan_plus_stages,
+          "prdc": prdc_table,
           "mog-table": mog_table,
           "mog-table-seeds": mog_table_seeds,
           "pix2pix": pix2pix_table, "cyclegan": cyclegan_table, "stargan": stargan_table,
