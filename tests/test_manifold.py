@@ -21,10 +21,9 @@ Reference numbers, and the formulas that give them (N real, M fake points, k):
   counted by hand below.
 
 The tolerances come from the seed-to-seed spread measured with minigan (numbers in
-each test's comment).
+each test's comment). The 1,000-D example takes 30-60 s and is marked slow.
 """
 import math
-import time
 
 import numpy as np
 import pytest
@@ -214,14 +213,26 @@ def test_precision_and_recall_fall_with_the_dimension_density_and_coverage_do_no
         assert abs(got[d]["coverage"] - expected) < 0.028, (d, got[d])
 
 
+# The authors' example, measured here over 12 seeds (numpy default_rng(0..11), 10,000 +
+# 10,000 points of N(0, I) in 1,000-D, k = 5): mean and standard deviation
+#   precision 0.4766 +- 0.0108, recall 0.4778 +- 0.0097, density 0.998 +- 0.052,
+#   coverage 0.9672 +- 0.0056 (E[coverage] = 0.96877, E[density] = 1).
+# The README's numbers sit 0.1, 0.8, 1.1 and 1.1 standard deviations from these means.
+SPREAD_1000D = {"precision": 0.0108, "recall": 0.0097, "density": 0.052, "coverage": 0.0056}
+PUBLISHED_1000D = {"precision": 0.4772, "recall": 0.4705, "density": 1.0555, "coverage": 0.9735}
+
+
 @pytest.mark.slow
 def test_the_authors_example_in_1000_dimensions():
-    """10,000 + 10,000 points of N(0, I) in 1,000-D, k = 5: the prdc README's
-    0.4772, 0.4705, 1.0555, 0.9735. SPREAD_1000D (filled in below)."""
+    """10,000 + 10,000 points of N(0, I) in 1,000-D, k = 5 (about 30-60 s on one
+    core: three passes of 10^8 distances): within 3 sqrt(2) standard deviations of
+    the prdc README's 0.4772, 0.4705, 1.0555, 0.9735 (one draw of theirs against one
+    of ours: the difference has sqrt(2) times one draw's spread), and density and
+    coverage within 4 standard deviations of their exact expectations."""
     rng = np.random.default_rng(2020)
-    t0 = time.perf_counter()
     out = manifold.prdc(rng.standard_normal((10_000, 1000)), rng.standard_normal((10_000, 1000)))
-    seconds = time.perf_counter() - t0
-    published = {"precision": 0.4772, "recall": 0.4705, "density": 1.0555, "coverage": 0.9735}
-    for key, tol in TOL_1000D.items():
-        assert abs(out[key] - published[key]) < tol, (key, out, seconds)
+    for key, published in PUBLISHED_1000D.items():
+        assert abs(out[key] - published) < 3 * math.sqrt(2) * SPREAD_1000D[key], (key, out)
+    assert abs(out["density"] - 1.0) < 4 * SPREAD_1000D["density"], out
+    assert abs(out["coverage"] - manifold.expected_coverage(10_000, 10_000, 5)) \
+        < 4 * SPREAD_1000D["coverage"], out
