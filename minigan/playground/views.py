@@ -165,6 +165,7 @@ def snapshot(run):
         latest = ({k: c[k][-1] for k in ("modes", "high_quality", "reverse_kl")}
                   if c["metric_step"] else {})
         latest["n_modes"] = run.mixture.n_modes
+        latest["step"] = c["metric_step"][-1] if c["metric_step"] else None   # measured at
         lrs = [group["lr"] for o in (tr.g_optimizer, tr.d_optimizer) for group in o.param_groups]
         return {
             "id": run.id, "version": run.version, "step": step,

@@ -207,8 +207,8 @@ function drawPlane(v) {
       ctx.stroke();
     }
   }
-  dots(ctx, P, v.settings.data === "drawn" ? state.drawn : v.real, COLORS.real, 2.2);
   dots(ctx, P, v.fake, COLORS.fake, 2.2);
+  dots(ctx, P, v.settings.data === "drawn" ? state.drawn : v.real, COLORS.real, 2.6, "#fff");
   // G's gradient arrows, the longest 28 pixels
   const arrows = v.arrows;
   let longest = 1e-12;
@@ -229,11 +229,14 @@ function drawPlane(v) {
   }
 }
 
-function dots(ctx, P, pts, color, r) {
+function dots(ctx, P, pts, color, r, outline) {
   ctx.fillStyle = color;
+  ctx.strokeStyle = outline || color;
+  ctx.lineWidth = 0.6;
   for (const p of pts) {
     const [x, y] = P(p[0], p[1]);
     ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI); ctx.fill();
+    if (outline) ctx.stroke();
   }
 }
 
@@ -263,7 +266,7 @@ function chart(ctx, box, xs, series, title, fixed) {
       started = true;
     });
     ctx.stroke();
-    if (s.label) { ctx.fillStyle = s.color; ctx.fillText(s.label, L + 4 + s.offset, T + 27); }
+    if (s.label) { ctx.fillStyle = s.color; ctx.fillText(s.label, L + 120 + s.offset, T + 13); }
   }
 }
 
