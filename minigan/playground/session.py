@@ -47,7 +47,7 @@ DRAW_BOX = 2.0              # drawn points lie in [-DRAW_BOX, DRAW_BOX]^2
 DRAWN_STD = 0.02            # each drawn point is a small Gaussian of this std
 NOISE_DIM = 2               # z is 2-D, so G's manifold is a sheet over a grid of z
 SPEEDS = (1, 5, 20, 100, 0)     # steps a second; 0 = as fast as the machine goes
-CHUNK_SECONDS = 0.02        # the training thread holds the engine at most this long
+CHUNK_SECONDS = 0.01        # the training thread holds the engine at most this long
 
 ENGINE_LOCK = threading.RLock()
 
