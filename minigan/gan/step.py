@@ -107,35 +107,6 @@ class GANStep:
                 "d_real": d_real, "d_fake": d_fake, "grad_norm_d": grad_norm_d,
                 "grad_norm_g": grad_norm_g, "penalty": penalty}
 
-    def discriminator_step(self):
-        """One D update alone, outside the loop of ``step``: fresh batches x and z as
-        ``step`` draws them, then ``update_discriminator(x, z)``. It is the "one D
-        step" of a live page (``minigan.playground``), for watching D move while G
-        stands still. ``global_step``, the schedules and the history do not move.
-
-        Returns {"loss_d", "d_real", "d_fake", "grad_norm_d", "penalty"} as floats."""
-        self.G.train()
-        self.D.train()
-        m = self.batch_size
-        z = self.sample_noise(m)                           # the same order as in step()
-        x = self.sample_real(m)
-        stats = fetch_numbers(self.update_discriminator(x, z))
-        self._check_finite("loss_d", stats[0])
-        return dict(zip(("loss_d", "d_real", "d_fake", "grad_norm_d", "penalty"), stats))
-
-    def generator_step(self):
-        """One G update alone, D held fixed (``update_generator`` on fresh noise): the
-        "one G step" of a live page. ``global_step``, the schedules and the history do
-        not move. Returns {"loss_g", "grad_norm_g"} as floats."""
-        if self.g_optimizer is None:
-            raise ValueError("generator_step: G is held fixed (g_optimizer=None), so it "
-                             "has no update to take")
-        self.G.train()
-        self.D.train()
-        loss_g, norm = fetch_numbers(self.update_generator(self.sample_noise(self.batch_size)))
-        self._check_finite("loss_g", loss_g)
-        return {"loss_g": loss_g, "grad_norm_g": norm}
-
     def update_discriminator(self, x, z):
         """Override point: one D update on real samples x and fakes G(z), G held fixed.
 
@@ -181,6 +152,35 @@ class GANStep:
         norm = grad_norm(self.G)
         self.g_optimizer.step()
         return loss_g.detach(), norm
+
+    def discriminator_step(self):
+        """One D update alone, outside the loop of ``step``: fresh batches x and z as
+        ``step`` draws them, then ``update_discriminator(x, z)``. It is the "one D
+        step" of a live page (``minigan.playground``), for watching D move while G
+        stands still. ``global_step``, the schedules and the history do not move.
+
+        Returns {"loss_d", "d_real", "d_fake", "grad_norm_d", "penalty"} as floats."""
+        self.G.train()
+        self.D.train()
+        m = self.batch_size
+        z = self.sample_noise(m)                           # the same order as in step()
+        x = self.sample_real(m)
+        stats = fetch_numbers(self.update_discriminator(x, z))
+        self._check_finite("loss_d", stats[0])
+        return dict(zip(("loss_d", "d_real", "d_fake", "grad_norm_d", "penalty"), stats))
+
+    def generator_step(self):
+        """One G update alone, D held fixed (``update_generator`` on fresh noise): the
+        "one G step" of a live page. ``global_step``, the schedules and the history do
+        not move. Returns {"loss_g", "grad_norm_g"} as floats."""
+        if self.g_optimizer is None:
+            raise ValueError("generator_step: G is held fixed (g_optimizer=None), so it "
+                             "has no update to take")
+        self.G.train()
+        self.D.train()
+        loss_g, norm = fetch_numbers(self.update_generator(self.sample_noise(self.batch_size)))
+        self._check_finite("loss_g", loss_g)
+        return {"loss_g": loss_g, "grad_norm_g": norm}
 
     # ------------------------------------------------------- the parts used above
     def _generator_loss(self, z):
