@@ -1,9 +1,14 @@
-"""The command line: ``python -m minigan list``, ``run NAME`` and ``exercises ...``.
+"""The command line: ``python -m minigan list``, ``run NAME``, ``exercises ...`` and
+``playground``.
 
     python -m minigan list
     python -m minigan run NAME [--steps N] [--seed S] [--device cpu|cuda]
                                [--out DIR] [--quick] [--no-progress] [--jobs J] [--resume]
     python -m minigan exercises list | new DIR | check DIR     (minigan/exercises/cli.py)
+    python -m minigan playground [--port N] [--no-browser]     (minigan/playground/)
+
+``playground`` serves the live page on 127.0.0.1 (a free port unless --port) and
+opens it in the default browser; Ctrl-C stops it.
 
 ``run`` writes the experiment's figures (PNG, and GIF where training unfolds
 over time) and ``metrics.json`` (its key numbers, the configuration and the
@@ -75,6 +80,12 @@ def _parser():
                         "(mog-table; default: one per CPU core, 1 with --device cuda)")
     from .exercises import cli as exercises_cli
     exercises_cli.add_parser(sub)
+    pg = sub.add_parser("playground", help="the live page: train a GAN on 2-D data in the "
+                                           "browser, every view computed by minigan")
+    pg.add_argument("--port", type=int, default=0,
+                    help="the port on 127.0.0.1 (default: a free one)")
+    pg.add_argument("--no-browser", action="store_true",
+                    help="print the address only; do not open a browser")
     return p
 
 
@@ -345,6 +356,17 @@ def _same_settings(args):
     return "".join(" " + shlex.quote(o) for o in opts)
 
 
+def cmd_playground(args):
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 (a free port) and 65535, got {args.port}")
+    from .playground import server
+    try:
+        return server.serve(args.port, open_browser=not args.no_browser)
+    except OSError as e:
+        raise UsageError(f"cannot listen on 127.0.0.1:{args.port} ({e.strerror or e}); "
+                         f"choose another --port, or leave it out for a free one") from None
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     from .exercises.cli import UsageError as ExercisesUsageError, run as run_exercises
@@ -353,6 +375,8 @@ def main(argv=None):
             return cmd_list(args.names)
         if args.command == "exercises":
             return run_exercises(args)
+        if args.command == "playground":
+            return cmd_playground(args)
         return cmd_run(args)
     except (UsageError, ExercisesUsageError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -108,6 +108,34 @@ def test_each_player_is_held_fixed_while_the_other_learns():
     assert rec["grad_norm_g"] > 0 and rec["grad_norm_d"] > 0
 
 
+def test_one_d_step_and_one_g_step_each_move_one_player_only():
+    """discriminator_step / generator_step: one update of one player, on the batches
+    step() would draw; the step count, schedules and history stay where they were."""
+    tr = make_trainer(d_steps=1)
+    g0, d0 = params(tr.G), params(tr.D)
+    rec = tr.discriminator_step()
+    assert set(rec) == {"loss_d", "d_real", "d_fake", "grad_norm_d", "penalty"}
+    assert_same_bits(params(tr.G), g0)
+    assert any(not np.array_equal(a, b) for a, b in zip(params(tr.D), d0))
+    assert tr.global_step == 0 and len(tr.history) == 0
+    d1 = params(tr.D)
+    rec = tr.generator_step()
+    assert set(rec) == {"loss_g", "grad_norm_g"} and rec["grad_norm_g"] > 0
+    assert_same_bits(params(tr.D), d1)
+    assert any(not np.array_equal(a, b) for a, b in zip(params(tr.G), g0))
+    assert tr.global_step == 0 and len(tr.history) == 0
+    # a D step then a G step is step() with k = 1: the same numbers, bit for bit
+    other = make_trainer(d_steps=1)
+    other.step()
+    assert_same_bits(params(other.D), d1)
+    assert_same_bits(params(other.G), params(tr.G))
+    # G held fixed: no G step to take
+    fixed = Trainer(*make_models(), None, optim.SGD(make_models()[1].parameters(), lr=0.1),
+                    sample_real, sample_noise, progress=False)
+    with pytest.raises(ValueError, match="held fixed"):
+        fixed.generator_step()
+
+
 @needs_torch
 @pytest.mark.parametrize("loss", ["non-saturating", "minimax", "wasserstein"])
 def test_two_steps_match_pytorch(loss):

@@ -18,6 +18,9 @@ The override points (a subclass replaces one and keeps the rest):
 * ``update_discriminator(x, z)``: one D update on real x and fakes G(z);
 * ``update_generator(z)``: one G update, D held fixed (the unrolled GAN,
   ``minigan.gan.tricks.unrolled``, replaces this one).
+
+``discriminator_step()`` and ``generator_step()`` take one such update alone, on
+fresh batches, for stepping through the game by hand (the playground's buttons).
 """
 import contextlib
 import math
@@ -149,6 +152,35 @@ class GANStep:
         norm = grad_norm(self.G)
         self.g_optimizer.step()
         return loss_g.detach(), norm
+
+    def discriminator_step(self):
+        """One D update alone, outside the loop of ``step``: fresh batches x and z as
+        ``step`` draws them, then ``update_discriminator(x, z)``. It is the "one D
+        step" of a live page (``minigan.playground``), for watching D move while G
+        stands still. ``global_step``, the schedules and the history do not move.
+
+        Returns {"loss_d", "d_real", "d_fake", "grad_norm_d", "penalty"} as floats."""
+        self.G.train()
+        self.D.train()
+        m = self.batch_size
+        z = self.sample_noise(m)                           # the same order as in step()
+        x = self.sample_real(m)
+        stats = fetch_numbers(self.update_discriminator(x, z))
+        self._check_finite("loss_d", stats[0])
+        return dict(zip(("loss_d", "d_real", "d_fake", "grad_norm_d", "penalty"), stats))
+
+    def generator_step(self):
+        """One G update alone, D held fixed (``update_generator`` on fresh noise): the
+        "one G step" of a live page. ``global_step``, the schedules and the history do
+        not move. Returns {"loss_g", "grad_norm_g"} as floats."""
+        if self.g_optimizer is None:
+            raise ValueError("generator_step: G is held fixed (g_optimizer=None), so it "
+                             "has no update to take")
+        self.G.train()
+        self.D.train()
+        loss_g, norm = fetch_numbers(self.update_generator(self.sample_noise(self.batch_size)))
+        self._check_finite("loss_g", loss_g)
+        return {"loss_g": loss_g, "grad_norm_g": norm}
 
     # ------------------------------------------------------- the parts used above
     def _generator_loss(self, z):
