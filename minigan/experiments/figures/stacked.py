@@ -33,9 +33,8 @@ def mode_coverage(panels, path, title, subtitle=None):
     body = 1.15 * len(panels) + 0.6
     head = title_band(body, subtitle)
     fig, axes = plt.subplots(len(panels), 1, figsize=(11, body + head), squeeze=False)
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("white")           # the gaps between panels
-    cmap.set_under("black")         # a mode with no sample
+    # white: the gaps between panels; black (under the floor of 1): a mode with no sample
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white", under="black")
     for ax, (label, counts) in zip(axes[:, 0], panels):
         im = ax.imshow(coverage_image(counts), cmap=cmap, interpolation="nearest",
                        norm=LogNorm(vmin=1, vmax=max(top, 2)))
@@ -44,6 +43,8 @@ def mode_coverage(panels, path, title, subtitle=None):
         ax.set_yticks([0, 9])
         ax.set_yticklabels(["d1=0", "d1=9"], fontsize=7)
         ax.set_title(label, fontsize=10)
+    axes[-1, 0].set_xlabel("first digit d0; within a panel, second digit d1 down, third "
+                           "d2 across", fontsize=8)
     suptitle(fig, title, subtitle)
     top_frac = title_room(fig, head)
     fig.subplots_adjust(top=top_frac, hspace=0.7, left=0.06, right=0.86)
