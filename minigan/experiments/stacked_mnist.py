@@ -13,8 +13,11 @@ Rows (``ROWS``), each trained with every seed, everything else shared:
 * ``pacdcgan2``: the same, D judging packs of 2 images stacked as channels (6 input
   channels; ``models.Packed``); the batch is the same 64 samples, 32 packs;
 * ``unrolled``: the same DCGAN, G's gradient through k = 5 look-ahead Adam steps of
-  D (``gan.tricks.unrolled``), each on 32 samples; its own step count, for its own
-  cost (the mode-collapse lab on mixtures does the same).
+  D (``gan.tricks.unrolled``, its look-ahead running the conv D's layers), each on 16
+  samples. A step costs about ten times a DCGAN step on the CPU (k double-backward
+  passes through D), so within the same budget it trains 300 steps, an eighth of
+  the others' (the mode-collapse lab on mixtures also gives it fewer steps): the row
+  measures the unrolled GAN at an equal cost, not at an equal number of steps.
 
 The networks and their capacity, against PacGAN's Table 2 (its code's VEEGAN
 experiment, from carpedm20's DCGAN): there G and D are DCGAN's four 5 x 5 layers of
@@ -29,8 +32,12 @@ beyond 10 CPU-minutes a seed, so here:
   Table 3), a weaker D than Table 2's, the setting where collapse is worst;
 * Adam 2e-4, betas (0.5, 0.999), batch 64, one G update per D update, z ~ N(0, I_100)
   (PacGAN: U(-1, 1)^100), trained on a fixed set of 128,000 stacks of MNIST's 60,000
-  training images (PacGAN: of all 70,000), ``STEPS`` steps (chosen so that a seed
-  takes about 10 minutes of one core; the measured ms/step go into metrics.json).
+  training images (PacGAN: of all 70,000); 2,500 steps for ``dcgan`` and
+  ``pacdcgan2`` (``ROWS``), chosen so that a seed takes about 10 minutes of one core
+  with its 26,000 samples counted (the measured ms/step go into metrics.json).
+
+``--set rows=dcgan,pacdcgan2`` runs a subset of the rows, ``--set seeds=N`` and
+``--set samples=N`` change the seeds and the samples counted.
 
 What the runs measured is in ``docs/metrics/``; PacGAN's published rows go beside them
 (``PACGAN_TABLE2``).
@@ -78,8 +85,10 @@ class Row:
 ROWS = {r.name: r for r in (
     Row("dcgan", "DCGAN", steps=2_500, quick_steps=30),
     Row("pacdcgan2", "PacDCGAN2: D judges packs of 2", steps=2_500, quick_steps=30, pack=2),
-    Row("unrolled", "unrolled GAN, 5 look-ahead steps of D", steps=500, quick_steps=5,
-        unroll=5, unroll_batch=32),
+    # about ten times a DCGAN step's cost (measured): the same ~10 core-minutes buy
+    # 300 steps, an eighth of the others'
+    Row("unrolled", "unrolled GAN, 5 look-ahead steps of D", steps=300, quick_steps=5,
+        unroll=5, unroll_batch=16),
 )}
 
 # PacGAN (Lin et al. 2018), Table 2: stacked MNIST, VEEGAN's setting, 26,000 samples,
