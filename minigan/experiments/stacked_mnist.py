@@ -14,7 +14,7 @@ Rows (``ROWS``), each trained with every seed, everything else shared:
   channels; ``models.Packed``); the batch is the same 64 samples, 32 packs;
 * ``unrolled``: the same DCGAN, G's gradient through k = 5 look-ahead Adam steps of
   D (``gan.tricks.unrolled``, its look-ahead running the conv D's layers), each on 16
-  samples. A step costs about ten times a DCGAN step on the CPU (k double-backward
+  samples. A step costs several times a DCGAN step on the CPU (k double-backward
   passes through D), so within the same budget it trains 300 steps, an eighth of
   the others' (the mode-collapse lab on mixtures also gives it fewer steps): the row
   measures the unrolled GAN at an equal cost, not at an equal number of steps.
@@ -85,8 +85,8 @@ class Row:
 ROWS = {r.name: r for r in (
     Row("dcgan", "DCGAN", steps=2_500, quick_steps=30),
     Row("pacdcgan2", "PacDCGAN2: D judges packs of 2", steps=2_500, quick_steps=30, pack=2),
-    # about ten times a DCGAN step's cost (measured): the same ~10 core-minutes buy
-    # 300 steps, an eighth of the others'
+    # a step costs 3 to 15 times a DCGAN step (measured on a busy 2-core machine, one
+    # thread each): 300 steps stay inside the same ~10 core-minutes at the worst ratio
     Row("unrolled", "unrolled GAN, 5 look-ahead steps of D", steps=300, quick_steps=5,
         unroll=5, unroll_batch=16),
 )}
