@@ -34,7 +34,7 @@ SAVE_EVERY_SECONDS = 60
 # modules in minigan/experiments/ that register experiments, in listing order
 _MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table", "image_gans", "convt_matrix",
             "bn_correlation", "invert", "latent_walk", "pretraining", "translation",
-            "progan", "stackgan", "simgan")
+            "progan", "stackgan", "simgan", "stacked_mnist")
 
 
 @dataclass(frozen=True)

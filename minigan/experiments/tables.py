@@ -262,6 +262,12 @@ QUICK_RUNS = {
         "{rows/real MNIST/test_accuracy_mean:.1%}; label read without self-regularization "
         "{rows/SimGAN, no self-regularization/label_accuracy_mean:.1%} (with: "
         "{rows/SimGAN/label_accuracy_mean:.1%})"),
+    "stacked-mnist": (
+        "steps/dcgan",
+        "modes of 1,000 (KL to uniform): DCGAN {rows/dcgan/modes_mean:.0f} "
+        "({rows/dcgan/kl_mean:.2f}), PacDCGAN2 {rows/pacdcgan2/modes_mean:.0f} "
+        "({rows/pacdcgan2/kl_mean:.2f}), unrolled {rows/unrolled/modes_mean:.0f} "
+        "({rows/unrolled/kl_mean:.2f}), of {samples:,} samples"),
 }
 
 
@@ -602,6 +608,33 @@ def simgan_table(metrics_dir):
                  "refiner's training"], rows))
 
 
+def stacked_mnist_table(metrics_dir):
+    """Every row of ``docs/metrics/full/stacked-mnist.json`` (modes covered and KL to the
+    uniform histogram, mean +- standard error and the range over the seeds), then PacGAN's
+    Table 2 as published."""
+    m, source = _full_run(metrics_dir, "stacked-mnist")
+    rows = []
+    for name, r in lookup(m, "rows", source).items():
+        rows.append((f"minigan: {r['summary']}",
+                     f"{r['modes_mean']:.1f} ± {r['modes_stderr']:.1f} "
+                     f"({r['modes_min']}-{r['modes_max']})",
+                     f"{r['kl_mean']:.2f} ± {r['kl_stderr']:.2f} "
+                     f"({r['kl_min']:.2f}-{r['kl_max']:.2f})",
+                     f"{r['steps']:,}, {sum(r['ms_per_step']) / len(r['ms_per_step']):.0f} ms/step",
+                     wall_time(sum(r["train_seconds"]) / len(r["train_seconds"]))))
+    for r in lookup(m, "pacgan_table2", source):
+        pm = lambda key: f" ± {r[key + '_pm']}" if key + "_pm" in r else ""   # noqa: E731
+        rows.append((f"PacGAN Table 2: {r['row']}", f"{r['modes']:,g}{pm('modes')}",
+                     f"{r['kl']:.2f}{pm('kl')}", "100,000 (50 epochs)", ""))
+    return (f"*Measured on {_on(m, source)}; {len(lookup(m, 'seeds', source))} seeds, "
+            f"{lookup(m, 'samples', source):,} samples counted per seed, batch "
+            f"{lookup(m, 'batch_size', source)}; wall time "
+            f"{wall_time(lookup(m, 'wall_time_s', source))}. PacGAN's rows: the mean over 10 "
+            f"runs of a larger DCGAN (D about as large as G), as published.*\n\n"
+            + markdown_table(["GAN", "modes covered (of 1,000)", "KL(p_gen ‖ uniform)",
+                              "steps", "training, per seed"], rows))
+
+
 # --- tables recorded before the generator ----------------------------------
 
 def recorded(metrics_dir, name):
@@ -628,7 +661,8 @@ TABLES = {"quick-runs": quick_runs,   # table name -> builder(metrics_dir) -> Ma
           "mog-table": mog_table,
           "mog-table-seeds": mog_table_seeds,
           "pix2pix": pix2pix_table, "cyclegan": cyclegan_table, "stargan": stargan_table,
-          "progan": progan_table, "stackgan": stackgan_table, "simgan": simgan_table}
+          "progan": progan_table, "stackgan": stackgan_table, "simgan": simgan_table,
+          "stacked-mnist": stacked_mnist_table}
 
 
 def build(name, metrics_dir):

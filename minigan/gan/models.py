@@ -25,8 +25,10 @@ The toy GANs on mixtures of Gaussians use small MLPs:
 and two techniques that wrap them:
 
 * ``Packed``: PacGAN's packing (Lin et al. 2018). D judges m samples at once,
-  (B, d) -> (B/m, m d). A collapsed generator gives packs whose m points sit
-  on one mode, which real packs rarely do, so D can punish the collapse.
+  (B, d) -> (B/m, m d) for points, (B, C, H, W) -> (B/m, m C, H, W) for images
+  (the m images stacked as channels, as PacGAN's image experiments pack them). A
+  collapsed generator gives packs whose m samples sit on one mode, which real
+  packs rarely do, so D can punish the collapse.
 * ``Rescale``: a fixed factor. G ending in Rescale(s) and D starting with
   Rescale(1/s) make both networks work on the plane shrunk by s, so Adam moves
   G's output s times faster.
@@ -51,9 +53,11 @@ class Rescale(nn.Module):
 
 
 class Packed(nn.Module):
-    """PacGAN's packing around a discriminator: (B, d) samples -> (B/m, m d) packs.
+    """PacGAN's packing around a discriminator: m samples -> one pack, D judges packs.
 
-    Consecutive samples form one pack: rows 0..m-1 the first, m..2m-1 the second...
+    Points (B, d) -> (B/m, m d); images (B, C, H, W) -> (B/m, m C, H, W). Consecutive
+    samples form one pack: samples 0..m-1 the first, m..2m-1 the second... (``pack``).
+    The network inside takes a pack: m d numbers, or an image of m C channels.
     """
 
     def __init__(self, net, pack):
@@ -68,11 +72,18 @@ class Packed(nn.Module):
 
 
 def pack(x, m):
-    """(B, d) -> (B/m, m d): m consecutive samples side by side in one row."""
-    if x.ndim != 2 or x.shape[0] % m:
-        raise ValueError(f"Packed(pack={m}): expected a batch of shape (B, d) with B "
-                         f"divisible by {m}, got shape {tuple(x.shape)}")
-    return x.reshape(x.shape[0] // m, x.shape[1] * m)
+    """m consecutive samples side by side in one pack:
+
+    * points (B, d) -> (B/m, m d): pack i is the row [x_{mi}, ..., x_{mi+m-1}];
+    * images (B, C, H, W) -> (B/m, m C, H, W): pack i stacks images mi..mi+m-1 as
+      channels, image mi + j in channels jC..(j+1)C - 1.
+
+    Both are one reshape: a sample's numbers are contiguous, so m of them in a row
+    are one longer sample."""
+    if x.ndim not in (2, 4) or x.shape[0] % m:
+        raise ValueError(f"Packed(pack={m}): expected a batch of shape (B, d) or (B, C, H, W) "
+                         f"with B divisible by {m}, got shape {tuple(x.shape)}")
+    return x.reshape(x.shape[0] // m, x.shape[1] * m, *x.shape[2:])
 
 
 def mlp_generator(noise_dim=2, hidden=128, depth=2, out_dim=2, out_scale=1.0):
@@ -162,10 +173,11 @@ def keras_mlp_discriminator():
         nn.Dense(256, 1)))
 
 
-def dcgan_generator(noise_dim=NOISE_DIM, width=64, norm="batch"):
+def dcgan_generator(noise_dim=NOISE_DIM, width=64, norm="batch", channels=1):
     """DCGAN's generator for 28 x 28: project z and reshape to 2w x 7 x 7, then two
     transposed convolutions (kernel 4, stride 2, padding 1) double the size,
     7 -> 14 -> 28; batch norm and ReLU between, tanh at the end. N(0, 0.02) init.
+    ``channels``: of the image it draws (1 for MNIST, 3 for stacked MNIST).
 
     >>> dcgan_generator().summary(input_shape=(100,))          # doctest: +SKIP
     Layer (type)           Output Shape           Param #
@@ -189,11 +201,13 @@ def dcgan_generator(noise_dim=NOISE_DIM, width=64, norm="batch"):
               "reference": nn.ReferenceBatchNorm2d}
     if norm not in layers:
         raise ValueError(f"dcgan_generator: norm must be one of {', '.join(layers)}, got {norm!r}")
+    if int(channels) != channels or channels < 1:
+        raise ValueError(f"dcgan_generator: channels must be a positive integer, got {channels!r}")
     Norm, w2 = layers[norm], 2 * width
     return nn.dcgan_init(nn.Sequential(
         nn.Dense(noise_dim, w2 * 7 * 7), nn.Reshape(w2, 7, 7), Norm(w2), nn.ReLU(),
         nn.ConvTranspose2d(w2, width, 4, 2, 1), Norm(width), nn.ReLU(),
-        nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh()))
+        nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()))
 
 
 def with_reference_batch(G, reference_codes, norm="virtual"):
@@ -205,7 +219,8 @@ def with_reference_batch(G, reference_codes, norm="virtual"):
     """
     dense = G[0]
     width = G[4].out_channels
-    copy = dcgan_generator(dense.in_features, width, norm).to(dense.weight.device)
+    copy = dcgan_generator(dense.in_features, width, norm,
+                           G[7].out_channels).to(dense.weight.device)
     state = {k: v for k, v in G.state_dict().items()
              if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))}
     copy.load_state_dict(state, strict=False)
@@ -215,7 +230,7 @@ def with_reference_batch(G, reference_codes, norm="virtual"):
     return nn.ReferenceBatch(copy, reference_codes).to(dense.weight.device)
 
 
-def dcgan_discriminator(in_channels=1, width=64, depth=2):
+def dcgan_discriminator(in_channels=1, width=64, depth=2, pack=1):
     """DCGAN's discriminator for 28 x 28: two strided convolutions (kernel 4, stride
     2, padding 1) halve the size, 28 -> 14 -> 7, then one Dense to the logit.
     LeakyReLU 0.2 after each convolution, batch norm after all but the first (none on
@@ -236,19 +251,26 @@ def dcgan_discriminator(in_channels=1, width=64, depth=2):
     7 x 7 to 4 x 4 with 4 w channels, then batch norm and LeakyReLU (432,321
     parameters): a stronger D against G's 766,017 parameters, the lecture's
     "balancing G and D" (``dcgan-plus`` uses it).
+
+    ``pack`` m > 1: PacGAN's D, judging m images at once: the same network on packs of
+    m images stacked as channels (its first convolution takes m ``in_channels``),
+    wrapped in ``Packed``; it takes (B, in_channels, 28, 28) with B divisible by m.
     """
+    if int(pack) != pack or pack < 1:
+        raise ValueError(f"dcgan_discriminator: pack must be a positive integer, got {pack!r}")
     if depth not in (2, 3):
         raise ValueError(f"dcgan_discriminator: depth must be 2 or 3, got {depth!r}")
     w2 = 2 * width
-    layers = [nn.Conv2d(in_channels, width, 4, 2, 1), nn.LeakyReLU(0.2),
+    layers = [nn.Conv2d(in_channels * pack, width, 4, 2, 1), nn.LeakyReLU(0.2),
               nn.Conv2d(width, w2, 4, 2, 1), nn.BatchNorm2d(w2), nn.LeakyReLU(0.2)]
     channels, size = w2, 7
     if depth == 3:                      # kernel 3, stride 2, padding 1: 7 -> 4
         channels, size = 2 * w2, 4
         layers += [nn.Conv2d(w2, channels, 3, 2, 1), nn.BatchNorm2d(channels),
                    nn.LeakyReLU(0.2)]
-    return nn.dcgan_init(nn.Sequential(*layers, nn.Flatten(),
-                                       nn.Dense(channels * size * size, 1)))
+    net = nn.dcgan_init(nn.Sequential(*layers, nn.Flatten(),
+                                      nn.Dense(channels * size * size, 1)))
+    return net if pack == 1 else Packed(net, pack)
 
 
 def one_hot(labels, n_classes=N_CLASSES, dtype="float32"):

@@ -34,9 +34,13 @@ def forward_with(D, params, x):
     """D(x) computed with the tensors `params` in place of D's own parameters.
 
     `params` lists one tensor per parameter of D, in ``D.parameters()`` order
-    (weight, bias of each Dense): D's output under theta_k, a function of
-    theta_0 through the unrolled updates. D is an MLP: a ``Sequential`` of Dense
-    layers and parameter-free layers, possibly ``Packed``.
+    (weight, bias of each layer): D's output under theta_k, a function of theta_0
+    through the unrolled updates. D is a ``Sequential`` (possibly ``Packed``) of
+    Dense, Conv2d and batch-norm layers and parameter-free layers (activations,
+    Flatten): an MLP's D or a DCGAN's.
+
+    A batch-norm layer normalizes with the batch's statistics, as D does in training,
+    and leaves its running statistics alone: a look-ahead is not a step of D's.
     """
     if isinstance(D, Packed):
         x, D = pack(x, D.pack), D.net
@@ -44,8 +48,18 @@ def forward_with(D, params, x):
     for layer in D:
         if isinstance(layer, nn.Dense):
             x = F.linear(x, next(it), next(it) if layer.bias is not None else None)
-        else:
+        elif isinstance(layer, nn.Conv2d):
+            x = F.conv2d(x, next(it), next(it) if layer.bias is not None else None,
+                         stride=layer.stride, padding=layer.padding, dilation=layer.dilation)
+        elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            w, b = (next(it), next(it)) if layer.affine else (None, None)
+            x = F.batch_norm(x, None, None, w, b, training=True, eps=layer.eps)
+        elif next(layer.parameters(), None) is None:
             x = layer(x)
+        else:
+            raise ValueError(f"forward_with: the unrolled GAN's look-ahead runs D's layers "
+                             f"with other parameters, and knows Dense, Conv2d and batch norm; "
+                             f"D has a {type(layer).__name__} with parameters")
     return x
 
 
