@@ -25,6 +25,8 @@ SHORT = {
     "stackgan": ["--steps", "3", "--set", "samples_per_sentence=2"],
     "simgan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5",
                "--set", "synthetic_images=200"],
+    "classifier-score": ["--steps", "3", "--set", "gan_steps=1", "--set",
+                         "generated_images=200", "--set", "test_images=200"],
 }
 # figures a run must draw beyond those all its kind draw
 MUST = {
@@ -36,6 +38,7 @@ MUST = {
     "progan": ["progan_growth.png", "progan_scores.png", "progan_training.gif"],
     "stackgan": ["stackgan.png", "stackgan_training.gif"],
     "simgan": ["simgan.png", "simgan_training.png", "simgan_training.gif"],
+    "classifier-score": ["classifier_score.png", "classifier_score_digits.png"],
 }
 IMAGE_GANS = ("mnist-mlp", "dcgan", "dcgan-plus", "cgan", "dcgan-clusters")
 NO_FIGURES = ("mnist-classifier", "mog-table")   # the judge, and a table: numbers only
