@@ -149,18 +149,29 @@ def test_quick_runs_end_to_end(mnist_dir, tmp_path):
     out = tmp_path / "q"
     assert main(["run", "classifier-score", "--quick", "--no-progress", "--out", str(out),
                  "--jobs", "1", "--steps", "5", "--set", "gan_steps=1", "--set",
-                 "generated_images=300", "--set", "test_images=200"]) == 0
+                 "generated_images=1200", "--set", "test_images=200"]) == 0
     m = json.loads((out / "metrics.json").read_text())
     assert set(m["generated_only"]) == set(cs.MODELS)
     assert m["real_images"] == {"1%": 600, "10%": 6000, "100%": 60000}
-    for rows in (m["real_only"], m["real_plus_generated"]):
+    for rows in (m["real_only"], *m["real_plus_generated"].values()):
         assert set(rows) == {"1%", "10%", "100%"}
         assert all(0 <= r["mean"] <= 1 for r in rows.values())
-    assert len(m["runs"]) == 9 and len(m["claims"]) == 3
-    plus = [r for r in m["runs"] if r["which"] == "1% + cgan"][0]
-    assert plus["train_images"] == 600 + 300 and plus["real_images"] == 600
+    # a seed: 3 generated-only; alone, once, equal at 1% and 10%; alone, once at 100%
+    assert len(m["runs"]) == 11 and len(m["claims"]) == 3
+    runs = {r["which"]: r for r in m["runs"]}
+    assert runs["1% + cgan once"]["train_images"] == 600 + 1200
+    assert runs["1% + cgan equal"]["train_images"] == 2 * 600 + 1200     # real repeated
+    assert runs["10% + cgan equal"]["train_images"] == 6000 + 1200       # at least once
+    assert runs["1% + cgan equal"]["real_images"] == 600
+    # at 100% the two mixes are the same set, trained once
+    assert m["real_plus_generated"]["equal"]["100%"] == m["real_plus_generated"]["once"]["100%"]
+    for mix in ("once", "equal"):
+        gain = m["gain_points"][mix]["1%"]["per_seed"][0]
+        assert gain == pytest.approx(100 * (m["real_plus_generated"][mix]["1%"]["mean"]
+                                            - m["real_only"]["1%"]["mean"]))
+        assert m["improves"][mix]["1%"] == (gain > 0)
     assert m["models"]["mnist-mlp"]["labels"] == "the evaluator (weaker test)"
-    assert m["models"]["cgan"]["label_counts"] == [30] * 10
+    assert m["models"]["cgan"]["label_counts"] == [120] * 10
     assert (out / "classifier_score.png").exists()
     assert (out / "classifier_score_digits.png").exists()
     # the docs' tables read it (docs/metrics/full/classifier-score.json)
@@ -170,5 +181,7 @@ def test_quick_runs_end_to_end(mnist_dir, tmp_path):
     part1 = tables.build("classifier-score", tmp_path / "docs")
     assert "cgan's generated digits only | the class asked for |" in part1
     part2 = tables.build("classifier-score-augmentation", tmp_path / "docs")
-    gains = ", ".join(f"{g:+.2f}" for g in m["gain_points"]["1%"]["per_seed"])
-    assert "| 1% (600) |" in part2 and f"| {gains} |" in part2
+    gains = ", ".join(f"{g:+.2f}" for g in m["gain_points"]["equal"]["1%"]["per_seed"])
+    assert "| 1% (600) | alone |" in part2
+    assert "| + the cgan's digits, real repeated to an equal share | " in part2
+    assert f"| {gains} |" in part2

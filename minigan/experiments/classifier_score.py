@@ -32,7 +32,15 @@ real training digits. The labels y_i:
 Part 2, augmentation (the lecture's own sentence). A class-balanced, seeded subset
 of the real training set (``balanced_subset``: 1% = 60 digits of each class, 10%,
 and all of it) trains theta alone, and again with the conditional G's 60,000
-digits added (one shuffled set; nothing re-weighted). The added model is the
+digits added, mixed in one of two ways (``MIXES``):
+
+* ``once``: every real and every generated digit once, one shuffled set; at 1%
+  the 600 real digits are 1% of it, and the batches are almost all generated;
+* ``equal``: the real subset repeated until it is as many digits as the generated
+  set (600 x 100), so half of each batch is real on average. At 100% the two mixes
+  are the same set, trained once.
+
+The added model is the
 conditional one because its labels do not come from the evaluator: an
 unconditional G's, labelled by a classifier trained on every real label, would
 hand the 1% classifier the full labelled set through the back door. This is
@@ -43,7 +51,9 @@ classifier through its samples. The gain at fraction f and seed s is
     gain(f, s) = accuracy(real_f + generated) - accuracy(real_f alone),
 
 both with the same subset and the same seed; "the validation accuracy improves"
-at f when the gain is positive in every seed.
+at f when the gain is positive in every seed. The lecture's sentence is tested
+with the ``equal`` mix (the real digits are not drowned); ``once`` is shown beside
+it, for how much the share given to generated digits matters.
 
 Each classifier is an independent run (``--jobs`` worker processes, one per CPU
 core): its seed sets the network's start, its batches and the real subset. The
@@ -77,17 +87,20 @@ MODELS = ("mnist-mlp", "dcgan", "cgan")     # the trained G's scored
 CONDITIONAL = "cgan"                        # labelled by its request; added in part 2
 FRACTIONS = (0.01, 0.1, 1.0)                # of the 60,000 real training digits
 BATCH = 64                                  # train_classifier_on's batch
-# One classifier step of batch 64 takes about 47 ms on one core of the shared
-# 2-core machine (OPENBLAS_NUM_THREADS=1, measured); 27 classifiers of 2,000 steps
-# plus the 180,000 generated digits fit about 30 minutes on 2 cores (--jobs 2).
-STEPS, QUICK_STEPS = 2_000, 100
+# One classifier step of batch 64 takes about 47 ms on one core of the 2-core
+# machine (OPENBLAS_NUM_THREADS=1, measured); 33 classifiers (11 a seed) of 1,500
+# steps, about 80 s each with their scoring, and the 180,000 generated digits
+# (about 2 minutes) fit about 25 minutes on 2 cores (--jobs 2).
+STEPS, QUICK_STEPS = 1_500, 100
 N_GENERATED, N_GENERATED_QUICK = 60_000, 5_000
 N_TEST, N_TEST_QUICK = 10_000, 2_000
 SEEDS, SEEDS_QUICK = 3, 1
 QUICK_GAN_STEPS = 30            # --quick: a model not found is trained this many steps
 N_SHOWN = 2                     # generated digits shown per class and model
 
-REAL, WITH = "real alone", "real + cgan digits"
+MIXES = ("once", "equal")         # how the generated digits join the real ones (above)
+TESTED_MIX = "equal"              # the mix the lecture's sentence is judged with
+MIX_LABELS = {"once": "each digit once", "equal": "real repeated to an equal share"}
 
 
 def percent(fraction):
@@ -240,8 +253,9 @@ def run_name(row, seed):
     kind, which = row
     if kind == "generated":
         return f"classifier-{which}-only-seed{seed}"
-    fraction, added = which
-    return f"classifier-real-{percent(fraction)[:-1]}pc{'-plus-cgan' if added else ''}-seed{seed}"
+    fraction, mix = which
+    return (f"classifier-real-{percent(fraction)[:-1]}pc"
+            f"{'-plus-cgan-' + mix if mix else ''}-seed{seed}")
 
 
 def _job(job):
@@ -253,12 +267,15 @@ def _job(job):
         x, y = _generated(str(_digits_file(cfg.out, which)))
         n_real = 0
     else:
-        fraction, added = which
+        fraction, mix = which
         train_x, train_y = data.mnist("train", cfg.data_dir)
         idx = balanced_subset(train_y, fraction, seed)
         x, y, n_real = train_x[idx], train_y[idx], len(idx)
-        if added:
+        if mix:
             gx, gy = _generated(str(_digits_file(cfg.out, CONDITIONAL)))
+            if mix == "equal":              # the real digits repeated to the generated count
+                copies = max(1, round(len(gx) / len(x)))
+                x, y = numpy.tile(x, (copies, 1, 1, 1)), numpy.tile(y, copies)
             x, y = numpy.concatenate([x, gx]), numpy.concatenate([y, gy])
     t0 = time.perf_counter()
     _, acc = train_classifier_on(cfg, run_name((kind, which), seed), x, y, 10, s["classifier_steps"], test)
@@ -273,9 +290,9 @@ def _summary(values):
             "std": float(numpy.std(v, ddof=1)) if len(v) > 1 else 0.0}
 
 
-def classifier_score_claims(m):
+def classifier_score_claims(m, n_generated):
     """The lecture's sentence at 1% and at 100%, and the CAS gap, from the numbers."""
-    gains = m["gain_points"]
+    gains, once = m["gain_points"][TESTED_MIX], m["gain_points"]["once"]
     low, full = percent(FRACTIONS[0]), percent(FRACTIONS[-1])
     every = ", ".join(f"{k}: {v['mean']:+.2f}" for k, v in gains.items())
     real = m["real_only"][full]["mean"]
@@ -284,15 +301,16 @@ def classifier_score_claims(m):
         claim(f"re-training the classifier with generated digits and a small subset of the "
               f"real data ({low}, {m['real_images'][low]:,} digits) improves the validation "
               f"accuracy",
-              f"the accuracy with the cGAN's digits added above the {low} subset's alone in "
-              f"every seed (the same subset and seed)",
-              f"gain {' '.join(f'{g:+.2f}' for g in gains[low]['per_seed'])} points "
-              f"(mean gain at each fraction: {every})", m["improves"][low]),
+              f"the accuracy with the cGAN's {n_generated:,} digits added (real repeated to an equal "
+              f"share) above the {low} subset's alone in every seed (the same subset and seed)",
+              f"gain {' '.join(f'{g:+.2f}' for g in gains[low]['per_seed'])} points (mean "
+              f"gain at each fraction: {every}; each digit once instead: "
+              f"{once[low]['mean']:+.2f} at {low})", m["improves"][TESTED_MIX][low]),
         claim("with the full real training data, generated digits do not improve it",
               f"the gain at {full} not positive in every seed",
               f"gain {' '.join(f'{g:+.2f}' for g in gains[full]['per_seed'])} points; "
-              f"{m['real_plus_generated'][full]['mean']:.2%} with, {real:.2%} without",
-              not m["improves"][full]),
+              f"{m['real_plus_generated'][TESTED_MIX][full]['mean']:.2%} with, {real:.2%} "
+              f"without", not m["improves"][TESTED_MIX][full]),
         claim("a classifier trained only on generated digits is worse on real digits than "
               "one trained on real digits (Ravuri and Vinyals's gap)",
               f"every model's generated-only accuracy below the {full} real one's, mean over "
@@ -346,7 +364,8 @@ def run_classifier_score(cfg):
     del found
 
     rows = [("generated", name) for name in MODELS]
-    rows += [("real", (f, added)) for f in FRACTIONS for added in (False, True)]
+    rows += [("real", (f, mix)) for f in FRACTIONS
+             for mix in (None,) + (MIXES if f < 1 else MIXES[:1])]
     jobs = [(cfg, row, seed, s) for seed in seeds for row in rows]
     for _, row, seed, _ in jobs:                   # what an interrupted run reports
         REACHED.setdefault(run_name(row, seed), 0)
@@ -358,28 +377,34 @@ def run_classifier_score(cfg):
         return [done[(kind, which, seed)]["test_accuracy"] for seed in seeds]
 
     m = {"generated_only": {n: _summary(accuracies("generated", n)) for n in MODELS},
-         "real_only": {}, "real_plus_generated": {}, "gain_points": {}, "improves": {},
+         "real_only": {}, "real_plus_generated": {mix: {} for mix in MIXES},
+         "gain_points": {mix: {} for mix in MIXES}, "improves": {mix: {} for mix in MIXES},
          "real_images": {}}
     for f in FRACTIONS:
         k = percent(f)
-        alone, added = accuracies("real", (f, False)), accuracies("real", (f, True))
-        gain = [100 * (b - a) for a, b in zip(alone, added)]
-        m["real_only"][k], m["real_plus_generated"][k] = _summary(alone), _summary(added)
-        m["gain_points"][k] = {"per_seed": gain, "mean": float(numpy.mean(gain))}
-        m["improves"][k] = bool(all(g > 0 for g in gain))
-        m["real_images"][k] = done[("real", (f, False), seeds[0])]["real_images"]
+        alone = accuracies("real", (f, None))
+        m["real_only"][k] = _summary(alone)
+        m["real_images"][k] = done[("real", (f, None), seeds[0])]["real_images"]
+        for mix in MIXES:                          # at 100% the two mixes are one set
+            added = accuracies("real", (f, mix if f < 1 else MIXES[0]))
+            gain = [100 * (b - a) for a, b in zip(alone, added)]
+            m["real_plus_generated"][mix][k] = _summary(added)
+            m["gain_points"][mix][k] = {"per_seed": gain, "mean": float(numpy.mean(gain))}
+            m["improves"][mix][k] = bool(all(g > 0 for g in gain))
         print(f"classifier-score: {k} of the real digits ({m['real_images'][k]:,}): "
-              f"{m['real_only'][k]['mean']:.2%} alone, {m['real_plus_generated'][k]['mean']:.2%} "
-              f"with the cgan's digits (gain {m['gain_points'][k]['mean']:+.2f} points)")
+              f"{m['real_only'][k]['mean']:.2%} alone; with the cgan's digits "
+              + ", ".join(f"{m['real_plus_generated'][mix][k]['mean']:.2%} ({mix}, gain "
+                          f"{m['gain_points'][mix][k]['mean']:+.2f} points)" for mix in MIXES))
     for n in MODELS:
         print(f"classifier-score: trained only on {n}'s digits: "
               f"{m['generated_only'][n]['mean']:.2%} on the real test digits")
-    m["improves_at"] = [k for k, v in m["improves"].items() if v]
-    claims = classifier_score_claims(m)
+    m["improves_at"] = {mix: [k for k, v in m["improves"][mix].items() if v] for mix in MIXES}
+    claims = classifier_score_claims(m, s["generated_images"])
 
     figs.real_fraction_curves(
         {k: m["real_images"][k] for k in m["real_only"]}, m["real_only"],
-        m["real_plus_generated"], {n: v for n, v in m["generated_only"].items()},
+        {f"real + the cgan's digits, {MIX_LABELS[mix]}": m["real_plus_generated"][mix]
+         for mix in MIXES}, m["generated_only"],
         cfg.out / "classifier_score.png",
         titled("Does training on generated digits help a classifier?", claims),
         f"MNIST test accuracy ({s['test_images']:,} digits) of the evaluator's architecture, "
@@ -392,9 +417,10 @@ def run_classifier_score(cfg):
                 "The generated training digits and their labels",
                 f"{N_SHOWN} of each label per model, in label order", ncol=10 * N_SHOWN)
     per_run = [{**r, "which": r["which"] if r["kind"] == "generated" else
-                f"{percent(r['which'][0])}{' + cgan' if r['which'][1] else ''}"}
+                f"{percent(r['which'][0])}{' + cgan ' + r['which'][1] if r['which'][1] else ''}"}
                for r in done.values()]
     return {**s, "seeds": seeds, "batch_size": BATCH, "fractions": list(FRACTIONS),
+            "mixes": MIX_LABELS, "tested_mix": TESTED_MIX,
             "models": model_info, **m, "runs": sorted(per_run, key=lambda r: (
                 r["kind"], r["which"], r["seed"])),
             "measured_on": measured_on(cfg.device), "claims": claims}

@@ -55,20 +55,21 @@ MODEL_COLORS = {"mnist-mlp": "#9467bd", "dcgan": "#d62728", "cgan": "#2ca02c"}
 def real_fraction_curves(counts, alone, added, generated_only, path, title, subtitle=None,
                          labelled=None):
     """Test accuracy against the real training digits used (log x axis): one line
-    trained on the real subset alone, one with the generated digits added, each point
-    the mean over seeds with a bar from the lowest to the highest seed; and, as
-    horizontal lines, the classifiers trained on generated digits only.
+    trained on the real subset alone, one per way of adding the generated digits,
+    each point the mean over seeds with a bar from the lowest to the highest seed;
+    and, as horizontal lines, the classifiers trained on generated digits only.
 
-    counts: {row key: real digits}; alone, added: {row key: {"mean", "min", "max"}};
-    generated_only: {model: {"mean", ...}}; labelled: {model: how its digits were
-    labelled}, said in the legend."""
+    counts: {row key: real digits}; alone: {row key: {"mean", "min", "max"}}; added:
+    {line label: such rows}; generated_only: {model: {"mean", ...}}; labelled:
+    {model: how its digits were labelled}, said in the legend."""
     keys = list(counts)
     n = numpy.array([counts[k] for k in keys], dtype=float)
     top = title_band(5.6, subtitle)
     fig, ax = plt.subplots(figsize=(9.4, 5.6 + top))
-    for rows, label, color, shift in ((alone, "real digits alone", "#1f77b4", 0.96),
-                                      (added, "real + the cgan's generated digits",
-                                       "#ff7f0e", 1.04)):
+    lines = [("real digits alone", alone)] + list(added.items())
+    shifts = numpy.linspace(0.95, 1.05, len(lines))        # bars side by side
+    for (label, rows), color, shift in zip(lines, ("#1f77b4", "#ff7f0e", "#8c564b", "#e377c2"),
+                                           shifts):
         mean = numpy.array([rows[k]["mean"] for k in keys])
         low = mean - numpy.array([rows[k]["min"] for k in keys])
         high = numpy.array([rows[k]["max"] for k in keys]) - mean
