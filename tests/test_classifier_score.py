@@ -157,7 +157,7 @@ def test_quick_runs_end_to_end(mnist_dir, tmp_path):
         assert set(rows) == {"1%", "10%", "100%"}
         assert all(0 <= r["mean"] <= 1 for r in rows.values())
     # a seed: 3 generated-only; alone, once, equal at 1% and 10%; alone, once at 100%
-    assert len(m["runs"]) == 11 and len(m["claims"]) == 3
+    assert len(m["runs"]) == 11 and len(m["claims"]) == 4
     runs = {r["which"]: r for r in m["runs"]}
     assert runs["1% + cgan once"]["train_images"] == 600 + 1200
     assert runs["1% + cgan equal"]["train_images"] == 2 * 600 + 1200     # real repeated
