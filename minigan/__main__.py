@@ -72,7 +72,9 @@ def _parser():
     r.add_argument("--model", default=None, metavar="PATH",
                    help="the trained DCGAN a lesson on a trained G starts from (latent-walk, "
                         "invert, bn-correlation): a run's folder or checkpoint, e.g. "
-                        "runs/dcgan (default: the one that ships with minigan)")
+                        "runs/dcgan (default: the one that ships with minigan); for "
+                        "classifier-score, a folder holding the runs mnist-mlp/, dcgan/ and "
+                        "cgan/ (a model missing there is trained)")
     r.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out from its checkpoints")
     r.add_argument("--jobs", type=int, default=None,

@@ -26,6 +26,8 @@ SHORT = {
     "simgan": ["--steps", "3", "--set", "test_images=200", "--set", "classifier_steps=5",
                "--set", "synthetic_images=200"],
     "stacked-mnist": ["--steps", "3", "--set", "samples=200"],
+    "classifier-score": ["--steps", "3", "--set", "gan_steps=1", "--set",
+                         "generated_images=200", "--set", "test_images=200"],
 }
 # figures a run must draw beyond those all its kind draw
 MUST = {
@@ -38,6 +40,7 @@ MUST = {
     "stackgan": ["stackgan.png", "stackgan_training.gif"],
     "simgan": ["simgan.png", "simgan_training.png", "simgan_training.gif"],
     "stacked-mnist": ["stacked_mnist_modes.png", "stacked_mnist_samples.png"],
+    "classifier-score": ["classifier_score.png", "classifier_score_digits.png"],
 }
 IMAGE_GANS = ("mnist-mlp", "dcgan", "dcgan-plus", "cgan", "dcgan-clusters")
 NO_FIGURES = ("mnist-classifier", "mog-table")   # the judge, and a table: numbers only

@@ -38,8 +38,10 @@ def domain_classifier(n_domains=4):
 
 
 def _domains(images_by_style, who):
-    """(x, d): the images of every domain stacked, and each one's domain index. A
-    dict {name: images} gives the domains in its order; a list, in its order."""
+    """(x, d, the number of domains): the images of every domain stacked, and each
+    one's domain index. A dict {name: images} gives the domains in its order; a list,
+    in its order. A domain may have no images (a generator that never draws one
+    digit): it keeps its index and its output, and is never a target."""
     groups = list(images_by_style.values() if hasattr(images_by_style, "values")
                   else images_by_style)
     if len(groups) < 2:
@@ -47,12 +49,14 @@ def _domains(images_by_style, who):
     arrays = []
     for i, g in enumerate(groups):
         a = numpy.asarray(backend.to_numpy(g.data if isinstance(g, Tensor) else g))
-        if a.ndim != 4 or a.shape[1:] != (1, 28, 28) or len(a) == 0:
+        if a.ndim != 4 or a.shape[1:] != (1, 28, 28):
             raise ValueError(f"{who}: domain {i}'s images must have shape (N, 1, 28, 28), "
-                             f"N >= 1, got {a.shape}")
+                             f"got {a.shape}")
         arrays.append(a.astype(numpy.float32, copy=False))
+    if sum(len(a) for a in arrays) == 0:
+        raise ValueError(f"{who}: every domain's images are empty")
     d = numpy.concatenate([numpy.full(len(a), i, numpy.int64) for i, a in enumerate(arrays)])
-    return numpy.concatenate(arrays), d
+    return numpy.concatenate(arrays), d, len(arrays)
 
 
 def train_domain_classifier(images_by_style, steps=3000, batch_size=64, lr=1e-3, seed=0,
@@ -74,12 +78,12 @@ def train_domain_classifier(images_by_style, steps=3000, batch_size=64, lr=1e-3,
     40,000 styled test digits (plain 97.6%, thick 98.7%, thin 99.98%, slanted
     98.3%); 1,500 steps reach 97.9%. The errors are plain digits taken for thick or
     slanted ones and back: some handwriting is bold, or leans, by itself."""
-    x, d = _domains(images_by_style, "train_domain_classifier")
+    x, d, n_domains = _domains(images_by_style, "train_domain_classifier")
     if steps < 1 or batch_size < 1:
         raise ValueError(f"train_domain_classifier: steps and batch_size must be >= 1, got "
                          f"{steps} and {batch_size}")
     backend.manual_seed(seed)
-    model = domain_classifier(int(d.max()) + 1).to(device)
+    model = domain_classifier(n_domains).to(device)
     opt = optim.Adam(model.parameters(), lr=lr)
     # the judges' schedule: lr held for 30% of the steps, then down linearly to 2% of it
     schedule = optim.LambdaLR(opt, optim.hold_then_decay(steps, hold=0.3, end=0.02))

@@ -34,7 +34,7 @@ SAVE_EVERY_SECONDS = 60
 # modules in minigan/experiments/ that register experiments, in listing order
 _MODULES = ("games", "toy1d", "vanishing", "mog", "mog_table", "image_gans", "convt_matrix",
             "bn_correlation", "invert", "latent_walk", "pretraining", "translation",
-            "progan", "stackgan", "simgan", "stacked_mnist")
+            "progan", "stackgan", "simgan", "classifier_score", "stacked_mnist")
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,14 @@ class Experiment:
     module: str           # where it is defined
     options: dict = field(default_factory=dict)   # --set NAME=VALUE it takes: name -> kind
     lecture: int = None   # the lecture (1-5, LECTURES) whose idea it shows
-    loads_model: bool = False   # starts from a trained DCGAN (takes --model PATH)
+    loads_model: bool = False   # starts from trained models (takes --model PATH)
 
     def run(self, cfg):
         """Check cfg's --set options against the ones this experiment takes (an unknown
         name or a value of the wrong kind is refused before anything runs), then run."""
         if cfg.model and not self.loads_model:
             raise OptionError(f"{self.name} trains its own models and takes no --model; the "
-                              f"lessons on a trained DCGAN do: "
+                              f"experiments that start from trained models do: "
                               f"{', '.join(n for n, e in EXPERIMENTS.items() if e.loads_model)}")
         unknown = sorted(set(cfg.options) - set(self.options))
         if unknown:

@@ -26,6 +26,8 @@ The tables:
   (``mog-table-runs.json``);
 - ``pix2pix``, ``cyclegan``, ``stargan``: the translation experiments' full runs,
   from ``docs/metrics/full/NAME.json`` (each says on what machine and when);
+- ``classifier-score``, ``classifier-score-augmentation``: the lecture's second
+  measure, from ``docs/metrics/full/classifier-score.json``;
 - ``recorded/NAME``: a table measured before this generator existed, whose runs
   are gone: ``docs/metrics/recorded/NAME.json`` keeps its cells as they were
   printed then, with where and when, and the table says it is such a record.
@@ -268,6 +270,13 @@ QUICK_RUNS = {
         "({rows/dcgan/kl_mean:.2f}), PacDCGAN2 {rows/pacdcgan2/modes_mean:.0f} "
         "({rows/pacdcgan2/kl_mean:.2f}), unrolled {rows/unrolled/modes_mean:.0f} "
         "({rows/unrolled/kl_mean:.2f}), of {samples:,} samples"),
+    "classifier-score": (
+        "classifier_steps",
+        "MNIST test accuracy of a classifier trained only on generated digits: mnist-mlp "
+        "{generated_only/mnist-mlp/mean:.1%}, dcgan {generated_only/dcgan/mean:.1%}, cgan "
+        "{generated_only/cgan/mean:.1%}; on 1% of the real digits {real_only/1%/mean:.1%} "
+        "alone, {real_plus_generated/equal/1%/mean:.1%} with the cgan's (equal share); on "
+        "all {real_only/100%/mean:.1%} and {real_plus_generated/equal/100%/mean:.1%}"),
 }
 
 
@@ -633,6 +642,54 @@ def stacked_mnist_table(metrics_dir):
             f"runs of a larger DCGAN (D about as large as G), as published.*\n\n"
             + markdown_table(["GAN", "modes covered (of 1,000)", "KL(p_gen ‖ uniform)",
                               "steps", "training, per seed"], rows))
+def _classifier_runs(m, source):
+    """'Measured on ...' of ``docs/metrics/full/classifier-score.json``."""
+    return (f"*Measured on {_on(m, source)}; {len(lookup(m, 'seeds', source))} seeds, each "
+            f"classifier {lookup(m, 'classifier_steps', source):,} steps of batch "
+            f"{lookup(m, 'batch_size', source)}, "
+            f"{lookup(m, 'generated_images', source):,} generated digits per model, "
+            f"{lookup(m, 'test_images', source):,} MNIST test digits; wall time "
+            f"{wall_time(lookup(m, 'wall_time_s', source))}.*\n\n")
+
+
+def classifier_score_table(metrics_dir):
+    """Part 1 of ``docs/metrics/full/classifier-score.json``: the classifier trained
+    only on each model's generated digits, beside the one trained on the real ones."""
+    m, source = _full_run(metrics_dir, "classifier-score")
+    rows = []
+    for name, r in lookup(m, "generated_only", source).items():
+        model = lookup(m, f"models/{name}", source)
+        steps = (f"{model['step']:,} of {model['recipe_steps']:,}"
+                 + (" (trained by this run)" if model["trained_here"] else ""))
+        rows.append((f"{name}'s generated digits only", model["labels"],
+                     _spread(r["test_accuracy"], ".1%"), steps))
+    real = lookup(m, "real_only/100%", source)
+    rows.append(("the 60,000 real training digits", "MNIST's own",
+                 _spread(real["test_accuracy"], ".1%"), ""))
+    return _classifier_runs(m, source) + markdown_table(
+        ["the classifier's training digits", "their labels",
+         "MNIST test accuracy, mean (min-max)", "the model's training steps"], rows)
+
+
+def classifier_score_augmentation_table(metrics_dir):
+    """Part 2 of ``docs/metrics/full/classifier-score.json``: each share of the real
+    digits alone and with the cgan's generated digits added, in each mix."""
+    m, source = _full_run(metrics_dir, "classifier-score")
+    rows = []
+    for key, alone in lookup(m, "real_only", source).items():
+        rows.append((f"{key} ({lookup(m, f'real_images/{key}', source):,})", "alone",
+                     _spread(alone["test_accuracy"], ".2%"), "", ""))
+        for mix, label in lookup(m, "mixes", source).items():
+            added = lookup(m, f"real_plus_generated/{mix}/{key}", source)
+            gain = lookup(m, f"gain_points/{mix}/{key}", source)
+            rows.append(("", f"+ the cgan's digits, {label}",
+                         _spread(added["test_accuracy"], ".2%"),
+                         ", ".join(f"{g:+.2f}" for g in gain["per_seed"]),
+                         "yes" if lookup(m, f"improves/{mix}/{key}", source) else "no"))
+    return _classifier_runs(m, source) + markdown_table(
+        ["real training digits (class-balanced)", "the classifier's training set",
+         "MNIST test accuracy, mean (min-max)", "gain over alone, per seed (points)",
+         "improved in every seed"], rows)
 
 
 # --- tables recorded before the generator ----------------------------------
@@ -662,7 +719,9 @@ TABLES = {"quick-runs": quick_runs,   # table name -> builder(metrics_dir) -> Ma
           "mog-table-seeds": mog_table_seeds,
           "pix2pix": pix2pix_table, "cyclegan": cyclegan_table, "stargan": stargan_table,
           "progan": progan_table, "stackgan": stackgan_table, "simgan": simgan_table,
-          "stacked-mnist": stacked_mnist_table}
+          "stacked-mnist": stacked_mnist_table,
+          "classifier-score": classifier_score_table,
+          "classifier-score-augmentation": classifier_score_augmentation_table}
 
 
 def build(name, metrics_dir):

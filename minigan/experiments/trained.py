@@ -14,6 +14,10 @@ A run's checkpoint gives the very G that drew the run's scored samples: where th
 recipe averages G's weights over training (``dcgan-plus``), the averaged weights,
 batch norm's statistics recomputed as the run recomputed them.
 
+Any image GAN run of ``image_gans`` (``mnist-mlp``, ``dcgan``, ``cgan``, ...) is read
+by ``run_checkpoint`` and ``load_recipe_gan``: ``classifier-score`` finds its three
+models so, in the run folders under its ``--model DIR``.
+
 ``python -m minigan.experiments.trained --ship RUN`` writes the package's shipped
 file from a finished ``dcgan-plus`` run and prints its SHA-256 (to paste into
 ``minigan/gan/pretrained.py``).
@@ -103,6 +107,42 @@ def load_checkpoint_gan(path, device="cpu"):
         return (averaged if averaged is not None else G).eval(), D.eval(), what, depth
     raise MissingModel(f"--model {path}: not a DCGAN of minigan's architecture ("
                        + "; ".join(errors) + ")")
+
+
+def run_checkpoint(run_dir, name):
+    """The checkpoint a run of the image_gans recipe `name` leaves in its folder
+    (``python -m minigan run NAME --out RUN_DIR``): RUN_DIR/checkpoints/NAME/checkpoint.npz,
+    or None where there is none."""
+    path = pathlib.Path(run_dir) / "checkpoints" / name / "checkpoint.npz"
+    return path if path.is_file() else None
+
+
+def load_recipe_gan(path, name, device="cpu"):
+    """(G in eval mode, a description, the step it reached) from the checkpoint of a run
+    of the image_gans recipe `name` (``mnist-mlp``, ``dcgan``, ``cgan``, ...): G built as
+    the recipe builds it (``gan.recipes.build``), its weights loaded, and where the
+    recipe averages G's weights, the averaged G (as ``load_checkpoint_gan``). A
+    checkpoint of another architecture is a ``MissingModel`` naming the recipe."""
+    from ..gan.recipes import build
+    if name not in RECIPES:
+        raise ValueError(f"load_recipe_gan: name must be one of {', '.join(RECIPES)}, "
+                         f"got {name!r}")
+    state = load(path)
+    if "generator" not in state:
+        raise MissingModel(f"{path}: not a trained GAN's checkpoint (it holds no "
+                           f"'generator')")
+    G, _ = build(RECIPES[name])
+    try:
+        G.load_state_dict(state["generator"])
+    except (ValueError, RuntimeError, KeyError) as e:
+        raise MissingModel(f"{path}: not a {name} generator of minigan's architecture "
+                           f"({e})") from None
+    G = G.to(device)
+    averaged = _averaged(state, G, name, device)
+    step = int(state["step"]) if "step" in state else None
+    what = (f"the trained {name} of {path}" + (f", step {step:,}" if step is not None else "")
+            + (" (G's weights averaged over training)" if averaged is not None else ""))
+    return (averaged if averaged is not None else G).eval(), what, step
 
 
 def load_gan(cfg):
