@@ -83,6 +83,7 @@ from ..eval import evaluate, metrics
 from ..eval.pixels import generate
 from ..gan import models
 from ..gan.recipes import make_trainer, weight_average, bn_batches
+from ..lessons.pretraining import labelled_subset
 from ..tensor import Tensor
 
 MODELS = ("mnist-mlp", "dcgan", "cgan")     # the trained G's scored
@@ -112,7 +113,8 @@ def percent(fraction):
 def balanced_subset(labels, fraction, seed, n_classes=10):
     """Indices (sorted) of a class-balanced subset of a labelled set: of each class c,
     round(fraction * N / n_classes) indices drawn without replacement with
-    ``numpy.random.default_rng(seed)``; fraction 1 gives every index (MNIST's classes
+    ``numpy.random.default_rng(seed)`` (``lessons.pretraining.labelled_subset``, the
+    autoencoder lesson's few labels); fraction 1 gives every index (MNIST's classes
     are not exactly balanced: 5,421 fives to 6,742 ones, so all of them cannot be)."""
     labels = numpy.asarray(labels)
     if isinstance(fraction, bool) or not 0 < fraction <= 1:
@@ -123,15 +125,7 @@ def balanced_subset(labels, fraction, seed, n_classes=10):
     if per_class < 1:
         raise ValueError(f"balanced_subset: fraction {fraction} of {len(labels)} labels "
                          f"leaves no example of a class")
-    rng = numpy.random.default_rng(seed)
-    picked = []
-    for c in range(n_classes):
-        of_c = numpy.flatnonzero(labels == c)
-        if len(of_c) < per_class:
-            raise ValueError(f"balanced_subset: class {c} has {len(of_c)} examples, "
-                             f"{per_class} asked for")
-        picked.append(rng.choice(of_c, per_class, replace=False))
-    return numpy.sort(numpy.concatenate(picked))
+    return numpy.sort(labelled_subset(labels, per_class * n_classes, seed, n_classes))
 
 
 def generate_labelled(G, conditional, n, seed, evaluator, device="cpu"):
