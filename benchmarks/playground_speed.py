@@ -1,4 +1,5 @@
-"""How fast the playground trains while the page redraws (issue 36, point 5).
+"""How fast the playground trains while the page redraws: the target is at least 100
+steps a second while the page redraws at least 10 times a second.
 
 A playground server on 127.0.0.1, one run of the given settings (the playground's
 default model unless --preset), played as fast as it goes, and a client asking

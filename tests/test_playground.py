@@ -1,4 +1,4 @@
-"""The playground's runs are the library's runs (issue 36, point 4): a preset stepped
+"""The playground's runs are the library's runs: a preset stepped
 in a playground session, with views taken between the steps as the page takes them,
 gives the same losses, weights and metrics as the lab's run of the same method and
 seed (``mog_recipes.make_trainer``, then ``fit``) after the same number of steps.

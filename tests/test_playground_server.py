@@ -1,4 +1,4 @@
-"""The playground's server refuses what it must (issue 36, point 6), over real HTTP:
+"""The playground's server refuses what it must, over real HTTP:
 a server on a free port of 127.0.0.1, asked with http.client.
 
 Each refusal is a JSON {"error": message} with a 4xx code and never a traceback:

@@ -14,10 +14,11 @@ Rows (``ROWS``), each trained with every seed, everything else shared:
   channels; ``models.Packed``); the batch is the same 64 samples, 32 packs;
 * ``unrolled``: the same DCGAN, G's gradient through k = 5 look-ahead Adam steps of
   D (``gan.tricks.unrolled``, its look-ahead running the conv D's layers), each on 16
-  samples. A step costs several times a DCGAN step on the CPU (k double-backward
-  passes through D), so within the same budget it trains 300 steps, an eighth of
-  the others' (the mode-collapse lab on mixtures also gives it fewer steps): the row
-  measures the unrolled GAN at an equal cost, not at an equal number of steps.
+  samples. A step costs about three DCGAN steps of CPU time (k look-ahead updates of
+  D, and G's gradient back through them), so within the same budget it trains 3,700
+  steps to the others' 10,000 (the mode-collapse lab on mixtures also gives it fewer
+  steps): the row measures the unrolled GAN at an equal cost, not at an equal number
+  of steps.
 
 The networks and their capacity, against PacGAN's Table 2 (its code's VEEGAN
 experiment, from carpedm20's DCGAN): there G and D are DCGAN's four 5 x 5 layers of
@@ -26,18 +27,24 @@ experiment, from carpedm20's DCGAN): there G and D are DCGAN's four 5 x 5 layers
 beyond 10 CPU-minutes a seed, so here:
 
 * G: ``models.dcgan_generator(width=32, channels=3)``, 351,267 parameters;
-* D: ``models.dcgan_discriminator(3, width=64)``, two 4 x 4 convolutions, 140,865
-  parameters (143,937 packed): D has 0.4 of G's parameters, between the 1/4 and 1/2
-  of the unrolled GAN's own stacked-MNIST setting (Metz et al. 2017; PacGAN's
-  Table 3), a weaker D than Table 2's, the setting where collapse is worst;
+* D: ``models.dcgan_discriminator(3, width=d_width)``, two 4 x 4 convolutions of
+  d_width and 2 d_width feature maps (at 14 x 14 and 7 x 7, where G has 32 and 64).
+  The unrolled GAN's own stacked-MNIST experiment (Metz et al. 2017, Table 2; again in
+  PacGAN's Table 3) shrinks D to a quarter or a half of G's feature maps, the
+  setting where a GAN collapses; ``D_WIDTHS`` names the two (``--set d_width=8``, the
+  default, a quarter; ``--set d_width=16``, a half; any other width is taken as it
+  is). A D stronger than G (``--set d_width=64``: twice G's maps) is the third
+  setting the results page shows;
 * Adam 2e-4, betas (0.5, 0.999), batch 64, one G update per D update, z ~ N(0, I_100)
   (PacGAN: U(-1, 1)^100), trained on a fixed set of 128,000 stacks of MNIST's 60,000
-  training images (PacGAN: of all 70,000); 2,500 steps for ``dcgan`` and
-  ``pacdcgan2`` (``ROWS``), chosen so that a seed takes about 10 minutes of one core
-  with its 26,000 samples counted (the measured ms/step go into metrics.json).
+  training images (PacGAN: of all 70,000); 10,000 steps for ``dcgan`` and
+  ``pacdcgan2`` (``ROWS``): about 8 minutes of one core a seed with its 26,000 samples
+  counted, so that a row of 3 seeds fits well within 30 minutes on 2 cores
+  (the measured ms/step go into metrics.json; ``--steps`` trains every row that long).
 
 ``--set rows=dcgan,pacdcgan2`` runs a subset of the rows, ``--set seeds=N`` and
-``--set samples=N`` change the seeds and the samples counted.
+``--set samples=N`` change the seeds and the samples counted, ``--set d_width=W``
+D's width.
 
 What the runs measured is in ``docs/metrics/``; PacGAN's published rows go beside them
 (``PACGAN_TABLE2``).
@@ -63,7 +70,10 @@ from ..tensor import Tensor, no_grad
 
 LR, BETAS = 2e-4, (0.5, 0.999)       # PacGAN's (and DCGAN's) Adam
 BATCH = 64                          # samples a step, for every row (divisible by the packs)
-G_WIDTH, D_WIDTH = 32, 64
+G_WIDTH = 32
+D_WIDTHS = {8: "a quarter of G's feature maps", 16: "half of G's feature maps",
+            64: "twice G's feature maps"}
+D_WIDTH = 8                         # a quarter: Metz et al.'s setting where GANs collapse
 TRAIN_STACKS = 128_000              # PacGAN's training set of stacks
 N_COUNT, N_COUNT_QUICK = count.N_SAMPLES, 1_000
 SEEDS, SEEDS_QUICK = 3, 1
@@ -83,11 +93,11 @@ class Row:
 
 
 ROWS = {r.name: r for r in (
-    Row("dcgan", "DCGAN", steps=2_500, quick_steps=30),
-    Row("pacdcgan2", "PacDCGAN2: D judges packs of 2", steps=2_500, quick_steps=30, pack=2),
-    # a step costs 3 to 15 times a DCGAN step (measured on a busy 2-core machine, one
-    # thread each): 300 steps stay inside the same ~10 core-minutes at the worst ratio
-    Row("unrolled", "unrolled GAN, 5 look-ahead steps of D", steps=300, quick_steps=5,
+    Row("dcgan", "DCGAN", steps=10_000, quick_steps=30),
+    Row("pacdcgan2", "PacDCGAN2: D judges packs of 2", steps=10_000, quick_steps=30, pack=2),
+    # a step costs 2.7 (D a quarter of G) to 3.1 (D twice G) DCGAN steps of CPU time,
+    # one thread each: 3,700 steps cost what the others' 10,000 do, to within a tenth
+    Row("unrolled", "unrolled GAN, 5 look-ahead steps of D", steps=3_700, quick_steps=5,
         unroll=5, unroll_batch=16),
 )}
 
@@ -112,7 +122,7 @@ def get_row(name):
 
 
 def build_trainer(row, seed=0, device="cpu", train_images=None, batch_size=BATCH,
-                  train_stacks=TRAIN_STACKS, **settings):
+                  train_stacks=TRAIN_STACKS, d_width=None, **settings):
     """The Trainer of one row (not trained yet): G, D (packed for pacdcgan2), two Adams,
     stacked-MNIST batches of `train_images` (MNIST's training images by default).
     `settings` go to the Trainer as they are (``progress``, ``name``, ``callbacks``...)."""
@@ -124,7 +134,7 @@ def build_trainer(row, seed=0, device="cpu", train_images=None, batch_size=BATCH
         train_images, _ = data.mnist("train")
     backend.manual_seed(seed)
     G = models.dcgan_generator(width=G_WIDTH, channels=3).to(device)
-    D = models.dcgan_discriminator(3, D_WIDTH, pack=row.pack).to(device)
+    D = models.dcgan_discriminator(3, d_width or D_WIDTH, pack=row.pack).to(device)
     adam = lambda m: optim.Adam(m.parameters(), lr=LR, betas=BETAS)   # noqa: E731
     args = (G, D, adam(G), adam(D), StackedSampler(train_images, train_stacks, seed, device),
             data.noise_sampler(device, models.NOISE_DIM))
@@ -160,7 +170,7 @@ def _job(job):
     train_x, _ = data.mnist("train", cfg.data_dir)
     steps = s["steps"][name]
     trainer = build_trainer(
-        row, seed, cfg.device, train_x,
+        row, seed, cfg.device, train_x, d_width=s["d_width"],
         progress={"desc": f"{name}, seed {seed}"} if cfg.progress else False,
         **trainer_settings(cfg, f"stacked-mnist-{name}-seed{seed}"))
     trainer.fit(steps, resume=resuming(cfg))
@@ -196,8 +206,12 @@ def settings(cfg):
         raise OptionError(f"stacked-mnist: --set seeds must be at least 1, got {seeds}")
     if samples < 100:
         raise OptionError(f"stacked-mnist: --set samples must be at least 100, got {samples}")
+    d_width = cfg.option("d_width", D_WIDTH)
+    if d_width < 1:
+        raise OptionError(f"stacked-mnist: --set d_width must be at least 1, got {d_width}")
     steps = {n: cfg.steps_or(ROWS[n].steps, ROWS[n].quick_steps) for n in names}
-    return {"rows": names, "seeds": seeds, "samples": samples, "steps": steps}
+    return {"rows": names, "seeds": seeds, "samples": samples, "steps": steps,
+            "d_width": d_width}
 
 
 def stacked_claims(rows, seeds):
@@ -218,7 +232,7 @@ def stacked_claims(rows, seeds):
 @experiment("stacked-mnist", "mode collapse at image scale: the 1,000 modes of stacked "
                              "MNIST counted for a DCGAN, PacDCGAN2 and the unrolled GAN, "
                              "beside PacGAN's Table 2",
-            options={"seeds": int, "samples": int, "rows": str}, lecture=3)
+            options={"seeds": int, "samples": int, "rows": str, "d_width": int}, lecture=3)
 def run_stacked_mnist(cfg):
     from .figures import stacked as figs
     s = settings(cfg)
@@ -262,6 +276,7 @@ def run_stacked_mnist(cfg):
                   cfg.out / "stacked_mnist_samples.png",
                   titled("Stacked MNIST: samples, three digits as red, green, blue", claims), sub)
     return {"rows": rows, "seeds": seeds, "samples": s["samples"],
-            "steps": s["steps"], "batch_size": BATCH, "g_width": G_WIDTH, "d_width": D_WIDTH,
+            "steps": s["steps"], "batch_size": BATCH, "g_width": G_WIDTH, "d_width": s["d_width"],
+            "d_setting": D_WIDTHS.get(s["d_width"], f"width {s['d_width']}"),
             "train_stacks": TRAIN_STACKS, "pacgan_table2": PACGAN_TABLE2,
             "measured_on": measured_on(cfg.device), "claims": claims}

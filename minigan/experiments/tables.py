@@ -617,13 +617,13 @@ def simgan_table(metrics_dir):
                  "refiner's training"], rows))
 
 
-def stacked_mnist_table(metrics_dir):
-    """Every row of ``docs/metrics/full/stacked-mnist.json`` (modes covered and KL to the
-    uniform histogram, mean +- standard error and the range over the seeds), then PacGAN's
-    Table 2 as published."""
-    m, source = _full_run(metrics_dir, "stacked-mnist")
+def stacked_mnist_table(metrics_dir, name="stacked-mnist", pacgan=True):
+    """Every row of ``docs/metrics/full/NAME.json`` (modes covered and KL to the uniform
+    histogram, mean +- standard error and the range over the seeds), then PacGAN's
+    Table 2 as published (``pacgan``)."""
+    m, source = _full_run(metrics_dir, name)
     rows = []
-    for name, r in lookup(m, "rows", source).items():
+    for row_name, r in lookup(m, "rows", source).items():
         rows.append((f"minigan: {r['summary']}",
                      f"{r['modes_mean']:.1f} ± {r['modes_stderr']:.1f} "
                      f"({r['modes_min']}-{r['modes_max']})",
@@ -631,17 +631,23 @@ def stacked_mnist_table(metrics_dir):
                      f"({r['kl_min']:.2f}-{r['kl_max']:.2f})",
                      f"{r['steps']:,}, {sum(r['ms_per_step']) / len(r['ms_per_step']):.0f} ms/step",
                      wall_time(sum(r["train_seconds"]) / len(r["train_seconds"]))))
-    for r in lookup(m, "pacgan_table2", source):
+    for r in lookup(m, "pacgan_table2", source) if pacgan else ():
         pm = lambda key: f" ± {r[key + '_pm']}" if key + "_pm" in r else ""   # noqa: E731
         rows.append((f"PacGAN Table 2: {r['row']}", f"{r['modes']:,g}{pm('modes')}",
                      f"{r['kl']:.2f}{pm('kl')}", "100,000 (50 epochs)", ""))
-    return (f"*Measured on {_on(m, source)}; {len(lookup(m, 'seeds', source))} seeds, "
+    d = lookup(m, "d_width", source)
+    setting = m.get("d_setting", f"width {d}")
+    return (f"*Measured on {_on(m, source)}; D of width {d} ({setting}); "
+            f"{len(lookup(m, 'seeds', source))} seeds, "
             f"{lookup(m, 'samples', source):,} samples counted per seed, batch "
             f"{lookup(m, 'batch_size', source)}; wall time "
-            f"{wall_time(lookup(m, 'wall_time_s', source))}. PacGAN's rows: the mean over 10 "
-            f"runs of a larger DCGAN (D about as large as G), as published.*\n\n"
+            f"{wall_time(lookup(m, 'wall_time_s', source))}"
+            + (". PacGAN's rows: the mean over 10 runs of a larger DCGAN (D about as large "
+               "as G), as published.*\n\n" if pacgan else ".*\n\n")
             + markdown_table(["GAN", "modes covered (of 1,000)", "KL(p_gen ‖ uniform)",
                               "steps", "training, per seed"], rows))
+
+
 def _classifier_runs(m, source):
     """'Measured on ...' of ``docs/metrics/full/classifier-score.json``."""
     return (f"*Measured on {_on(m, source)}; {len(lookup(m, 'seeds', source))} seeds, each "
@@ -720,6 +726,10 @@ TABLES = {"quick-runs": quick_runs,   # table name -> builder(metrics_dir) -> Ma
           "pix2pix": pix2pix_table, "cyclegan": cyclegan_table, "stargan": stargan_table,
           "progan": progan_table, "stackgan": stackgan_table, "simgan": simgan_table,
           "stacked-mnist": stacked_mnist_table,
+          "stacked-mnist-short": lambda d: stacked_mnist_table(d, "stacked-mnist-short",
+                                                               pacgan=False),
+          "stacked-mnist-strong-d": lambda d: stacked_mnist_table(d, "stacked-mnist-strong-d",
+                                                                  pacgan=False),
           "classifier-score": classifier_score_table,
           "classifier-score-augmentation": classifier_score_augmentation_table}
 
