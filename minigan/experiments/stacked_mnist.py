@@ -93,11 +93,11 @@ class Row:
 
 
 ROWS = {r.name: r for r in (
-    Row("dcgan", "DCGAN", steps=10_000, quick_steps=30),
-    Row("pacdcgan2", "PacDCGAN2: D judges packs of 2", steps=10_000, quick_steps=30, pack=2),
+    Row("dcgan", "DCGAN", steps=10_000, quick_steps=400),
+    Row("pacdcgan2", "PacDCGAN2: D judges packs of 2", steps=10_000, quick_steps=400, pack=2),
     # a step costs 2.7 (D a quarter of G) to 3.1 (D twice G) DCGAN steps of CPU time,
     # one thread each: 3,700 steps cost what the others' 10,000 do, to within a tenth
-    Row("unrolled", "unrolled GAN, 5 look-ahead steps of D", steps=3_700, quick_steps=5,
+    Row("unrolled", "unrolled GAN, 5 look-ahead steps of D", steps=3_700, quick_steps=150,
         unroll=5, unroll_batch=16),
 )}
 
