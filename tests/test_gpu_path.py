@@ -432,20 +432,28 @@ def test_the_image_history_stays_on_the_gpu(gpu, monkeypatch, tmp_path):
     assert backend.device_of(again._images) == "cuda"
 
 
-@pytest.mark.parametrize("app", ["pix2pix", "cyclegan", "stargan"])
-def test_the_translation_steps_run_on_the_gpu_and_copy_once_a_step(gpu, app, monkeypatch):
-    """pix2pix, CycleGAN and StarGAN on device arrays: their networks, samplers and
-    StarGAN's target domains stay on the device; each step's numbers come back in
-    one copy (the samplers draw no new epoch order in the steps counted)."""
-    from minigan import data, optim
-    from minigan.gan.apps import networks as nets
-    from minigan.gan.apps.translation import Pix2PixTrainer, CycleTrainer, StarTrainer
+def _small_app_setup():
+    """What the applications' device tests share: Adam over several modules, 24 random
+    28 x 28 images (the seed set first), and a quiet Trainer of batch 4."""
+    from minigan import optim
 
     def adam(*ms):
         return optim.Adam([p for m in ms for p in m.parameters()], lr=1e-3)
     minigan.manual_seed(0)
     x = np.random.default_rng(0).uniform(-1, 1, (24, 1, 28, 28)).astype(np.float32)
-    quiet = dict(progress=False, verbose=False, batch_size=4)
+    return adam, x, dict(progress=False, verbose=False, batch_size=4)
+
+
+@pytest.mark.parametrize("app", ["pix2pix", "cyclegan", "stargan"])
+def test_the_translation_steps_run_on_the_gpu_and_copy_once_a_step(gpu, app, monkeypatch):
+    """pix2pix, CycleGAN and StarGAN on device arrays: their networks, samplers and
+    StarGAN's target domains stay on the device; each step's numbers come back in
+    one copy (the samplers draw no new epoch order in the steps counted)."""
+    from minigan import data
+    from minigan.gan.apps import networks as nets
+    from minigan.gan.apps.translation import Pix2PixTrainer, CycleTrainer, StarTrainer
+
+    adam, x, quiet = _small_app_setup()
     if app == "pix2pix":
         G, D = nets.UNet(1, 1, 4).to("cuda"), nets.PatchDiscriminator(2, 4).to("cuda")
         tr = Pix2PixTrainer(G, D, adam(G), adam(D), data.sampler((x, -x), device="cuda"),
@@ -477,17 +485,13 @@ def test_the_growing_stacking_refining_steps_run_on_the_gpu(gpu, app, monkeypatc
     """ProGAN (through a fade-in), SimGAN's refiner (with its history) and StackGAN's
     Stage I on device arrays: every parameter and its gradient stays on the device,
     and the steps' numbers come back from it and nowhere else."""
-    from minigan import data, optim
+    from minigan import data
     from minigan.data import sentences as S
     from minigan.gan.apps import networks as nets, progressive as pg, refiner as rf
     from minigan.gan.apps import stacked as st
     from minigan.gan.tricks.history import ImageHistory
 
-    def adam(*ms):
-        return optim.Adam([p for m in ms for p in m.parameters()], lr=1e-3)
-    minigan.manual_seed(0)
-    x = np.random.default_rng(0).uniform(-1, 1, (24, 1, 28, 28)).astype(np.float32)
-    quiet = dict(progress=False, verbose=False, batch_size=4)
+    adam, x, quiet = _small_app_setup()
     if app == "progan":
         G = pg.ProgressiveGenerator(channels=(8, 4, 4)).to("cuda")
         D = pg.ProgressiveDiscriminator(channels=(8, 4, 4)).to("cuda")
