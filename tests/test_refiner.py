@@ -48,16 +48,29 @@ def _trainer(steps, seed=0, history=True, out_dir=None, reg_weight=2.0, fit=True
     return trainer, x
 
 
-def test_the_refiner_keeps_the_size_and_works_at_full_resolution():
-    R = Refiner(1, 4, 2)
+def _reach(R):
+    """How far (in pixels, along the diagonal) a change of one corner pixel travels
+    through R: the last pixel (i, i) that it changes."""
+    minigan.manual_seed(5)
+    R.out.weight.data[...] = np.random.default_rng(0).normal(
+        0, 1, R.out.weight.shape).astype(np.float32)       # no longer the identity
+    x = np.random.default_rng(1).uniform(-0.5, 0.5, (1, 1, 28, 28)).astype(np.float32)
+    y = x.copy()
+    y[0, 0, 0, 0] = 0.9                                    # change a corner pixel
+    a, b = refine(R, x), refine(R, y)
+    changed = [i for i in range(28) if (a[0, 0, i, :i + 1] != b[0, 0, i, :i + 1]).any()
+               or (a[0, 0, :i + 1, i] != b[0, 0, :i + 1, i]).any()]
+    return max(changed)
+
+
+@pytest.mark.parametrize("dilated, reach", [(False, 5), (True, 7)])
+def test_the_refiner_keeps_the_size_and_sees_the_neighbourhood_its_formula_says(dilated, reach):
+    """A refined pixel depends on a (3 + 4 * sum of the dilations)-wide neighbourhood:
+    11 pixels for two plain blocks (a reach of 5), 15 for dilations 1 and 2 (7)."""
+    R = Refiner(1, 4, 2, dilated=dilated)
     for size in (28, 13):
         assert R(minigan.tensor(blobs(3, size=size))).shape == (3, 1, size, size)
-    # a refined pixel depends on its neighbourhood only: 3 + 4 * blocks = 11 pixels wide
-    x = blobs(1)
-    y = x.copy()
-    y[0, 0, 0, 0] = -y[0, 0, 0, 0]                    # change a corner pixel
-    a, b = refine(R, x), refine(R, y)
-    assert (a[0, 0, 6:, 6:] == b[0, 0, 6:, 6:]).all() and (a != b).any()
+    assert _reach(R) == reach
 
 
 def test_an_untrained_refiner_is_the_identity():
@@ -128,3 +141,17 @@ def test_bad_input_gets_clear_errors():
         R(minigan.tensor(np.zeros((2, 3, 28, 28), np.float32)))
     with pytest.raises(ValueError, match="blocks must be an integer >= 0"):
         Refiner(1, 4, -1)
+    with pytest.raises(ValueError, match="dilated must be True or False, got 2"):
+        Refiner(1, 4, 2, dilated=2)
+
+
+def test_the_experiment_settings_take_the_dilated_refiner_and_refuse_bad_values():
+    from minigan.experiments import simgan as E, OptionError, RunConfig
+    kinds = {"seeds": int, "reg_weight": float, "classifier_steps": int, "test_images": int,
+             "synthetic_images": int, "dilated": int}
+    assert E.settings(RunConfig("simgan", kinds=kinds))["dilated"] is E.DILATED is False
+    assert E.settings(RunConfig("simgan", options={"dilated": 1}, kinds=kinds))["dilated"]
+    with pytest.raises(OptionError, match="dilated must be 0 or 1, got 3"):
+        E.settings(RunConfig("simgan", options={"dilated": 3}, kinds=kinds))
+    with pytest.raises(OptionError, match=r"reg_weight \(lambda\) must be >= 0, got -1"):
+        E.settings(RunConfig("simgan", options={"reg_weight": -1.0}, kinds=kinds))

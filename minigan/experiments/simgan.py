@@ -47,6 +47,7 @@ LR, BETAS = 1e-3, (0.5, 0.999)      # Adam; a higher rate than the translations'
 BATCH = 32
 WIDTH = 12                          # the refiner's and D's channels (the paper's refiner: 64)
 BLOCKS = 3                          # the refiner's residual blocks (the paper's: 4)
+DILATED = False                     # --set dilated=1: blocks with dilations 1, 2, 4 (Refiner)
 HISTORY_BATCHES = 50                # the buffer holds this many batches of refined images
 REG_WEIGHT = 0.5                    # lambda: one pixel's L1 against one patch's log-loss
 STEPS, QUICK_STEPS = 1_500, 100
@@ -95,7 +96,14 @@ def settings(cfg):
                 "test_images", N_TEST_QUICK if q else N_TEST), 100),
             "seeds": _positive(cfg, "seeds", cfg.option("seeds", SEEDS_QUICK if q else SEEDS)),
             "score_images": N_SCORE_QUICK if q else N_SCORE,
-            "reg_weight": float(reg)}
+            "reg_weight": float(reg), "dilated": _flag(cfg, "dilated", DILATED)}
+
+
+def _flag(cfg, name, default):
+    value = cfg.option(name, int(default))
+    if value not in (0, 1):
+        raise OptionError(f"simgan: --set {name} must be 0 or 1, got {value}")
+    return bool(value)
 
 
 def _scores(judge, images, labels):
@@ -108,7 +116,7 @@ def train_refiner(cfg, row, seed, s, synth_x, real_x, callbacks=()):
     """One row's refiner and patch discriminator, trained with seed `seed`."""
     use_reg, use_history = ROWS[row]
     backend.manual_seed(seed)
-    R = Refiner(1, WIDTH, BLOCKS).to(cfg.device)
+    R = Refiner(1, WIDTH, BLOCKS, dilated=s["dilated"]).to(cfg.device)
     D = nets.PatchDiscriminator(1, WIDTH, norm="none").to(cfg.device)
     history = ImageHistory(HISTORY_BATCHES * BATCH, seed=seed) if use_history else None
     adam = lambda m: optim.Adam(m.parameters(), lr=LR, betas=BETAS)   # noqa: E731
@@ -196,7 +204,7 @@ def simgan_claims(rows):
                       "history buffer, without self-regularization): a classifier trained "
                       "on refined images, tested on real ones",
             options={"seeds": int, "reg_weight": float, "classifier_steps": int,
-                     "test_images": int, "synthetic_images": int}, lecture=4)
+                     "test_images": int, "synthetic_images": int, "dilated": int}, lecture=4)
 def run_simgan(cfg):
     from .figures import images as figs
     s = settings(cfg)

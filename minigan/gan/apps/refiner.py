@@ -53,6 +53,12 @@ class Refiner(nn.Module):
     a (3 + 4 * blocks) x (3 + 4 * blocks) neighbourhood of its input pixel, so R
     makes local changes (stroke texture, edges), never a new digit.
 
+    ``dilated=True`` spaces block i's kernel taps 2^i pixels apart (dilations 1,
+    2, 4, ...; Yu and Koltun's context aggregation), still at full resolution
+    and with the same weights: each output pixel then sees
+    3 + 4 (2^blocks - 1) pixels across, 31 for 3 blocks, the whole of a 28 x 28
+    digit, so R can move a stroke, not only retouch it.
+
     One change from the paper: R outputs a change to x, and the last convolution
     starts at zero, so an untrained R is the identity, R(x) = x (the paper gets
     there by first training R on the self-regularization alone). A network that
@@ -60,16 +66,19 @@ class Refiner(nn.Module):
     to copy its input.
     """
 
-    def __init__(self, channels=1, width=32, blocks=4):
+    def __init__(self, channels=1, width=32, blocks=4, dilated=False):
         super().__init__()
         for name, v, low in (("channels", channels, 1), ("width", width, 1),
                              ("blocks", blocks, 0)):
             if isinstance(v, bool) or int(v) != v or v < low:
                 raise ValueError(f"Refiner: {name} must be an integer >= {low}, got {v!r}")
-        self.channels = int(channels)
+        if not isinstance(dilated, bool):
+            raise ValueError(f"Refiner: dilated must be True or False, got {dilated!r}")
+        self.channels, self.dilated = int(channels), dilated
         self.stem = nn.Conv2d(self.channels, width, 3, 1, 1)
-        self.blocks = nn.Sequential(*[ResidualBlock(width, norm="none")
-                                      for _ in range(int(blocks))])
+        self.blocks = nn.Sequential(*[ResidualBlock(width, norm="none",
+                                                    dilation=2 ** i if dilated else 1)
+                                      for i in range(int(blocks))])
         self.out = nn.Conv2d(width, self.channels, 1, 1, 0)
         nn.dcgan_init(self)
         self.out.weight.data[...] = 0                # an untrained R is the identity
