@@ -321,3 +321,20 @@ def test_rescore_adds_the_second_judges_scores_and_prdc_to_a_finished_run(mnist_
     # and the runs drawn by precision against recall
     assert rescore.main(["--figure", str(tmp_path / "pr.png"), str(tmp_path)]) == 0
     assert (tmp_path / "pr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_real_images_reference_is_never_another_judges(mnist_dir):
+    """evaluate.reference is keyed by id(classifier), and a freed classifier's id is
+    given to the next object made: the rescore of a run once compared the main
+    judge's features of its samples with the second judge's of the test digits
+    (precision 0 for the test digits against themselves). The entry keeps its
+    classifier alive, and a key found with another classifier is computed again."""
+    from minigan.eval import evaluate
+    main, mlp = evaluate.load_classifier(), evaluate.load_classifier(judge="mlp")
+    key = ("the same key for both", )
+    a = evaluate.reference(key, main)
+    assert a["classifier"] is main
+    b = evaluate.reference(key, mlp)                   # as if mlp had been given main's id
+    assert b["classifier"] is mlp
+    np.testing.assert_array_equal(b["test_features"], evaluate.classify(mlp, b["test_images"])[1])
+    assert evaluate.reference(key, mlp) is b           # computed once per classifier

@@ -122,16 +122,23 @@ _REFERENCE = {}
 def reference(classifier_key, classifier, data_dir=None, n_train=N_SAMPLES):
     """The real images' side of the comparisons, computed once per process: test
     features and statistics, and those of the first `n_train` training images
-    (``manifold_reference`` adds the k-NN radii of the test features when asked)."""
+    (``manifold_reference`` adds the k-NN radii of the test features when asked).
+
+    Callers key it by ``id(classifier)``. The entry keeps the classifier itself,
+    so that while it is cached no other classifier can be given the same id (a
+    freed object's id is reused), and an entry found under the key but made for
+    another classifier is computed again: one judge's features are never
+    compared with another's."""
     from ..data import mnist
     key = (classifier_key, data_dir, n_train)
-    if key not in _REFERENCE:
+    cached = _REFERENCE.get(key)
+    if cached is None or cached["classifier"] is not classifier:
         test_x, test_y = mnist("test", data_dir)
         train_x, _ = mnist("train", data_dir)
         test_p, test_f = classify(classifier, test_x)
         _, train_f = classify(classifier, train_x[:n_train])
-        _REFERENCE[key] = dict(test_images=test_x, test_labels=test_y, test_probs=test_p,
-                               test_features=test_f, train_features=train_f,
+        _REFERENCE[key] = dict(classifier=classifier, test_images=test_x, test_labels=test_y,
+                               test_probs=test_p, test_features=test_f, train_features=train_f,
                                test_stats=metrics.feature_statistics(test_f),
                                train_stats=metrics.feature_statistics(train_f))
     return _REFERENCE[key]
