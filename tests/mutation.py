@@ -152,7 +152,7 @@ MUTATIONS = [
              "",
              "binary cross-entropy accepts targets outside [0, 1]",
              ["tests/test_ops_gradcheck.py"]),
-    # the applications' layers (issue 33)
+    # the applications' layers
     Mutation("minigan/ops/norm.py",
              "    pixels = tuple(range(2, x.ndim))\n    if x.size and",
              "    pixels = (0,) + tuple(range(2, x.ndim))\n    if x.size and",
@@ -175,7 +175,7 @@ MUTATIONS = [
              ["tests/test_ops_numpy.py"]),
 ]
 
-# The exercise grader (issue 32): the student's code only answers, the grader decides,
+# The exercise grader: the student's code only answers, the grader decides,
 # and no student changes another's grade. `--only grader` runs these.
 GRADER_TESTS = ["tests/test_grader_isolation.py"]
 MUTATIONS += [
@@ -250,7 +250,7 @@ MUTATIONS += [
              GRADER_TESTS),
 ]
 
-# The translation applications (issue 33). `--only translation` runs these.
+# The translation applications. `--only translation` runs these.
 MUTATIONS += [
     Mutation("minigan/gan/apps/networks.py",
              "    extra = (size[0] - 2 * h, size[1] - 2 * w)\n",

@@ -58,7 +58,7 @@ def cli(*args):
 ISSUE_TOPICS = ("sigmoid", "leaky_relu", "broadcast_add", "mean", "var", "matmul", "linear",
                 "bce_with_logits", "conv2d", "conv_transpose2d", "batch_norm", "adam",
                 "non_saturating_g_loss", "gradient_penalty",
-                "upsample_nearest", "avg_pool2d", "instance_norm")     # issue 33: the applications
+                "upsample_nearest", "avg_pool2d", "instance_norm")     # the applications' layers
 
 
 def test_list_gives_every_exercise_a_description_and_a_difficulty(capsys):
